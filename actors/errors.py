@@ -1,0 +1,130 @@
+"""The raytrade exception tree: what each error means to an operator.
+
+Errors are translated into these types at the boundary where they occur (a venue parser, a capture reader,
+a ccxt call, the risk checks), so callers catch a small, documented set instead of ``KeyError`` or a
+library's exception::
+
+    RaytradeError
+    ├── FeedError                    something about a market-data stream
+    │   ├── MalformedFrame           a frame could not be parsed (bad JSON, missing field, bad number);
+    │   │                            counted and skipped, never fatal to a feed
+    │   ├── UnsupportedFrame         well-formed, but of a kind this venue module does not handle
+    │   └── PrecisionError           a price/size has more decimals than the instrument's fixed-point scale
+    ├── SequenceError                the book can no longer be trusted
+    │   ├── SequenceGap              a diff does not continue the previous one: resync from a snapshot
+    │   └── CrossedBook              best bid >= best ask after a diff: resync from a snapshot
+    ├── CaptureError                 a recorded capture file cannot be read
+    │   └── UnknownCaptureFormat     the file is none of the formats raytrade reads
+    ├── VenueError                   the venue (or the replay venue) refused or failed a request
+    │   ├── VenueUnavailable         connection refused/closed, 5xx, timeout: retry with backoff
+    │   └── RateLimited              HTTP 429/418: wait ``retry_after_s`` before the next request
+    └── ConfigError                  the configuration is invalid
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CaptureError",
+    "ConfigError",
+    "CrossedBook",
+    "FeedError",
+    "MalformedFrame",
+    "PrecisionError",
+    "RateLimited",
+    "RaytradeError",
+    "SequenceError",
+    "SequenceGap",
+    "UnknownCaptureFormat",
+    "UnsupportedFrame",
+    "VenueError",
+    "VenueUnavailable",
+]
+
+
+class RaytradeError(Exception):
+    """Base of every error raytrade raises on purpose."""
+
+
+class FeedError(RaytradeError):
+    """A market-data frame could not be turned into domain events."""
+
+
+class MalformedFrame(FeedError):
+    """A frame is not valid for its venue: bad JSON, a missing or mistyped field, a bad decimal string.
+
+    Attributes:
+        venue: the venue whose parser rejected the frame.
+        frame: the first 200 bytes of the offending frame, for the log.
+    """
+
+    def __init__(self, venue: str, reason: str, frame: bytes | str = b"") -> None:
+        self.venue = venue
+        self.reason = reason
+        raw = frame.encode() if isinstance(frame, str) else bytes(frame)
+        self.frame = raw[:200]
+        super().__init__(f"{venue}: malformed frame: {reason}: {self.frame!r}")
+
+
+class UnsupportedFrame(FeedError):
+    """A well-formed frame of a kind the venue module does not translate (e.g. ``kline_1m``)."""
+
+    def __init__(self, venue: str, kind: str) -> None:
+        self.venue = venue
+        self.kind = kind
+        super().__init__(f"{venue}: unsupported frame kind {kind!r}")
+
+
+class PrecisionError(MalformedFrame):
+    """A decimal string has non-zero digits beyond the instrument's fixed-point precision."""
+
+
+class SequenceError(RaytradeError):
+    """The local book no longer matches the venue's and must be rebuilt from a snapshot."""
+
+
+class SequenceGap(SequenceError):
+    """A diff does not continue the last applied one.
+
+    Attributes:
+        instrument_id: the book concerned.
+        expected: the update id the next diff had to continue from.
+        got: the offending diff's first update id (``U``) or previous id (``pu``).
+    """
+
+    def __init__(self, instrument_id: str, expected: int, got: int) -> None:
+        self.instrument_id = instrument_id
+        self.expected = expected
+        self.got = got
+        super().__init__(f"{instrument_id}: sequence gap: expected {expected}, got {got}")
+
+
+class CrossedBook(SequenceError):
+    """Best bid >= best ask after applying a diff."""
+
+
+class CaptureError(RaytradeError):
+    """A capture file could not be read."""
+
+
+class UnknownCaptureFormat(CaptureError):
+    """The file is not an hftbacktest, cryptofeed v1 or cryptofeed v2 capture."""
+
+
+class VenueError(RaytradeError):
+    """A venue request failed."""
+
+
+class VenueUnavailable(VenueError):
+    """The venue could not be reached or answered 5xx; retry with backoff."""
+
+
+class RateLimited(VenueError):
+    """The venue answered 429 (or 418, banned); do not retry before ``retry_after_s`` seconds."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"{message} (retry after {retry_after_s:g} s)")
+
+
+class ConfigError(RaytradeError):
+    """The configuration is invalid."""

@@ -1,0 +1,320 @@
+"""Binance spot, USD-M and COIN-M: pure parsers for websocket frames and REST depth snapshots, and stream names.
+
+Wire structs mirror Binance's own field names (``U``, ``u``, ``pu``, ``b``, ``a`` ...) and are decoded with
+msgspec straight from the frame bytes; each has one translation into the domain messages of
+:mod:`actors.messages`. Prices and sizes become fixed-point ints at the instrument's decimals (exact).
+
+Sources: Binance Spot API docs, "WebSocket Streams" (combined streams ``/stream?streams=``, ``<symbol>@depth``,
+``<symbol>@trade``, ``<symbol>@bookTicker``) and "Market Data endpoints" (``GET /api/v3/depth``); Binance USD-M /
+COIN-M Futures docs, "Websocket Market Streams" (``Diff. Book Depth Streams`` with ``pu``, ``Mark Price Stream``)
+and ``GET /fapi/v1/depth`` / ``GET /dapi/v1/depth``.
+
+A real spot diff, as recorded (``hftbacktest/binance_spot/btcusdt_20240808.gz``)::
+
+    {"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255308,"s":"BTCUSDT","U":50093239203,
+     "u":50093239207,"b":[["55653.87000000","0.00000000"]],"a":[["61838.04000000","0.32332000"]]}}
+
+Errors: any frame that is not valid for its kind raises :class:`MalformedFrame` (never ``KeyError``); a valid
+frame of a kind not handled here (``kline_1m``, ``depth20``) raises :class:`UnsupportedFrame`. Subscription
+replies (``{"result":null,"id":1}``) parse to ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+from actors.errors import FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.fixedpoint import LevelConverter, level_converter, to_fixed
+from actors.instruments import InstrumentSpec, Venue, spec_for
+from actors.messages import BookDeltas, BookSnapshot, MarketEvent, MarkPrice, Quote, Trade
+
+__all__ = [
+    "BinanceParser",
+    "REST_DEPTH_PATH",
+    "REST_BASE_URL",
+    "WS_BASE_URL",
+    "combined_stream_path",
+    "default_streams",
+    "subscribe_frame",
+]
+
+WS_BASE_URL = {
+    Venue.BINANCE: "wss://stream.binance.com:9443",
+    Venue.BINANCE_USDM: "wss://fstream.binance.com",
+    Venue.BINANCE_COINM: "wss://dstream.binance.com",
+}
+REST_BASE_URL = {
+    Venue.BINANCE: "https://api.binance.com",
+    Venue.BINANCE_USDM: "https://fapi.binance.com",
+    Venue.BINANCE_COINM: "https://dapi.binance.com",
+}
+REST_DEPTH_PATH = {Venue.BINANCE: "/api/v3/depth", Venue.BINANCE_USDM: "/fapi/v1/depth", Venue.BINANCE_COINM: "/dapi/v1/depth"}
+
+_MS = 1_000_000  # ms -> ns
+_PairList = list[tuple[str, str]]
+
+
+# -- wire structs (Binance field names) ------------------------------------------------------------------------
+class _Depth(msgspec.Struct):
+    E: int
+    s: str
+    U: int
+    u: int
+    b: _PairList
+    a: _PairList
+    pu: int = -1  # futures only
+
+
+class _Trade(msgspec.Struct):
+    E: int
+    s: str
+    t: int
+    p: str
+    q: str
+    m: bool
+    T: int = 0
+
+
+class _AggTrade(msgspec.Struct):
+    E: int
+    s: str
+    a: int
+    p: str
+    q: str
+    m: bool
+    T: int = 0
+
+
+class _BookTicker(msgspec.Struct):
+    u: int
+    s: str
+    b: str
+    B: str
+    a: str
+    A: str
+    E: int = 0  # futures only
+
+
+class _MarkPrice(msgspec.Struct):
+    E: int
+    s: str
+    p: str
+    r: str
+    T: int
+    i: str = "0"
+
+
+class _Snapshot(msgspec.Struct):
+    lastUpdateId: int
+    bids: _PairList
+    asks: _PairList
+    E: int = 0  # futures only
+    symbol: str = ""  # COIN-M only
+
+
+class _Reply(msgspec.Struct):
+    id: int | str | None = None
+    result: object = None
+    error: dict | None = None
+
+
+def _envelope(data_type: type) -> msgspec.json.Decoder:
+    envelope = msgspec.defstruct(f"Envelope{data_type.__name__}", [("stream", str), ("data", data_type)])
+    return msgspec.json.Decoder(envelope)
+
+
+_KINDS: dict[str, type] = {
+    "depth": _Depth, "trade": _Trade, "aggTrade": _AggTrade, "bookTicker": _BookTicker, "markPrice": _MarkPrice,
+}  # fmt: skip
+_EVENT_KINDS = {"depthUpdate": "depth", "trade": "trade", "aggTrade": "aggTrade", "bookTicker": "bookTicker",
+                "markPriceUpdate": "markPrice"}  # fmt: skip
+_COMBINED = {kind: _envelope(t) for kind, t in _KINDS.items()}
+_RAW = {kind: msgspec.json.Decoder(t) for kind, t in _KINDS.items()}
+_SNAPSHOT = msgspec.json.Decoder(_Snapshot)
+_GENERIC = msgspec.json.Decoder()
+
+
+class _Instrument:
+    __slots__ = ("instrument_id", "pd", "sd", "levels")
+
+    def __init__(self, spec: InstrumentSpec) -> None:
+        self.instrument_id = spec.instrument_id
+        self.pd = spec.price_decimals
+        self.sd = spec.size_decimals
+        self.levels: LevelConverter = level_converter(self.pd, self.sd, spec.venue.value)
+
+
+class BinanceParser:
+    """Translate Binance frames of one venue into domain messages.
+
+    Args:
+        venue: ``Venue.BINANCE``, ``Venue.BINANCE_USDM`` or ``Venue.BINANCE_COINM``.
+        specs: instrument specs to use by symbol; others come from :func:`actors.instruments.spec_for`.
+
+    The parser holds only lookup tables (specs, converters): parsing has no side effects.
+    """
+
+    def __init__(self, venue: Venue | str, specs: Sequence[InstrumentSpec] = ()) -> None:
+        self.venue = Venue(venue)
+        if self.venue not in WS_BASE_URL:
+            raise ValueError(f"{self.venue} is not a Binance venue")
+        self._instruments = {s.symbol: _Instrument(s) for s in specs if s.venue is self.venue}
+
+    def instrument(self, symbol: str) -> _Instrument:
+        inst = self._instruments.get(symbol)
+        if inst is None:
+            inst = self._instruments[symbol] = _Instrument(spec_for(self.venue, symbol))
+        return inst
+
+    def parse_frame(self, frame: bytes | str, ts_recv: int) -> MarketEvent | None:
+        """Parse one websocket text frame (combined-stream envelope or raw stream payload).
+
+        Args:
+            frame: the frame text, as bytes or str.
+            ts_recv: local receive time (ns).
+
+        Returns:
+            A ``BookDeltas``, ``Trade``, ``Quote`` or ``MarkPrice``; ``None`` for a subscription reply.
+
+        Raises:
+            MalformedFrame: not JSON, missing or mistyped fields, a bad decimal string.
+            UnsupportedFrame: a valid stream this module does not translate.
+            VenueError: an error reply (``{"error": {...}}``) to a request.
+        """
+        try:
+            kind, combined = self._kind(frame)
+            wire = (_COMBINED[kind].decode(frame).data if combined else _RAW[kind].decode(frame))
+            return _TRANSLATE[kind](self, wire, ts_recv)
+        except FeedError:
+            raise
+        except (msgspec.DecodeError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+            raise MalformedFrame(self.venue.value, str(exc) or type(exc).__name__, frame) from None
+
+    def parse_depth_snapshot(self, body: bytes | str, symbol: str, ts_recv: int) -> BookSnapshot:
+        """Parse a REST depth snapshot body (``GET /api/v3/depth``, ``/fapi/v1/depth``, ``/dapi/v1/depth``).
+
+        Args:
+            body: the response body.
+            symbol: the requested symbol (the spot and USD-M bodies do not name it).
+            ts_recv: local receive time (ns); also ``ts_event`` when the body has no ``E`` (spot).
+
+        Raises:
+            MalformedFrame: not a depth snapshot.
+            VenueError: a Binance error body (``{"code": -1121, "msg": "Invalid symbol."}``).
+        """
+        try:
+            wire = _SNAPSHOT.decode(body)
+        except msgspec.DecodeError as exc:
+            error = _error_body(body)
+            if error is not None:
+                raise VenueError(f"{self.venue.value}: depth snapshot refused: {error}") from None
+            raise MalformedFrame(self.venue.value, f"not a depth snapshot: {exc}", body) from None
+        inst = self.instrument(wire.symbol or symbol.upper())
+        try:
+            bids, asks = inst.levels(wire.bids), inst.levels(wire.asks)
+        except (ValueError, TypeError) as exc:
+            raise MalformedFrame(self.venue.value, str(exc), body) from None
+        ts_event = wire.E * _MS if wire.E else ts_recv
+        return BookSnapshot(inst.instrument_id, wire.lastUpdateId, bids, asks, inst.pd, inst.sd, ts_event, ts_recv)
+
+    # -- internals -------------------------------------------------------------------------------------------
+    def _kind(self, frame: bytes | str) -> tuple[str, bool]:
+        head = frame[:11]
+        if head == b'{"stream":"' or head == '{"stream":"':
+            end = frame.find(b'"' if isinstance(frame, bytes) else '"', 11)
+            stream = frame[11:end]
+            if isinstance(stream, bytes):
+                stream = stream.decode("ascii", "replace")
+            channel = stream.partition("@")[2].partition("@")[0]
+            if channel in _KINDS:
+                return channel, True
+            raise UnsupportedFrame(self.venue.value, channel or stream)
+        value = _GENERIC.decode(frame)  # raw stream payload or a reply: rare, decode twice
+        if not isinstance(value, dict):
+            raise MalformedFrame(self.venue.value, "frame is not a JSON object", frame)
+        if "e" in value:
+            kind = _EVENT_KINDS.get(value["e"])
+            if kind is None:
+                raise UnsupportedFrame(self.venue.value, str(value["e"]))
+            return kind, False
+        if "u" in value and "b" in value and "B" in value:
+            return "bookTicker", False  # spot bookTicker has no "e"
+        if "error" in value:
+            raise VenueError(f"{self.venue.value}: error reply: {value['error']}")
+        if "id" in value and "result" in value:
+            return "reply", False
+        raise MalformedFrame(self.venue.value, "unknown frame", frame)
+
+
+def _error_body(body: bytes | str) -> str | None:
+    try:
+        value = _GENERIC.decode(body)
+    except msgspec.DecodeError:
+        return None
+    if isinstance(value, dict) and "code" in value and "msg" in value:
+        return f"code {value['code']}: {value['msg']}"
+    return None
+
+
+def _depth(parser: BinanceParser, w: _Depth, ts_recv: int) -> BookDeltas:
+    inst = parser.instrument(w.s)
+    return BookDeltas(
+        inst.instrument_id, w.U, w.u, w.pu, inst.levels(w.b), inst.levels(w.a), inst.pd, inst.sd, w.E * _MS, ts_recv
+    )
+
+
+def _trade(parser: BinanceParser, w: _Trade | _AggTrade, ts_recv: int) -> Trade:
+    inst = parser.instrument(w.s)
+    trade_id = w.t if isinstance(w, _Trade) else w.a
+    side = "sell" if w.m else "buy"  # m: the buyer is the maker, so the aggressor sold
+    venue = parser.venue.value
+    return Trade(
+        inst.instrument_id, str(trade_id), to_fixed(w.p, inst.pd, venue), to_fixed(w.q, inst.sd, venue), side,
+        inst.pd, inst.sd, (w.T or w.E) * _MS, ts_recv,
+    )  # fmt: skip
+
+
+def _book_ticker(parser: BinanceParser, w: _BookTicker, ts_recv: int) -> Quote:
+    inst = parser.instrument(w.s)
+    (bid, ask) = inst.levels(((w.b, w.B), (w.a, w.A)))
+    return Quote(inst.instrument_id, w.u, bid[0], bid[1], ask[0], ask[1], inst.pd, inst.sd,
+                 w.E * _MS if w.E else ts_recv, ts_recv)  # fmt: skip
+
+
+def _mark_price(parser: BinanceParser, w: _MarkPrice, ts_recv: int) -> MarkPrice:
+    inst = parser.instrument(w.s)
+    venue = parser.venue.value
+    to_fixed(w.r, 18, venue)  # validates the funding rate is a plain decimal
+    return MarkPrice(inst.instrument_id, to_fixed(w.p, inst.pd, venue), to_fixed(w.i, inst.pd, venue), w.r,
+                     w.T * _MS, inst.pd, w.E * _MS, ts_recv)  # fmt: skip
+
+
+_TRANSLATE = {
+    "depth": _depth, "trade": _trade, "aggTrade": _trade, "bookTicker": _book_ticker, "markPrice": _mark_price,
+    "reply": lambda parser, wire, ts_recv: None,
+}  # fmt: skip
+_RAW["reply"] = msgspec.json.Decoder(_Reply)
+
+
+# -- subscriptions ---------------------------------------------------------------------------------------------
+def default_streams(venue: Venue | str, symbol: str) -> list[str]:
+    """Stream names raytrade subscribes per symbol: depth diffs, trades and bookTicker.
+
+    Spot depth diffs at ``@100ms`` (the fastest documented spot speed); futures at ``@0ms``
+    (as recorded in the bundled captures).
+    """
+    s = symbol.lower()
+    depth = "depth@100ms" if Venue(venue) is Venue.BINANCE else "depth@0ms"
+    return [f"{s}@{depth}", f"{s}@trade", f"{s}@bookTicker"]
+
+
+def combined_stream_path(streams: Sequence[str]) -> str:
+    """The combined-stream path: ``/stream?streams=a/b/c`` (Binance "Combined streams")."""
+    return "/stream?streams=" + "/".join(streams)
+
+
+def subscribe_frame(streams: Sequence[str], request_id: int, method: str = "SUBSCRIBE") -> str:
+    """The JSON request that (un)subscribes streams on an open connection (Binance "Live Subscribing")."""
+    return msgspec.json.encode({"method": method, "params": list(streams), "id": request_id}).decode()

@@ -1,0 +1,157 @@
+"""Frozen messages that cross actor boundaries: the shared vocabulary (DESIGN.md §3).
+
+Money is fixed-point: every price and size is an ``int`` scaled by ``10**price_decimals`` /
+``10**size_decimals`` of the instrument (see :mod:`actors.fixedpoint`); each message carries both scales so it is
+self-describing. Times are ``int`` nanoseconds since the epoch: ``ts_event`` is the venue's, ``ts_recv`` ours.
+
+Messages are ``msgspec.Struct(frozen=True)``: cheap to build on the hot path, immutable, picklable for Ray.
+Receivers derive new state; they never mutate what they got. Levels are tuples ``(price, size)``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from actors.fixedpoint import fixed_to_decimal
+
+__all__ = [
+    "BookDeltas",
+    "BookSnapshot",
+    "EventBatch",
+    "Level",
+    "MarkPrice",
+    "MarketEvent",
+    "Quote",
+    "Trade",
+]
+
+Level = tuple[int, int]
+"""One book level: ``(price, size)`` as fixed-point integers."""
+
+
+class BookDeltas(msgspec.Struct, frozen=True, gc=False):
+    """One venue diff: absolute sizes per price level (size 0 deletes the level), batched per frame.
+
+    Attributes:
+        instrument_id: ``"<SYMBOL>.<VENUE>"``.
+        first_sequence: the venue's first update id in this diff (Binance ``U``).
+        sequence: the venue's last update id in this diff (Binance ``u``).
+        prev_sequence: the previous diff's last update id where the venue sends it (Binance futures ``pu``),
+            else -1.
+        bids, asks: levels ``(price, size)``, in the venue's order.
+        price_decimals, size_decimals: fixed-point scales.
+        ts_event: venue event time (ns). ts_recv: local receive time (ns).
+    """
+
+    instrument_id: str
+    first_sequence: int
+    sequence: int
+    prev_sequence: int
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    price_decimals: int
+    size_decimals: int
+    ts_event: int
+    ts_recv: int
+
+
+class BookSnapshot(msgspec.Struct, frozen=True, gc=False):
+    """A full book that replaces the local one (e.g. Binance REST ``GET /api/v3/depth``).
+
+    Attributes:
+        sequence: the venue's update id the snapshot is consistent with (Binance ``lastUpdateId``).
+        bids: best first (descending price); asks: best first (ascending price).
+        ts_event: venue time (ns) where the venue sends one (Binance futures ``E``), else equal to ``ts_recv``.
+    """
+
+    instrument_id: str
+    sequence: int
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    price_decimals: int
+    size_decimals: int
+    ts_event: int
+    ts_recv: int
+
+
+class Trade(msgspec.Struct, frozen=True, gc=False):
+    """One public trade.
+
+    Attributes:
+        trade_id: the venue's trade id (string: some venues use UUIDs).
+        price, size: fixed-point.
+        aggressor_side: ``"buy"`` or ``"sell"``: the taker's side (Binance ``m`` true -> buyer was maker -> sell).
+    """
+
+    instrument_id: str
+    trade_id: str
+    price: int
+    size: int
+    aggressor_side: str
+    price_decimals: int
+    size_decimals: int
+    ts_event: int
+    ts_recv: int
+
+    def price_decimal(self) -> Decimal:
+        """The price as an exact Decimal."""
+        return fixed_to_decimal(self.price, self.price_decimals)
+
+
+class Quote(msgspec.Struct, frozen=True, gc=False):
+    """Top of book as the venue publishes it (Binance ``bookTicker``).
+
+    Attributes:
+        sequence: the book update id this quote reflects (Binance ``u``), comparable with ``BookDeltas.sequence``.
+        ts_event: venue time (ns); Binance spot ``bookTicker`` has none, then equal to ``ts_recv``.
+    """
+
+    instrument_id: str
+    sequence: int
+    bid_price: int
+    bid_size: int
+    ask_price: int
+    ask_size: int
+    price_decimals: int
+    size_decimals: int
+    ts_event: int
+    ts_recv: int
+
+
+class MarkPrice(msgspec.Struct, frozen=True, gc=False):
+    """Futures mark price and funding (Binance ``markPriceUpdate``).
+
+    Attributes:
+        mark_price, index_price: fixed-point at ``price_decimals``.
+        funding_rate: exact Decimal string as sent (``"0.00010000"``), a fraction per funding interval.
+        next_funding_ns: next funding time (ns).
+    """
+
+    instrument_id: str
+    mark_price: int
+    index_price: int
+    funding_rate: str
+    next_funding_ns: int
+    price_decimals: int
+    ts_event: int
+    ts_recv: int
+
+
+MarketEvent = BookDeltas | BookSnapshot | Trade | Quote | MarkPrice
+"""Any market-data event a feed produces."""
+
+
+class EventBatch(msgspec.Struct, frozen=True, gc=False):
+    """Events for one book actor, in arrival order: what crosses the feed -> book boundary (one call per batch).
+
+    Attributes:
+        feed_id: the sending feed.
+        events: market events in the order the feed received them.
+        ts_sent: when the feed flushed the batch (ns), for latency accounting.
+    """
+
+    feed_id: str
+    events: tuple[MarketEvent, ...]
+    ts_sent: int

@@ -1,0 +1,56 @@
+"""Shared test paths. Tests read the bundled sample (always present) and ``../shared/data`` when it exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "hftbacktest"
+FIXTURES = ROOT / "tests" / "data"
+SHARED = ROOT.parent / "shared" / "data"
+
+SPOT = [SAMPLE / "binance_spot" / "btcusdt_20240808.gz", SAMPLE / "binance_spot" / "btcusdt_20240809.gz"]
+USDM = [SAMPLE / "binance_usdm" / "btcusdt_20240808.gz"]
+COINM = [SAMPLE / "binance_coinm" / "btcusd_perp_20240808.gz", SAMPLE / "binance_coinm" / "btcusd_perp_20240809.gz"]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``; tests that need more than the bundled sample skip without it."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED
+
+
+def load_events(paths, venue, limit=None):
+    """Parse a capture into ``[(kind, event)]`` with kind ``"ws"``/``"rest"``, using the project's reader+parser."""
+    from actors.feed.venues import parser_for
+    from actors.replay.captures import read_recordings
+
+    (recording,) = read_recordings(paths)
+    parser = parser_for(venue)
+    out, symbol = [], None
+    for i, rec in enumerate(recording.records()):
+        if limit is not None and i >= limit:
+            break
+        if rec.kind == "ws":
+            event = parser.parse_frame(rec.data, rec.ts_recv)
+            symbol = symbol or getattr(event, "instrument_id", "").split(".")[0]
+            out.append(("ws", event))
+        elif rec.kind == "rest":
+            out.append(("rest", parser.parse_depth_snapshot(rec.data, symbol or "", rec.ts_recv)))
+    return out
+
+
+@pytest.fixture(scope="session")
+def spot_events():
+    """The first 3,000 records of the spot capture, parsed (includes the REST snapshot)."""
+    return load_events(SPOT[:1], "binance", limit=3000)
+
+
+@pytest.fixture(scope="session")
+def usdm_events():
+    """The first 3,000 records of the USD-M capture, parsed (includes the REST snapshot)."""
+    return load_events(USDM, "binance_usdm", limit=3000)

@@ -1,0 +1,51 @@
+from actors.book.orderbook import OrderBook
+
+
+def make_book() -> OrderBook:
+    book = OrderBook("BTCUSDT.BINANCE", 2, 3)
+    book.apply_snapshot([(10_000, 1_000), (9_990, 2_000), (9_980, 0)], [(10_010, 500), (10_020, 700)])
+    return book
+
+
+def test_snapshot_ignores_zero_sizes_and_sets_best_levels():
+    book = make_book()
+    assert book.best_bid() == (10_000, 1_000)
+    assert book.best_ask() == (10_010, 500)
+    assert (book.bid_levels, book.ask_levels) == (2, 2)
+
+
+def test_delta_sets_absolute_size_and_zero_deletes():
+    book = make_book()
+    book.apply_deltas([(10_000, 0), (10_005, 300)], [(10_010, 900)])
+    assert book.best_bid() == (10_005, 300)
+    assert book.best_ask() == (10_010, 900)
+    assert book.size_at("bid", 10_000) == 0
+
+
+def test_deleting_a_missing_level_is_a_no_op():
+    book = make_book()
+    book.apply_deltas([(1, 0)], [(99_999, 0)])
+    assert (book.bid_levels, book.ask_levels) == (2, 2)
+
+
+def test_depth_is_best_first_on_both_sides():
+    book = make_book()
+    bids, asks = book.depth(5)
+    assert bids == [(10_000, 1_000), (9_990, 2_000)]
+    assert asks == [(10_010, 500), (10_020, 700)]
+    assert book.depth(1) == ([(10_000, 1_000)], [(10_010, 500)])
+    assert book.depth(0) == ([], [])
+
+
+def test_crossed_check_counts_locked_books():
+    book = make_book()
+    assert not book.is_crossed()
+    book.apply_deltas([(10_010, 1)], [])
+    assert book.is_crossed()
+
+
+def test_empty_book_has_no_best_levels_and_formats_prices():
+    book = OrderBook("X.BINANCE", 8, 8)
+    assert book.best_bid() is None and book.best_ask() is None and not book.is_crossed()
+    assert book.format_price(6_183_763_000_000) == "61837.63000000"
+    assert book.format_price(None) is None
