@@ -44,7 +44,7 @@ def to_fixed(text: str, decimals: int, venue: str = "?") -> int:
             if extra.strip("0"):
                 raise PrecisionError(venue, f"{text!r} has more than {decimals} decimals", text)
             frac = frac[:decimals]
-        if not whole.lstrip("-+").isdigit() or (frac and not frac.isdigit()):
+        if not text.isascii() or not whole.lstrip("-+").isdigit() or (frac and not frac.isdigit()):
             raise PrecisionError(venue, f"{text!r} is not a plain decimal number", text)
         value = int(whole + frac) * _POW10[decimals - len(frac)]
     except (AttributeError, TypeError, ValueError, IndexError) as exc:
@@ -69,37 +69,75 @@ def fixed_to_str(value: int, decimals: int) -> str:
     return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
 
 
-def level_converter(price_decimals: int, size_decimals: int, venue: str = "?") -> LevelConverter:
+def level_converter(
+    price_decimals: int, size_decimals: int, venue: str = "?", cache_size: int = 200_000
+) -> LevelConverter:
     """Build the converter for one instrument: ``[[price, size], ...]`` strings -> ``((price, size), ...)`` ints.
 
-    The fast path handles strings written with exactly the expected decimals (or none when ``decimals == 0``);
-    any other spelling goes through :func:`to_fixed`, so the result is always exact.
+    Venues repeat the same price and size strings constantly (the levels near the touch), so each distinct
+    string is converted once and remembered (one dict per field, cleared when it reaches ``cache_size``
+    entries: memory stays bounded). A string is converted by the fast path when it carries exactly the
+    expected decimals (or none when ``decimals == 0``), else by :func:`to_fixed`: the result is always exact.
 
     Raises:
         PrecisionError: a level is not a pair of decimal strings or cannot be represented exactly.
     """
     pd, sd = price_decimals, size_decimals
     p_dot, s_dot = -pd - 1, -sd - 1
+    prices: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    price_get, size_get = prices.get, sizes.get
 
-    def slow(text: str, decimals: int) -> int:
-        return to_fixed(text, decimals, venue)
+    def price_miss(text: str) -> int:
+        if len(prices) >= cache_size:
+            prices.clear()
+        try:
+            fast = text[p_dot] == "." if pd else "." not in text
+        except (IndexError, TypeError):
+            fast = False
+        digits = text.replace(".", "") if fast else ""
+        if digits.isascii() and digits.isdigit():
+            value = int(digits)
+        else:
+            value = to_fixed(text, pd, venue)
+            if value < 0:
+                raise PrecisionError(venue, f"negative level value {text!r}", text)
+        prices[text] = value
+        return value
+
+    def size_miss(text: str) -> int:
+        if len(sizes) >= cache_size:
+            sizes.clear()
+        try:
+            fast = text[s_dot] == "." if sd else "." not in text
+        except (IndexError, TypeError):
+            fast = False
+        digits = text.replace(".", "") if fast else ""
+        if digits.isascii() and digits.isdigit():
+            value = int(digits)
+        else:
+            value = to_fixed(text, sd, venue)
+            if value < 0:
+                raise PrecisionError(venue, f"negative level value {text!r}", text)
+        sizes[text] = value
+        return value
 
     def convert(levels: Sequence[Sequence[str]]) -> tuple[tuple[int, int], ...]:
         try:
             return tuple(
                 [
                     (
-                        int(p.replace(".", "")) if (p[p_dot] == "." if pd else "." not in p) else slow(p, pd),
-                        int(s.replace(".", "")) if (s[s_dot] == "." if sd else "." not in s) else slow(s, sd),
+                        p if (p := price_get(ptext)) is not None else price_miss(ptext),
+                        s if (s := size_get(stext)) is not None else size_miss(stext),
                     )
-                    for p, s in levels
+                    for ptext, stext in levels
                 ]
             )
         except PrecisionError:
             raise
-        except (ValueError, TypeError, IndexError, AttributeError):
-            # Short strings (IndexError), signs or junk: let the exact parser decide and raise.
-            return tuple([(slow(p, pd), slow(s, sd)) for p, s in _pairs(levels, venue)])
+        except (ValueError, TypeError, AttributeError):
+            # Not pairs, unhashable or junk: let the exact parser decide and raise.
+            return tuple([(to_fixed(p, pd, venue), to_fixed(s, sd, venue)) for p, s in _pairs(levels, venue)])
 
     return convert
 

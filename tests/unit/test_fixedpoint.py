@@ -53,3 +53,17 @@ def test_round_trip_is_exact(value):
     fixed = to_fixed(text, 8)
     assert fixed_to_str(fixed, 8) == text
     assert fixed_to_decimal(fixed, 8) == Decimal(text)
+
+
+def test_level_converter_rejects_negative_and_exotic_digits():
+    convert = level_converter(2, 2)
+    for bad in (["-1.00", "1.00"], ["1.00", "-0.50"], ["1_0.00", "1.00"], ["١.00", "1.00"]):
+        with pytest.raises(PrecisionError):
+            convert([bad])
+
+
+def test_level_converter_cache_stays_exact_and_bounded():
+    convert = level_converter(2, 3, cache_size=4)
+    levels = [[f"{i}.00", f"{i}.500"] for i in range(10)]
+    assert convert(levels) == tuple((i * 100, i * 1000 + 500) for i in range(10))
+    assert convert(levels[:2]) == ((0, 500), (100, 1500))

@@ -269,11 +269,8 @@ def _trade(parser: BinanceParser, w: _Trade | _AggTrade, ts_recv: int) -> Trade:
     inst = parser.instrument(w.s)
     trade_id = w.t if isinstance(w, _Trade) else w.a
     side = "sell" if w.m else "buy"  # m: the buyer is the maker, so the aggressor sold
-    venue = parser.venue.value
-    return Trade(
-        inst.instrument_id, str(trade_id), to_fixed(w.p, inst.pd, venue), to_fixed(w.q, inst.sd, venue), side,
-        inst.pd, inst.sd, (w.T or w.E) * _MS, ts_recv,
-    )  # fmt: skip
+    ((price, size),) = inst.levels(((w.p, w.q),))
+    return Trade(inst.instrument_id, str(trade_id), price, size, side, inst.pd, inst.sd, (w.T or w.E) * _MS, ts_recv)
 
 
 def _book_ticker(parser: BinanceParser, w: _BookTicker, ts_recv: int) -> Quote:

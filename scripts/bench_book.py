@@ -1,0 +1,142 @@
+"""Single-core book throughput: raw frame bytes -> parse -> sequence -> apply -> best bid/ask after every diff.
+
+Usage::
+
+    .venv/bin/python scripts/bench_book.py [--runs 5] [--capture spot|usdm|coinm ...] [--peers]
+
+For each bundled capture (Binance spot, USD-M, COIN-M BTC, 2024-08-08/09) all frames are loaded into memory
+first (bytes, as a websocket delivers them), then one warm-up and ``--runs`` timed passes run the whole pipeline
+of :class:`actors.replay.rebuild`'s building blocks: ``BinanceParser.parse_frame`` for every frame (depth, trade,
+bookTicker), ``BookSync`` sequencing for every diff, the REST snapshot where it was recorded, and a read of best
+bid and best ask after each applied diff. Reports the median, in frames/s (all frames), depth frames/s and level
+updates/s. With ``--peers`` it also runs ``scripts/bench/peers.py`` (cryptofeed, nautilus_trader, orjson
+parse-only) in the benchmark's own virtualenv (``scripts/bench/setup_peers.sh``) on the same frames, in the same
+run, and prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from actors.book.orderbook import OrderBook  # noqa: E402
+from actors.book.sync import BookSync, DiffOutcome  # noqa: E402
+from actors.feed.venues import parser_for, sync_rules_for  # noqa: E402
+from actors.messages import BookDeltas  # noqa: E402
+from actors.replay.captures import read_recordings  # noqa: E402
+
+SAMPLE = ROOT / "data" / "sample" / "hftbacktest"
+CAPTURES = {
+    "spot": ("binance", ["binance_spot/btcusdt_20240808.gz", "binance_spot/btcusdt_20240809.gz"]),
+    "usdm": ("binance_usdm", ["binance_usdm/btcusdt_20240808.gz"]),
+    "coinm": ("binance_coinm", ["binance_coinm/btcusd_perp_20240808.gz", "binance_coinm/btcusd_perp_20240809.gz"]),
+}
+
+
+def load(capture: str) -> tuple[str, list[tuple[str, bytes, int]]]:
+    venue, files = CAPTURES[capture]
+    (recording,) = read_recordings([SAMPLE / f for f in files])
+    return venue, [(r.kind, r.data, r.ts_recv) for r in recording.records() if r.kind in ("ws", "rest")]
+
+
+def run_once(venue: str, frames: list[tuple[str, bytes, int]]) -> tuple[float, dict]:
+    parser, rules = parser_for(venue), sync_rules_for(venue)
+    sync: BookSync | None = None
+    symbol = ""
+    pending = []
+    applied_outcome = DiffOutcome.APPLIED
+    depth_frames = levels = 0
+    touch = None
+    t0 = time.perf_counter()
+    for kind, data, ts in frames:
+        if kind == "rest":
+            if sync is None:
+                pending.append((data, ts))
+            else:
+                sync.on_snapshot(parser.parse_depth_snapshot(data, symbol, ts))
+            continue
+        event = parser.parse_frame(data, ts)
+        if type(event) is BookDeltas:
+            if sync is None:
+                symbol = event.instrument_id.split(".")[0]
+                sync = BookSync(OrderBook(event.instrument_id, event.price_decimals, event.size_decimals), rules)
+                for body, t in pending:
+                    sync.on_snapshot(parser.parse_depth_snapshot(body, symbol, t))
+            depth_frames += 1
+            levels += len(event.bids) + len(event.asks)
+            if sync.on_diff(event) is applied_outcome:
+                book = sync.book
+                touch = (book.best_bid(), book.best_ask())
+    elapsed = time.perf_counter() - t0
+    book = sync.book
+    return elapsed, {
+        "frames": len(frames), "depth_frames": depth_frames, "level_updates": levels,
+        "diffs_applied": sync.diffs_applied, "diffs_dropped": sync.diffs_dropped_stale, "gaps": sync.gaps,
+        "bid_levels": book.bid_levels, "ask_levels": book.ask_levels, "last_touch": repr(touch),
+    }  # fmt: skip
+
+
+def bench_raytrade(capture: str, runs: int) -> dict:
+    venue, frames = load(capture)
+    run_once(venue, frames)  # warm-up
+    times, info = [], {}
+    for _ in range(runs):
+        elapsed, info = run_once(venue, frames)
+        times.append(elapsed)
+    median = statistics.median(times)
+    return {
+        "peer": "raytrade", "capture": capture, **info, "median_s": round(median, 4),
+        "frames_per_s": round(info["frames"] / median), "depth_frames_per_s": round(info["depth_frames"] / median),
+        "level_updates_per_s": round(info["level_updates"] / median),
+    }  # fmt: skip
+
+
+def bench_peer(peer: str, capture: str, runs: int) -> dict | None:
+    venv = Path(os.environ.get("BENCH_VENV", ROOT / ".bench-venv"))
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print(f"({peer}: {python} missing: run scripts/bench/setup_peers.sh)", file=sys.stderr)
+        return None
+    cmd = [str(python), str(ROOT / "scripts" / "bench" / "peers.py"), "--peer", peer, "--capture", capture,
+           "--runs", str(runs), "--data-dir", str(SAMPLE)]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        print(f"({peer} {capture} failed: {out.stderr.strip()[-500:]})", file=sys.stderr)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--capture", action="append", choices=sorted(CAPTURES))
+    ap.add_argument("--peers", action="store_true", help="also run cryptofeed, nautilus_trader and orjson")
+    args = ap.parse_args()
+    rows = []
+    for capture in args.capture or list(CAPTURES):
+        rows.append(bench_raytrade(capture, args.runs))
+        print(json.dumps(rows[-1]), flush=True)
+        if args.peers:
+            for peer in ("nautilus", "cryptofeed", "orjson"):
+                row = bench_peer(peer, capture, args.runs)
+                if row:
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+    print()
+    print(f"{'capture':8} {'peer':11} {'frames/s':>10} {'depth/s':>10} {'levels/s':>11} {'median s':>9}")
+    for r in rows:
+        print(f"{r['capture']:8} {r['peer']:11} {r['frames_per_s']:>10,} {r['depth_frames_per_s']:>10,} "
+              f"{(r.get('level_updates_per_s') or 0):>11,} {r['median_s']:>9}")
+
+
+if __name__ == "__main__":
+    main()
