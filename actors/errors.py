@@ -57,10 +57,13 @@ class MalformedFrame(FeedError):
         frame: the first 200 bytes of the offending frame, for the log.
     """
 
-    def __init__(self, venue: str, reason: str, frame: bytes | str = b"") -> None:
+    def __init__(self, venue: str, reason: str, frame: bytes | str | object = b"") -> None:
         self.venue = venue
         self.reason = reason
-        raw = frame.encode() if isinstance(frame, str) else bytes(frame)
+        if isinstance(frame, (bytes, bytearray, memoryview)):
+            raw = bytes(frame)
+        else:
+            raw = (frame if isinstance(frame, str) else repr(frame)).encode("utf-8", "replace")
         self.frame = raw[:200]
         super().__init__(f"{venue}: malformed frame: {reason}: {self.frame!r}")
 

@@ -18,7 +18,9 @@ from actors.fixedpoint import fixed_to_decimal
 
 __all__ = [
     "BookDeltas",
+    "BookReset",
     "BookSnapshot",
+    "BookView",
     "EventBatch",
     "Level",
     "MarkPrice",
@@ -73,6 +75,18 @@ class BookSnapshot(msgspec.Struct, frozen=True, gc=False):
     price_decimals: int
     size_decimals: int
     ts_event: int
+    ts_recv: int
+
+
+class BookReset(msgspec.Struct, frozen=True, gc=False):
+    """The book can no longer be trusted (gap, reconnect, crossed): clear it; not ready until the next snapshot.
+
+    Attributes:
+        reason: ``"gap"``, ``"reconnect"``, ``"crossed"``, ``"stale_snapshot"`` or ``"restart"``.
+    """
+
+    instrument_id: str
+    reason: str
     ts_recv: int
 
 
@@ -139,7 +153,7 @@ class MarkPrice(msgspec.Struct, frozen=True, gc=False):
     ts_recv: int
 
 
-MarketEvent = BookDeltas | BookSnapshot | Trade | Quote | MarkPrice
+MarketEvent = BookDeltas | BookSnapshot | BookReset | Trade | Quote | MarkPrice
 """Any market-data event a feed produces."""
 
 
@@ -155,3 +169,31 @@ class EventBatch(msgspec.Struct, frozen=True, gc=False):
     feed_id: str
     events: tuple[MarketEvent, ...]
     ts_sent: int
+
+
+class BookView(msgspec.Struct, frozen=True, gc=False):
+    """What a book publishes to subscribers after a batch: top of book and the best ``depth`` levels.
+
+    Attributes:
+        ready: False while the book waits for a snapshot; levels are then empty.
+        sequence: the venue update id of the last applied diff or snapshot.
+        bids, asks: best first, at most the subscribed depth.
+        ts_event, ts_recv: of the last applied event (ns). ts_published: when the view was made (ns).
+    """
+
+    instrument_id: str
+    ready: bool
+    sequence: int
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    price_decimals: int
+    size_decimals: int
+    ts_event: int
+    ts_recv: int
+    ts_published: int
+
+    def mid(self) -> Decimal | None:
+        """``(best bid + best ask) / 2`` as an exact Decimal, or None when a side is empty."""
+        if not self.bids or not self.asks:
+            return None
+        return fixed_to_decimal(self.bids[0][0] + self.asks[0][0], self.price_decimals) / 2

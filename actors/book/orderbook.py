@@ -1,20 +1,22 @@
-"""An exact L2 order book: price level -> size, fixed-point integers, best bid/ask in O(1).
+"""An exact L2 order book: price level -> size, fixed-point integers, best bid/ask in O(1) amortised.
 
-Each side keeps a ``dict`` (price -> size) for O(1) updates and an ascending ``list`` of its prices, maintained
-with :mod:`bisect` (C-speed insertion/removal; a few thousand levels is a memmove of a few KB). The best bid is
-``bid_prices[-1]``, the best ask ``ask_prices[0]``: both O(1) after every delta. Only new and deleted levels touch
-the sorted lists; a size change at an existing level is one dict store.
+Each side keeps a ``dict`` (price -> size) for O(1) updates and a binary heap of its prices (bids negated) with
+lazy deletion: a new level pushes its price (O(log n), no memmove), a deleted level only leaves the dict, and the
+best price is the heap's top once tops that are no longer in the dict are popped. Popping is amortised against the
+pushes, so best bid/ask is O(1) amortised after every delta. A heap that grows past twice its side (plus 64) is
+rebuilt from the dict (O(n), rare), so memory stays bounded. ``depth(n)`` selects the best n with
+:func:`heapq.nlargest`/``nsmallest`` (O(N log n)): cheap enough per published view, not meant per delta.
 
 Pure: no Ray, no I/O. Sizes are absolute (a delta sets the size at a price; size 0 deletes the level).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from collections.abc import Iterable
+from heapq import heapify, heappop, heappush, nlargest, nsmallest
 
 from actors.fixedpoint import fixed_to_str
-from actors.messages import Level
+from actors.messages import BookDeltas, BookSnapshot, Level
 
 __all__ = ["OrderBook"]
 
@@ -29,7 +31,7 @@ class OrderBook:
     The book does not judge sequencing (see :mod:`actors.book.sync`); it applies what it is given.
     """
 
-    __slots__ = ("instrument_id", "price_decimals", "size_decimals", "_bids", "_asks", "_bid_px", "_ask_px")
+    __slots__ = ("instrument_id", "price_decimals", "size_decimals", "_bids", "_asks", "_bid_heap", "_ask_heap")
 
     def __init__(self, instrument_id: str, price_decimals: int, size_decimals: int) -> None:
         self.instrument_id = instrument_id
@@ -37,67 +39,102 @@ class OrderBook:
         self.size_decimals = size_decimals
         self._bids: dict[int, int] = {}
         self._asks: dict[int, int] = {}
-        self._bid_px: list[int] = []  # ascending; best bid last
-        self._ask_px: list[int] = []  # ascending; best ask first
+        self._bid_heap: list[int] = []  # negated prices: the top is the best bid
+        self._ask_heap: list[int] = []
 
     # -- updates ---------------------------------------------------------------------------------------------
     def clear(self) -> None:
         """Remove every level."""
-        self._bids.clear()
-        self._asks.clear()
-        self._bid_px.clear()
-        self._ask_px.clear()
+        self._bids, self._asks, self._bid_heap, self._ask_heap = {}, {}, [], []
 
     def apply_snapshot(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
         """Replace the whole book. Levels with size 0 are ignored."""
         self._bids = {p: s for p, s in bids if s}
         self._asks = {p: s for p, s in asks if s}
-        self._bid_px = sorted(self._bids)
-        self._ask_px = sorted(self._asks)
+        self._bid_heap = [-p for p in self._bids]
+        self._ask_heap = list(self._asks)
+        heapify(self._bid_heap)
+        heapify(self._ask_heap)
 
     def apply_deltas(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
         """Set the absolute size of each given level; size 0 deletes it (deleting a missing level is a no-op)."""
-        _apply_side(self._bids, self._bid_px, bids)
-        _apply_side(self._asks, self._ask_px, asks)
+        levels, heap = self._bids, self._bid_heap
+        for price, size in bids:
+            if size:
+                if price not in levels:
+                    heappush(heap, -price)
+                levels[price] = size
+            else:
+                levels.pop(price, None)
+        if len(heap) > 2 * len(levels) + 64:
+            self._bid_heap = heap = [-p for p in levels]
+            heapify(heap)
+        levels, heap = self._asks, self._ask_heap
+        for price, size in asks:
+            if size:
+                if price not in levels:
+                    heappush(heap, price)
+                levels[price] = size
+            else:
+                levels.pop(price, None)
+        if len(heap) > 2 * len(levels) + 64:
+            self._ask_heap = heap = list(levels)
+            heapify(heap)
+
+    def on_snapshot(self, snapshot: BookSnapshot) -> None:
+        """Load a snapshot message (the :class:`actors.book.sync.BookTarget` protocol)."""
+        self.apply_snapshot(snapshot.bids, snapshot.asks)
+
+    def on_deltas(self, deltas: BookDeltas) -> None:
+        """Apply a diff message (the :class:`actors.book.sync.BookTarget` protocol)."""
+        self.apply_deltas(deltas.bids, deltas.asks)
 
     # -- queries ---------------------------------------------------------------------------------------------
-    def best_bid(self) -> Level | None:
-        """``(price, size)`` of the highest bid, or None when the bid side is empty. O(1)."""
-        px = self._bid_px
-        return (px[-1], self._bids[px[-1]]) if px else None
-
-    def best_ask(self) -> Level | None:
-        """``(price, size)`` of the lowest ask, or None when the ask side is empty. O(1)."""
-        px = self._ask_px
-        return (px[0], self._asks[px[0]]) if px else None
-
     def best_bid_price(self) -> int | None:
-        """Highest bid price or None. O(1)."""
-        return self._bid_px[-1] if self._bid_px else None
+        """Highest bid price or None. O(1) amortised."""
+        heap, levels = self._bid_heap, self._bids
+        while heap and -heap[0] not in levels:
+            heappop(heap)
+        return -heap[0] if heap else None
 
     def best_ask_price(self) -> int | None:
-        """Lowest ask price or None. O(1)."""
-        return self._ask_px[0] if self._ask_px else None
+        """Lowest ask price or None. O(1) amortised."""
+        heap, levels = self._ask_heap, self._asks
+        while heap and heap[0] not in levels:
+            heappop(heap)
+        return heap[0] if heap else None
+
+    def best_bid(self) -> Level | None:
+        """``(price, size)`` of the highest bid, or None when the bid side is empty."""
+        price = self.best_bid_price()
+        return None if price is None else (price, self._bids[price])
+
+    def best_ask(self) -> Level | None:
+        """``(price, size)`` of the lowest ask, or None when the ask side is empty."""
+        price = self.best_ask_price()
+        return None if price is None else (price, self._asks[price])
 
     def is_crossed(self) -> bool:
         """True when both sides exist and best bid >= best ask (a locked book counts as crossed)."""
-        return bool(self._bid_px and self._ask_px and self._bid_px[-1] >= self._ask_px[0])
+        bid, ask = self.best_bid_price(), self.best_ask_price()
+        return bid is not None and ask is not None and bid >= ask
 
     def depth(self, n: int) -> tuple[list[Level], list[Level]]:
-        """The best ``n`` levels per side: ``(bids best first, asks best first)``."""
+        """The best ``n`` levels per side: ``(bids best first, asks best first)``. O(N log n)."""
+        if n <= 0:
+            return [], []
         bids, asks = self._bids, self._asks
-        bid_px = self._bid_px[-n:][::-1] if n > 0 else []
-        return [(p, bids[p]) for p in bid_px], [(p, asks[p]) for p in self._ask_px[:n]]
+        return [(p, bids[p]) for p in nlargest(n, bids)], [(p, asks[p]) for p in nsmallest(n, asks)]
 
     @property
     def bid_levels(self) -> int:
         """Number of bid levels."""
-        return len(self._bid_px)
+        return len(self._bids)
 
     @property
     def ask_levels(self) -> int:
         """Number of ask levels."""
-        return len(self._ask_px)
+        return len(self._asks)
 
     def size_at(self, side: str, price: int) -> int:
         """Size at ``price`` on ``side`` (``"bid"``/``"ask"``), 0 when there is no level."""
@@ -111,13 +148,3 @@ class OrderBook:
         """A fixed-point size as a decimal string with the book's decimals (None stays None)."""
         return None if size is None else fixed_to_str(size, self.size_decimals)
 
-
-def _apply_side(levels: dict[int, int], prices: list[int], updates: Iterable[Level]) -> None:
-    for price, size in updates:
-        if size:
-            if price not in levels:
-                insort(prices, price)
-            levels[price] = size
-        elif price in levels:
-            del levels[price]
-            del prices[bisect_left(prices, price)]

@@ -26,12 +26,27 @@ from __future__ import annotations
 
 from collections import deque
 from enum import IntEnum, StrEnum
+from typing import Protocol
 
-from actors.book.orderbook import OrderBook
 from actors.errors import SequenceGap
 from actors.messages import BookDeltas, BookSnapshot
 
-__all__ = ["BookSync", "DiffOutcome", "SyncRules", "SyncState"]
+__all__ = ["BookSync", "BookTarget", "DiffOutcome", "SyncRules", "SyncState"]
+
+
+class BookTarget(Protocol):
+    """What the sync machine drives: an :class:`~actors.book.orderbook.OrderBook`, or a feed's forwarder that
+    turns the same calls into messages for a remote book."""
+
+    instrument_id: str
+
+    def on_snapshot(self, snapshot: BookSnapshot) -> None: ...
+
+    def on_deltas(self, deltas: BookDeltas) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def is_crossed(self) -> bool: ...
 
 
 class SyncRules(StrEnum):
@@ -60,10 +75,10 @@ class DiffOutcome(IntEnum):
 
 
 class BookSync:
-    """Owns one :class:`OrderBook` and applies snapshots and diffs to it by the venue's sequencing rules.
+    """Drives one book (a :class:`BookTarget`) with snapshots and diffs by the venue's sequencing rules.
 
     Args:
-        book: the book to maintain (cleared whenever it cannot be trusted).
+        book: the book to maintain (cleared whenever it cannot be trusted): an ``OrderBook``, or a forwarder.
         rules: the venue procedure.
         max_buffer: diffs kept while not ready; past it the oldest are dropped (``buffer_dropped``).
 
@@ -79,7 +94,7 @@ class BookSync:
         "buffer_dropped",
     )  # fmt: skip
 
-    def __init__(self, book: OrderBook, rules: SyncRules, max_buffer: int = 10_000) -> None:
+    def __init__(self, book: BookTarget, rules: SyncRules, max_buffer: int = 10_000) -> None:
         self.book = book
         self.rules = rules
         self.state = SyncState.WAITING_SNAPSHOT
@@ -132,7 +147,7 @@ class BookSync:
         if self.state is SyncState.READY and snapshot.sequence <= self.last_sequence:
             self.stale_snapshots += 1
             return self.state
-        self.book.apply_snapshot(snapshot.bids, snapshot.asks)
+        self.book.on_snapshot(snapshot)
         self.last_sequence = snapshot.sequence
         self._first_pending = True
         self.snapshots += 1
@@ -181,7 +196,7 @@ class BookSync:
             self._invalidate(SequenceGap(self.book.instrument_id, last, diff.prev_sequence), diff)
             return DiffOutcome.GAP
         book = self.book
-        book.apply_deltas(diff.bids, diff.asks)
+        book.on_deltas(diff)
         self.last_sequence = diff.sequence
         self.diffs_applied += 1
         if book.is_crossed():

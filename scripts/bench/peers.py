@@ -166,7 +166,7 @@ def cryptofeed_peer(cap: dict, args):
     from cryptofeed.exchanges import Binance, BinanceDelivery, BinanceFutures
     from cryptofeed.symbols import Symbols
 
-    _, _, kind, sym, base, quote, ctype, tick, _ = CAPTURES[cap["name"]]
+    _, _, _, sym, base, quote, ctype, tick, _ = CAPTURES[cap["name"]]
     cls = {"spot": Binance, "usdm": BinanceFutures, "coinm": BinanceDelivery}[cap["name"]]
     entry = {"symbol": sym, "baseAsset": base, "quoteAsset": quote, "status": "TRADING",
              "filters": [{"filterType": "PRICE_FILTER", "tickSize": tick}]}
@@ -222,8 +222,7 @@ def cryptofeed_peer(cap: dict, args):
                 "extra": {"snapshot_requests": len(feed.http_conn.requests),
                           "snapshot_url": feed.http_conn.requests[:1],
                           "snapshot_callbacks": st["snapshots"],
-                          "frames_logged_unexpected": unexpected,
-                          "gap_resets_logged": gaps}}
+                          "frames_logged_unexpected": unexpected}}
 
     return run, summary
 

@@ -131,3 +131,15 @@ def test_stream_names_and_subscribe_frame():
     assert streams == ["btcusdt@depth@100ms", "btcusdt@trade", "btcusdt@bookTicker"]
     assert combined_stream_path(streams) == "/stream?streams=btcusdt@depth@100ms/btcusdt@trade/btcusdt@bookTicker"
     assert subscribe_frame(["btcusdt@trade"], 3) == '{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":3}'
+
+
+def test_snapshot_from_an_already_decoded_body_as_ccxt_returns_it():
+    import json
+
+    parser = BinanceParser("binance_usdm")
+    body = json.loads(USDM_SNAPSHOT)
+    assert parser.parse_depth_snapshot(body, "BTCUSDT", 1) == parser.parse_depth_snapshot(USDM_SNAPSHOT, "BTCUSDT", 1)
+    with pytest.raises(MalformedFrame):
+        parser.parse_depth_snapshot({"lastUpdateId": "x"}, "BTCUSDT", 1)
+    with pytest.raises(VenueError):
+        parser.parse_depth_snapshot({"code": -1121, "msg": "Invalid symbol."}, "BTCUSDT", 1)

@@ -49,3 +49,15 @@ def test_empty_book_has_no_best_levels_and_formats_prices():
     assert book.best_bid() is None and book.best_ask() is None and not book.is_crossed()
     assert book.format_price(6_183_763_000_000) == "61837.63000000"
     assert book.format_price(None) is None
+
+
+def test_lazy_heap_stays_bounded_under_churn_and_best_levels_stay_exact():
+    book = OrderBook("X.BINANCE", 0, 0)
+    book.apply_snapshot([(100, 1)], [(200, 1)])
+    for i in range(10_000):
+        book.apply_deltas([(150 - i % 40, 1)], [(160 + i % 40, 1)])
+        book.apply_deltas([(150 - i % 40, 0)], [(160 + i % 40, 0)])
+    assert book.best_bid() == (100, 1) and book.best_ask() == (200, 1)
+    assert len(book._bid_heap) <= 2 * book.bid_levels + 64 + 1
+    book.apply_deltas([(100, 0), (99, 0)], [])
+    assert book.best_bid() is None and not book.is_crossed()

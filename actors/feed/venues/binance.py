@@ -21,7 +21,7 @@ replies (``{"result":null,"id":1}``) parse to ``None``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
@@ -192,11 +192,11 @@ class BinanceParser:
         except (msgspec.DecodeError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
             raise MalformedFrame(self.venue.value, str(exc) or type(exc).__name__, frame) from None
 
-    def parse_depth_snapshot(self, body: bytes | str, symbol: str, ts_recv: int) -> BookSnapshot:
+    def parse_depth_snapshot(self, body: bytes | str | Mapping, symbol: str, ts_recv: int) -> BookSnapshot:
         """Parse a REST depth snapshot body (``GET /api/v3/depth``, ``/fapi/v1/depth``, ``/dapi/v1/depth``).
 
         Args:
-            body: the response body.
+            body: the response body, raw or already JSON-decoded (ccxt's ``public_get_depth`` returns a dict).
             symbol: the requested symbol (the spot and USD-M bodies do not name it).
             ts_recv: local receive time (ns); also ``ts_event`` when the body has no ``E`` (spot).
 
@@ -205,9 +205,14 @@ class BinanceParser:
             VenueError: a Binance error body (``{"code": -1121, "msg": "Invalid symbol."}``).
         """
         try:
-            wire = _SNAPSHOT.decode(body)
-        except msgspec.DecodeError as exc:
-            error = _error_body(body)
+            if isinstance(body, Mapping):  # already decoded, e.g. by ccxt's implicit endpoint methods
+                if "code" in body and "msg" in body:
+                    raise VenueError(f"{self.venue.value}: depth snapshot refused: code {body['code']}: {body['msg']}")
+                wire = msgspec.convert(body, _Snapshot)
+            else:
+                wire = _SNAPSHOT.decode(body)
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+            error = None if isinstance(body, Mapping) else _error_body(body)
             if error is not None:
                 raise VenueError(f"{self.venue.value}: depth snapshot refused: {error}") from None
             raise MalformedFrame(self.venue.value, f"not a depth snapshot: {exc}", body) from None
