@@ -11,16 +11,14 @@ strings that carry exactly the expected number of decimals (Binance writes every
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from actors.errors import PrecisionError
 
-__all__ = ["LevelConverter", "fixed_to_decimal", "fixed_to_str", "level_converter", "to_fixed"]
+__all__ = ["DecimalCache", "LevelConverter", "fixed_to_decimal", "fixed_to_str", "level_converter", "to_fixed"]
 
 _POW10 = [10**i for i in range(19)]
-
-LevelConverter = Callable[[Sequence[Sequence[str]]], tuple[tuple[int, int], ...]]
 
 
 def to_fixed(text: str, decimals: int, venue: str = "?") -> int:
@@ -69,77 +67,85 @@ def fixed_to_str(value: int, decimals: int) -> str:
     return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
 
 
+class DecimalCache(dict):
+    """``text -> fixed-point int`` for one field of one instrument: ``cache[text]`` converts on a miss.
+
+    Venues repeat the same price and size strings constantly (the levels near the touch), so each distinct
+    string is converted once; hits are a single dict lookup. Cleared when it reaches ``max_entries``, so memory
+    stays bounded. A miss takes the fast path when the string carries exactly ``decimals`` decimals (or none when
+    ``decimals == 0``) and only ASCII digits, else :func:`to_fixed`: the result is always exact.
+
+    Raises (on a miss):
+        PrecisionError: not a plain non-negative decimal string, or not exact at ``decimals``.
+    """
+
+    __slots__ = ("decimals", "venue", "max_entries", "_dot")
+
+    def __init__(self, decimals: int, venue: str = "?", max_entries: int = 200_000) -> None:
+        super().__init__()
+        self.decimals = decimals
+        self.venue = venue
+        self.max_entries = max_entries
+        self._dot = -decimals - 1
+
+    def __missing__(self, text: str) -> int:
+        try:
+            fast = text[self._dot] == "." if self.decimals else "." not in text
+            digits = text.replace(".", "") if fast else ""
+        except (IndexError, TypeError, AttributeError):
+            digits = ""
+        if digits.isascii() and digits.isdigit():
+            value = int(digits)
+        else:
+            value = to_fixed(text, self.decimals, self.venue)
+            if value < 0:
+                raise PrecisionError(self.venue, f"negative level value {text!r}", text)
+        if len(self) >= self.max_entries:
+            self.clear()
+        self[text] = value
+        return value
+
+
+class LevelConverter:
+    """Converts one instrument's ``[[price, size], ...]`` strings into ``((price, size), ...)`` fixed-point ints.
+
+    Attributes:
+        prices, sizes: the :class:`DecimalCache` of each field (also usable alone: ``conv.prices["61837.63"]``).
+
+    Raises (from ``__call__``):
+        PrecisionError: a level is not a pair of decimal strings or cannot be represented exactly.
+    """
+
+    __slots__ = ("prices", "sizes", "venue")
+
+    def __init__(self, price_decimals: int, size_decimals: int, venue: str = "?", cache_size: int = 200_000) -> None:
+        self.prices = DecimalCache(price_decimals, venue, cache_size)
+        self.sizes = DecimalCache(size_decimals, venue, cache_size)
+        self.venue = venue
+
+    def __call__(self, levels: Sequence[Sequence[str]]) -> tuple[tuple[int, int], ...]:
+        prices, sizes = self.prices, self.sizes
+        try:
+            return tuple([(prices[p], sizes[s]) for p, s in levels])
+        except PrecisionError:
+            raise
+        except (ValueError, TypeError):
+            # Not pairs, or unhashable values: check each level and raise the typed error.
+            return tuple([(prices[_text(p, self.venue)], sizes[_text(s, self.venue)])
+                          for p, s in _pairs(levels, self.venue)])  # fmt: skip
+
+
 def level_converter(
     price_decimals: int, size_decimals: int, venue: str = "?", cache_size: int = 200_000
 ) -> LevelConverter:
-    """Build the converter for one instrument: ``[[price, size], ...]`` strings -> ``((price, size), ...)`` ints.
+    """Build the :class:`LevelConverter` of an instrument (prices and sizes at their fixed-point decimals)."""
+    return LevelConverter(price_decimals, size_decimals, venue, cache_size)
 
-    Venues repeat the same price and size strings constantly (the levels near the touch), so each distinct
-    string is converted once and remembered (one dict per field, cleared when it reaches ``cache_size``
-    entries: memory stays bounded). A string is converted by the fast path when it carries exactly the
-    expected decimals (or none when ``decimals == 0``), else by :func:`to_fixed`: the result is always exact.
 
-    Raises:
-        PrecisionError: a level is not a pair of decimal strings or cannot be represented exactly.
-    """
-    pd, sd = price_decimals, size_decimals
-    p_dot, s_dot = -pd - 1, -sd - 1
-    prices: dict[str, int] = {}
-    sizes: dict[str, int] = {}
-    price_get, size_get = prices.get, sizes.get
-
-    def price_miss(text: str) -> int:
-        if len(prices) >= cache_size:
-            prices.clear()
-        try:
-            fast = text[p_dot] == "." if pd else "." not in text
-        except (IndexError, TypeError):
-            fast = False
-        digits = text.replace(".", "") if fast else ""
-        if digits.isascii() and digits.isdigit():
-            value = int(digits)
-        else:
-            value = to_fixed(text, pd, venue)
-            if value < 0:
-                raise PrecisionError(venue, f"negative level value {text!r}", text)
-        prices[text] = value
-        return value
-
-    def size_miss(text: str) -> int:
-        if len(sizes) >= cache_size:
-            sizes.clear()
-        try:
-            fast = text[s_dot] == "." if sd else "." not in text
-        except (IndexError, TypeError):
-            fast = False
-        digits = text.replace(".", "") if fast else ""
-        if digits.isascii() and digits.isdigit():
-            value = int(digits)
-        else:
-            value = to_fixed(text, sd, venue)
-            if value < 0:
-                raise PrecisionError(venue, f"negative level value {text!r}", text)
-        sizes[text] = value
-        return value
-
-    def convert(levels: Sequence[Sequence[str]]) -> tuple[tuple[int, int], ...]:
-        try:
-            return tuple(
-                [
-                    (
-                        p if (p := price_get(ptext)) is not None else price_miss(ptext),
-                        s if (s := size_get(stext)) is not None else size_miss(stext),
-                    )
-                    for ptext, stext in levels
-                ]
-            )
-        except PrecisionError:
-            raise
-        except (ValueError, TypeError, AttributeError):
-            # Not pairs, unhashable or junk: let the exact parser decide and raise.
-            return tuple([(to_fixed(p, pd, venue), to_fixed(s, sd, venue)) for p, s in _pairs(levels, venue)])
-
-    return convert
+def _text(value: object, venue: str) -> str:
+    if not isinstance(value, str):
+        raise PrecisionError(venue, f"{value!r} is not a decimal string", repr(value))
+    return value
 
 
 def _pairs(levels: Sequence[Sequence[str]], venue: str) -> list[tuple[str, str]]:

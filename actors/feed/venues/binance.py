@@ -21,7 +21,7 @@ replies (``{"result":null,"id":1}``) parse to ``None``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import msgspec
 
@@ -134,6 +134,7 @@ _COMBINED = {kind: _envelope(t) for kind, t in _KINDS.items()}
 _RAW = {kind: msgspec.json.Decoder(t) for kind, t in _KINDS.items()}
 _SNAPSHOT = msgspec.json.Decoder(_Snapshot)
 _GENERIC = msgspec.json.Decoder()
+_PREFIX_B, _PREFIX_S = b'{"stream":"', '{"stream":"'
 
 
 class _Instrument:
@@ -161,6 +162,7 @@ class BinanceParser:
         if self.venue not in WS_BASE_URL:
             raise ValueError(f"{self.venue} is not a Binance venue")
         self._instruments = {s.symbol: _Instrument(s) for s in specs if s.venue is self.venue}
+        self._streams: dict[bytes | str, tuple[msgspec.json.Decoder, Callable]] = {}  # stream name -> route
 
     def instrument(self, symbol: str) -> _Instrument:
         inst = self._instruments.get(symbol)
@@ -184,9 +186,18 @@ class BinanceParser:
             VenueError: an error reply (``{"error": {...}}``) to a request.
         """
         try:
-            kind, combined = self._kind(frame)
-            wire = (_COMBINED[kind].decode(frame).data if combined else _RAW[kind].decode(frame))
-            return _TRANSLATE[kind](self, wire, ts_recv)
+            # Combined stream: the stream name is the first value; route on it without decoding twice.
+            if frame[:11] == _PREFIX_B or frame[:11] == _PREFIX_S:
+                stream = frame[11 : frame.find(b'"' if type(frame) is bytes else '"', 11)]
+                kind = self._streams.get(stream)
+                if kind is None:
+                    if len(self._streams) > 4096:  # bounded: stream names come from the wire
+                        self._streams.clear()
+                    kind = self._streams[stream] = _stream_kind(self.venue, stream)
+                decoder, translate = kind
+                return translate(self, decoder.decode(frame).data, ts_recv)
+            kind = self._raw_kind(frame)
+            return _TRANSLATE[kind](self, _RAW[kind].decode(frame), ts_recv)
         except FeedError:
             raise
         except (msgspec.DecodeError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
@@ -225,32 +236,35 @@ class BinanceParser:
         return BookSnapshot(inst.instrument_id, wire.lastUpdateId, bids, asks, inst.pd, inst.sd, ts_event, ts_recv)
 
     # -- internals -------------------------------------------------------------------------------------------
-    def _kind(self, frame: bytes | str) -> tuple[str, bool]:
-        head = frame[:11]
-        if head == b'{"stream":"' or head == '{"stream":"':
-            end = frame.find(b'"' if isinstance(frame, bytes) else '"', 11)
-            stream = frame[11:end]
-            if isinstance(stream, bytes):
-                stream = stream.decode("ascii", "replace")
-            channel = stream.partition("@")[2].partition("@")[0]
-            if channel in _KINDS:
-                return channel, True
-            raise UnsupportedFrame(self.venue.value, channel or stream)
-        value = _GENERIC.decode(frame)  # raw stream payload or a reply: rare, decode twice
+    def _raw_kind(self, frame: bytes | str) -> str:
+        value = _GENERIC.decode(frame)  # a raw stream payload (``/ws/<stream>``) or a reply: decoded twice
         if not isinstance(value, dict):
             raise MalformedFrame(self.venue.value, "frame is not a JSON object", frame)
         if "e" in value:
             kind = _EVENT_KINDS.get(value["e"])
             if kind is None:
                 raise UnsupportedFrame(self.venue.value, str(value["e"]))
-            return kind, False
+            return kind
         if "u" in value and "b" in value and "B" in value:
-            return "bookTicker", False  # spot bookTicker has no "e"
+            return "bookTicker"  # spot bookTicker has no "e"
         if "error" in value:
             raise VenueError(f"{self.venue.value}: error reply: {value['error']}")
         if "id" in value and "result" in value:
-            return "reply", False
+            return "reply"
         raise MalformedFrame(self.venue.value, "unknown frame", frame)
+
+
+def _stream_kind(venue: Venue, stream: bytes | str) -> tuple[msgspec.json.Decoder, Callable]:
+    """Route a combined-stream name (``btcusdt@depth@100ms``) to its decoder and translation.
+
+    Raises:
+        UnsupportedFrame: a stream this module does not translate (``kline_1m``, ``depth20``).
+    """
+    name = stream.decode("ascii", "replace") if isinstance(stream, bytes) else stream
+    channel = name.partition("@")[2].partition("@")[0]
+    if channel not in _KINDS:
+        raise UnsupportedFrame(venue.value, channel or name)
+    return _COMBINED[channel], _TRANSLATE[channel]
 
 
 def _error_body(body: bytes | str) -> str | None:
@@ -274,14 +288,14 @@ def _trade(parser: BinanceParser, w: _Trade | _AggTrade, ts_recv: int) -> Trade:
     inst = parser.instrument(w.s)
     trade_id = w.t if isinstance(w, _Trade) else w.a
     side = "sell" if w.m else "buy"  # m: the buyer is the maker, so the aggressor sold
-    ((price, size),) = inst.levels(((w.p, w.q),))
+    price, size = inst.levels.prices[w.p], inst.levels.sizes[w.q]
     return Trade(inst.instrument_id, str(trade_id), price, size, side, inst.pd, inst.sd, (w.T or w.E) * _MS, ts_recv)
 
 
 def _book_ticker(parser: BinanceParser, w: _BookTicker, ts_recv: int) -> Quote:
     inst = parser.instrument(w.s)
-    (bid, ask) = inst.levels(((w.b, w.B), (w.a, w.A)))
-    return Quote(inst.instrument_id, w.u, bid[0], bid[1], ask[0], ask[1], inst.pd, inst.sd,
+    prices, sizes = inst.levels.prices, inst.levels.sizes
+    return Quote(inst.instrument_id, w.u, prices[w.b], sizes[w.B], prices[w.a], sizes[w.A], inst.pd, inst.sd,
                  w.E * _MS if w.E else ts_recv, ts_recv)  # fmt: skip
 
 
