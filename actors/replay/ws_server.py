@@ -1,0 +1,160 @@
+"""The websocket side of a replay venue: Binance stream paths, JSON methods, one bounded queue per connection.
+
+A connection is accepted on ``/stream?streams=a/b``, ``/stream``, ``/ws/<stream>`` or ``/ws`` (other paths: HTTP
+404). Frames arrive from the venue's pump into the connection's queue and one sender task writes them, combined
+envelopes byte for byte as recorded, or for raw connections (``/ws``, or ``SET_PROPERTY combined false``) the
+``data`` part, a byte-exact substring. Client requests (``SUBSCRIBE`` ...) are answered by
+:class:`~actors.replay.streams.StreamSession`. The server pings every ``ping_interval_s`` and the ``websockets``
+library answers client pings with pongs, as Binance does. Per-message compression is off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from http import HTTPStatus
+from typing import TYPE_CHECKING
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from actors.replay.injector import ConnectionFaults, Outgoing
+from actors.replay.streams import StreamSession, error_reply, parse_ws_path, raw_payload
+
+if TYPE_CHECKING:
+    from actors.replay.venue import ReplayVenue
+
+__all__ = ["DISCONNECT", "Subscriber", "WsEndpoint"]
+
+log = logging.getLogger("raytrade.replay.ws")
+
+DISCONNECT = object()
+"""Queue item: close the connection after the frames before it (an injected disconnect)."""
+
+
+class Subscriber:
+    """One websocket connection's state on the venue.
+
+    Attributes:
+        conn: connection index (0, 1, ... in connection order; the fault log's ``conn``).
+        session: subscribed streams and the ``combined`` property.
+        queue: frames waiting to be written, at most ``queue_cap``.
+        faults: the connection's fault pipeline, or None.
+        offered: frames of subscribed streams the pump has offered (the fault log's ``frame`` counter).
+        sent: frames written to the socket. max_queued: the deepest the queue has been.
+        closing: no more frames are offered (closed, being closed, or disconnected by a fault).
+    """
+
+    __slots__ = ("conn", "ws", "session", "queue", "faults", "path", "offered", "sent", "max_queued", "closing")
+
+    def __init__(
+        self, conn: int, ws: object, session: StreamSession, cap: int, faults: ConnectionFaults | None, path: str
+    ) -> None:
+        self.conn = conn
+        self.ws = ws
+        self.session = session
+        self.queue: asyncio.Queue = asyncio.Queue(maxsize=cap)
+        self.faults = faults
+        self.path = path
+        self.offered = self.sent = self.max_queued = 0
+        self.closing = False
+
+    def status(self) -> dict:
+        """Per-client counters for the venue status."""
+        return {
+            "conn": self.conn, "path": self.path, "streams": list(self.session.streams),
+            "combined": self.session.combined, "frames_offered": self.offered, "frames_sent": self.sent,
+            "queued": self.queue.qsize(), "max_queued": self.max_queued, "closing": self.closing,
+        }  # fmt: skip
+
+
+def _payload(item: Outgoing, combined: bool) -> bytes:
+    if combined:
+        return item.data
+    try:
+        return raw_payload(item.data, item.stream)
+    except ValueError:  # a truncated or corrupted frame: cut the envelope as far as it goes
+        head = len(item.stream) + 20  # len('{"stream":"') + stream + len('","data":')
+        return item.data[head:] if len(item.data) > head else item.data
+
+
+class WsEndpoint:
+    """The websocket server of one venue.
+
+    Args:
+        venue: the venue whose pump feeds the connections.
+    """
+
+    def __init__(self, venue: ReplayVenue) -> None:
+        self.venue = venue
+        self.port = 0
+        self._server: Server | None = None
+
+    async def open(self, host: str, port: int) -> None:
+        """Listen on ``host:port`` (0: the OS picks; see :attr:`port`).
+
+        Raises:
+            OSError: the address cannot be bound.
+        """
+        sock = socket.create_server((host, port))
+        self.port = sock.getsockname()[1]
+        cfg = self.venue.config
+        self._server = await serve(
+            self._handle, sock=sock, process_request=self._check_path, compression=None,
+            ping_interval=cfg.ping_interval_s, ping_timeout=cfg.ping_timeout_s, max_size=2**16, logger=log,
+        )  # fmt: skip
+
+    async def close(self) -> None:
+        """Close every connection (code 1001, going away) and stop listening."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    def _check_path(self, connection: ServerConnection, request: object):
+        if self.venue._stopping:
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "replay venue stopping\n")
+        if parse_ws_path(request.path) is None:  # type: ignore[attr-defined]
+            return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        venue = self.venue
+        known = venue.known_streams
+        path = ws.request.path if ws.request else "/"
+        wanted = parse_ws_path(path)
+        assert wanted is not None  # _check_path refused other paths
+        session = StreamSession([s for s in wanted.streams if s in known], wanted.combined)
+        sub = venue.add_subscriber(ws, session, path)
+        sender = asyncio.create_task(self._send_loop(sub), name=f"replay-send-{sub.conn}")
+        try:
+            if any(s not in known for s in wanted.streams):
+                await ws.send(error_reply(None, 2, "Invalid request: invalid stream"), text=True)
+            async for message in ws:
+                reply = session.handle(message, known)
+                venue.subscriptions_changed()
+                await ws.send(reply, text=True)
+        except ConnectionClosed:
+            pass
+        finally:
+            venue.remove_subscriber(sub)
+            if not sender.done():
+                sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+
+    async def _send_loop(self, sub: Subscriber) -> None:
+        ws, queue, venue = sub.ws, sub.queue, self.venue
+        try:
+            while True:
+                item = await queue.get()
+                if item is DISCONNECT:
+                    await ws.close(1001, "replay venue: injected disconnect")  # type: ignore[attr-defined]
+                    return
+                if item.delay_ms:
+                    await asyncio.sleep(item.delay_ms / 1000)
+                await ws.send(_payload(item, sub.session.combined), text=True)  # type: ignore[attr-defined]
+                sub.sent += 1
+                venue.frames_sent += 1
+        except ConnectionClosed:
+            return
