@@ -10,6 +10,7 @@ line on stdout. With ``--paused`` the replay starts on SIGUSR1 (``kill -USR1 <pi
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -104,6 +105,8 @@ async def run_replay(
             print(f"  ws    {urls['ws']}/ws/<stream>   streams: {' '.join(urls['streams'])}")
             print(f"  rest  {urls['depth']}?symbol={urls['symbols'][0]}&limit=1000")
         sys.stdout.flush()
+        gc.collect()
+        gc.freeze()  # startup objects (modules, indexes, servers) leave the collector: shorter gen-2 pauses
         if paused:
             print(f"paused: start with `kill -USR1 {os.getpid()}` or press Enter", flush=True)
             _watch_stdin(loop, go)

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from actors.errors import ConfigError
 
-__all__ = ["MAX_SPEED", "ClockState", "ReplayClock", "format_speed", "parse_speed"]
+__all__ = ["MAX_SPEED", "ClockState", "LatenessHistogram", "ReplayClock", "format_speed", "parse_speed"]
 
 MAX_SPEED = math.inf
 """The speed value meaning "as fast as the slowest subscriber reads"."""
@@ -148,3 +148,43 @@ class ReplayClock:
 
     def _paused_position(self) -> int:
         return max(self._anchor_replay, self._observed)
+
+
+class LatenessHistogram:
+    """How late records were dispatched against their schedule: 0.1 ms bins up to 1 s, O(1) per record.
+
+    Pure; the venue adds one sample per record at finite speeds (at speed max nothing is scheduled).
+    """
+
+    __slots__ = ("counts", "count", "max_ns")
+    _BIN_NS = 100_000
+    _BINS = 10_001  # the last bin holds everything >= 1 s
+
+    def __init__(self) -> None:
+        self.counts = [0] * self._BINS
+        self.count = 0
+        self.max_ns = 0
+
+    def add(self, late_ns: int) -> None:
+        """One record dispatched ``late_ns`` after it was due (negative counts as 0)."""
+        late_ns = max(0, late_ns)
+        self.counts[min(late_ns // self._BIN_NS, self._BINS - 1)] += 1
+        self.count += 1
+        if late_ns > self.max_ns:
+            self.max_ns = late_ns
+
+    def quantile_ms(self, q: float) -> float:
+        """The ``q`` quantile (0..1) in ms, to the bin's upper edge (0.1 ms resolution); 0.0 without samples."""
+        if not self.count:
+            return 0.0
+        rank, seen = q * self.count, 0
+        for index, n in enumerate(self.counts):
+            seen += n
+            if n and seen >= rank:
+                return round((index + 1) * self._BIN_NS / 1e6, 1)
+        return round(self.max_ns / 1e6, 3)
+
+    def summary(self) -> dict:
+        """``{"count", "p50_ms", "p99_ms", "max_ms"}``."""
+        return {"count": self.count, "p50_ms": self.quantile_ms(0.5), "p99_ms": self.quantile_ms(0.99),
+                "max_ms": round(self.max_ns / 1e6, 3)}  # fmt: skip

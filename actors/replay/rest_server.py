@@ -17,7 +17,6 @@ snapshot in time gets 503 ``{"code":-1007,...}``. Bodies are ``application/json;
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,7 @@ from aiohttp import web
 
 from actors.instruments import Venue
 from actors.replay.depth import RestError, error_body, parse_depth_query
+from actors.replay.ws_server import tcp_listener
 
 if TYPE_CHECKING:
     from actors.replay.venue import ReplayVenue
@@ -69,7 +69,7 @@ class RestEndpoint:
         Raises:
             OSError: the address cannot be bound.
         """
-        sock = socket.create_server((host, port))
+        sock = tcp_listener(host, port)
         self.port = sock.getsockname()[1]
         self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()

@@ -31,7 +31,7 @@ from pathlib import Path
 from actors.errors import ConfigError
 from actors.instruments import Venue
 from actors.replay.captures import CaptureRecord, Recording
-from actors.replay.clock import ReplayClock, format_speed
+from actors.replay.clock import LatenessHistogram, ReplayClock, format_speed
 from actors.replay.config import ReplayConfig
 from actors.replay.depth import load_exchange_info
 from actors.replay.faultlog import FaultLog
@@ -85,6 +85,7 @@ class ReplayVenue:
         self.connections = self.rest_requests = self.records_dispatched = self.frames_sent = 0
         self.slow_disconnects = self.max_queued = 0
         self.finished = False
+        self.lateness = LatenessHistogram()  # dispatch lateness against the schedule (finite speeds)
         self._wake = asyncio.Event()
         self._book_changed = asyncio.Event()
         self._finished = asyncio.Event()
@@ -215,6 +216,7 @@ class ReplayVenue:
             "queue_cap": self.config.queue_cap, "max_queued": self.max_queued,
             "slow_disconnects": self.slow_disconnects, "rest_requests": self.rest_requests,
             "faults": log.count if log else 0, "faults_by_kind": dict(log.by_kind) if log else {}, "books": self.book.books(),
+            "dispatch_lateness": self.lateness.summary(),
         }  # fmt: skip
 
     # -- used by the endpoints -------------------------------------------------------------------------------
@@ -309,6 +311,8 @@ class ReplayVenue:
                 await self._wake.wait()
                 continue
             if delay_ns <= 0:
+                if not clock.is_max:
+                    self.lateness.add(-delay_ns)
                 return
             try:
                 async with asyncio.timeout(delay_ns / 1e9):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 
 import pytest
 from websockets.asyncio.client import connect
@@ -188,3 +189,17 @@ def test_at_finite_speed_a_consumer_that_falls_a_queue_behind_is_disconnected():
     assert closed == 1008
     assert status["slow_disconnects"] == 1
     assert status["max_queued"] <= 16
+
+
+def test_server_sockets_disable_nagle_so_small_frames_are_not_held_for_delayed_acks():
+    async def main():
+        venue = ReplayVenue(SPOT, speed="max", paused=True, max_records=100)
+        urls = await venue.open()
+        async with connect(urls["combined"]):
+            await asyncio.sleep(0.05)
+            sock = venue.subscribers[0].ws.transport.get_extra_info("socket")
+            nodelay = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        await venue.stop()
+        return nodelay
+
+    assert asyncio.run(main()) == 1

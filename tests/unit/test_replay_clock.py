@@ -7,7 +7,7 @@ import math
 import pytest
 
 from actors.errors import ConfigError
-from actors.replay.clock import MAX_SPEED, ClockState, ReplayClock, format_speed, parse_speed
+from actors.replay.clock import MAX_SPEED, ClockState, LatenessHistogram, ReplayClock, format_speed, parse_speed
 
 S = 1_000_000_000  # ns per second
 T0 = 1_723_161_253_937_085_768  # first record of the spot capture (recorder ns)
@@ -101,3 +101,17 @@ def test_set_speed_keeps_the_position():
     assert clock.position_ns(now_ns=10 * S) == T0 + 10 * S
     assert clock.position_ns(now_ns=11 * S) == T0 + 110 * S
     assert not math.isinf(clock.speed)
+
+
+def test_lateness_histogram_reports_quantiles_to_a_tenth_of_a_millisecond():
+    hist = LatenessHistogram()
+    for late_us in range(1000):  # 0 .. 0.999 ms, uniformly
+        hist.add(late_us * 1000)
+    hist.add(250 * 1_000_000)  # one 250 ms stall
+    hist.add(-5)  # early counts as on time
+    summary = hist.summary()
+    assert summary["count"] == 1002
+    assert summary["p50_ms"] == 0.5
+    assert summary["p99_ms"] == 1.0
+    assert summary["max_ms"] == 250.0
+    assert LatenessHistogram().summary() == {"count": 0, "p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0}
