@@ -55,6 +55,32 @@ def verify(
 app.command("replay")(replay)
 
 
+@app.command()
+def run(
+    config: Annotated[Path | None, typer.Option("--config", help="TOML configuration file.")] = None,
+    speed: Annotated[str | None, typer.Option("--speed", help="Replay speed: factor or 'max' (default 11).")] = None,
+    duration: Annotated[float | None, typer.Option("--duration", help="Stop after this many seconds.")] = None,
+    keep_serving: Annotated[bool, typer.Option("--keep-serving", help="Keep the API up after the run.")] = False,
+    address: Annotated[str | None, typer.Option("--address", help="'auto' to join a running Ray cluster.")] = None,
+    faults: Annotated[str | None, typer.Option("--faults", help="Replay fault spec (see raytrade replay).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Replay fault seed.")] = None,
+    api_port: Annotated[int | None, typer.Option("--api-port", help="HTTP API port (default 8000).")] = None,
+) -> None:
+    """Run the system: replay venues, feeds, books, strategies, supervisor and API; end with a JSON summary."""
+    from cluster.config import load_config
+    from cluster.run import run as run_system
+
+    overrides = {k: v for k, v in {"replay__speed": speed, "ray__address": address, "replay__faults": faults,
+                                   "replay__seed": seed, "api__port": api_port}.items() if v is not None}  # fmt: skip
+    try:
+        cfg = load_config(config, **overrides)
+    except RaytradeError as exc:
+        typer.echo(f"raytrade run: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    summary = run_system(cfg, duration_s=duration, keep_serving=keep_serving)
+    raise typer.Exit(0 if summary.get("ok") else 1)
+
+
 def main() -> None:
     """Console entry point."""
     app()

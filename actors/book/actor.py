@@ -1,0 +1,133 @@
+"""BookActor: holds the exact books of one or more instruments and publishes views to subscribers. Thin.
+
+``apply(batch)`` hands the feed's sequenced events to :class:`~actors.book.keeper.BookKeeper`, records
+frame-to-book latency (``ts_recv`` -> applied) in Ray metrics, and publishes one
+:class:`~actors.messages.BookView` per changed instrument to each subscriber of that instrument. Publishing is
+conflated: at most ``max_in_flight`` unacknowledged publishes per subscriber; while a subscriber is busy only its
+latest views wait (a slow strategy sees fresh books, never a growing queue). Returns the instruments found
+crossed, so the feed resyncs them.
+
+It is a synchronous actor (one call at a time): batches from one feed apply in the order they were sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from actors.book.keeper import BookKeeper
+from actors.instruments import spec_for, split_instrument_id
+from actors.messages import BookView, EventBatch, Trade
+from actors.metrics import latency_histogram, percentiles_ms
+
+__all__ = ["BookActor"]
+
+
+class _Subscriber:
+    __slots__ = ("handle", "instruments", "depth", "in_flight", "pending", "sent", "dropped")
+
+    def __init__(self, handle, instruments: set[str], depth: int) -> None:
+        self.handle = handle
+        self.instruments = instruments
+        self.depth = depth
+        self.in_flight: list = []
+        self.pending: dict[str, None] = {}  # instruments with a newer view to send
+        self.sent = 0
+        self.dropped = 0
+
+
+class BookActor:
+    """Books for ``instrument_ids``.
+
+    Args:
+        name: the actor's name (for status).
+        instrument_ids: ``SYMBOL.VENUE`` ids held here.
+        max_in_flight: unacknowledged publishes per subscriber before views are conflated.
+    """
+
+    def __init__(self, name: str, instrument_ids: Sequence[str], max_in_flight: int = 2) -> None:
+        self.name = name
+        specs = [spec_for(venue, symbol) for symbol, venue in map(split_instrument_id, instrument_ids)]
+        self.keeper = BookKeeper(specs)
+        self.max_in_flight = max_in_flight
+        self._subscribers: list[_Subscriber] = []
+        self._latency = latency_histogram("raytrade_frame_to_book_ms", "Frame receipt to book applied (ms)")
+        self.batches = 0
+
+    def apply(self, batch: EventBatch) -> list[str]:
+        """Apply one feed batch; publish views; return the instruments found crossed (cleared, resync needed)."""
+        now = time.time_ns()
+        changed, crossed = self.keeper.apply(batch.events, now)
+        self.batches += 1
+        if self._latency is not None and batch.events:
+            ts = [e.ts_recv for e in batch.events[:: max(1, len(batch.events) // 20)] if hasattr(e, "ts_recv")]
+            for t in ts:
+                self._latency.observe((now - t) / 1e6)
+        if self._subscribers:
+            self._publish(changed)
+        return crossed
+
+    def subscribe(self, handle, instrument_ids: Sequence[str], depth: int = 10) -> list[str]:
+        """Send views of ``instrument_ids`` (those held here) to ``handle.on_views(list[BookView])``.
+
+        Returns:
+            The instruments subscribed (those held by this actor).
+        """
+        held = {i for i in instrument_ids if i in self.keeper.books}
+        sub = _Subscriber(handle, held, depth)
+        self._subscribers.append(sub)
+        sub.pending.update(dict.fromkeys(held))
+        self._send(sub, time.time_ns())
+        return sorted(held)
+
+    def view(self, instrument_id: str, depth: int = 10) -> BookView:
+        """The current view of one instrument. Raises KeyError when it is not held here."""
+        return self.keeper.view(instrument_id, depth, time.time_ns())
+
+    def trades(self, instrument_id: str, limit: int = 100) -> list[Trade]:
+        """The last ``limit`` trades, newest last. Raises KeyError when the instrument is not held here."""
+        trades = self.keeper.books[instrument_id].trades
+        return list(trades)[-limit:] if limit > 0 else []
+
+    def latency_samples(self) -> list[int]:
+        """Frame-to-book latency samples (ns), the most recent window."""
+        return list(self.keeper.latency_ns)
+
+    def instruments(self) -> list[str]:
+        """Instrument ids held here."""
+        return list(self.keeper.books)
+
+    def stats(self) -> dict:
+        """Per-instrument counters, frame-to-book latency percentiles (ms) and publishing counters."""
+        now = time.time_ns()
+        samples = sorted(self.keeper.latency_ns)
+        return {
+            "name": self.name, "batches": self.batches, "events": self.keeper.events,
+            "instruments": self.keeper.stats(now), "latency_ms": percentiles_ms(samples),
+            "subscribers": [{"instruments": sorted(s.instruments), "sent": s.sent, "conflated": s.dropped}
+                            for s in self._subscribers],
+        }  # fmt: skip
+
+    # -- publishing ------------------------------------------------------------------------------------------
+    def _publish(self, changed: set[str]) -> None:
+        now = time.time_ns()
+        for sub in self._subscribers:
+            for iid in changed & sub.instruments:
+                if iid in sub.pending:
+                    sub.dropped += 1
+                sub.pending[iid] = None
+            if sub.pending:
+                self._send(sub, now)
+
+    def _send(self, sub: _Subscriber, now: int) -> None:
+        if sub.in_flight:
+            import ray
+
+            done, sub.in_flight = ray.wait(sub.in_flight, num_returns=len(sub.in_flight), timeout=0)
+        if len(sub.in_flight) >= self.max_in_flight or not sub.pending:
+            return
+        views = [self.keeper.view(iid, sub.depth, now) for iid in sub.pending]
+        sub.pending.clear()
+        sub.in_flight.append(sub.handle.on_views.remote(views))
+        sub.sent += len(views)
+

@@ -1,0 +1,225 @@
+"""FeedActor: one venue connection. Thin: websocket transport + pure pipeline + ccxt snapshots + batching.
+
+Flow: :class:`~actors.feed.transport.WebSocketTransport` hands each frame to
+:class:`~actors.feed.pipeline.FeedPipeline` (parse, sequence); events are shipped as one
+:class:`~actors.messages.EventBatch` per book actor every ``flush_interval_ms`` or once ``batch_max_events`` are
+pending: never one actor call per frame. At most ``max_in_flight`` batches per feed are unacknowledged; past it the
+websocket is not read (backpressure reaches the venue's TCP window, and a replay venue at ``--speed max``).
+
+Snapshots: when the pipeline says an instrument needs one, it is fetched with ccxt (:mod:`actors.feed.rest`);
+429/418 wait ``Retry-After``; other failures retry with backoff. A gap on one instrument resyncs only it.
+On every (re)start the feed first tells its books to reset (reason ``"restart"``): a new feed never trusts a
+book it did not build.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from actors.errors import RateLimited, RaytradeError
+from actors.feed.backoff import Backoff
+from actors.feed.pipeline import FeedPipeline
+from actors.feed.rest import DepthClient
+from actors.feed.transport import WebSocketTransport
+from actors.instruments import instrument_id, spec_for
+from actors.messages import EventBatch
+
+__all__ = ["FeedActor", "FeedSpec"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """Everything a feed needs (built from the typed config by the topology).
+
+    Attributes:
+        feed_id: unique name (``binance-spot``).
+        venue: venue name (``binance``).
+        symbols: venue symbols on this connection.
+        ws_url: the full stream URL (combined streams).
+        rest_url: REST base URL for snapshots (None: the real venue's).
+        book_actors: ``instrument_id -> book actor name``.
+        namespace: Ray namespace of the book actors.
+        flush_interval_ms, batch_max_events, max_in_flight: batching (ms, events, batches).
+        stale_after_ms: reconnect after this long without a frame (ms).
+        snapshot_limit: REST depth levels per side.
+        backoff_base_s, backoff_cap_s, backoff_reset_after_s: reconnect and snapshot-retry backoff (s).
+    """
+
+    feed_id: str
+    venue: str
+    symbols: tuple[str, ...]
+    ws_url: str
+    rest_url: str | None
+    book_actors: dict[str, str]
+    namespace: str = "raytrade"
+    flush_interval_ms: float = 2.0
+    batch_max_events: int = 2000
+    max_in_flight: int = 4
+    stale_after_ms: int = 10_000
+    snapshot_limit: int = 1000
+    backoff_base_s: float = 0.25
+    backoff_cap_s: float = 10.0
+    backoff_reset_after_s: float = 30.0
+    seed: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class FeedActor:
+    """A plain class; ``actors.remote`` makes it a Ray actor. Methods are async (one event loop per actor)."""
+
+    def __init__(self, spec: FeedSpec) -> None:
+        self.spec = spec
+        specs = [spec_for(spec.venue, s) for s in spec.symbols]
+        self.pipeline = FeedPipeline(spec.venue, specs, route=spec.book_actors)
+        rng = random.Random(spec.seed)
+        self.transport = WebSocketTransport(
+            spec.ws_url, self._on_frame, self._on_connect, drain=self._flush,
+            backoff=Backoff(spec.backoff_base_s, spec.backoff_cap_s, spec.backoff_reset_after_s, rng=rng),
+            stale_after_ms=spec.stale_after_ms,
+        )  # fmt: skip
+        self.depth = DepthClient(spec.venue, spec.rest_url)
+        self._snapshot_backoff = Backoff(spec.backoff_base_s, spec.backoff_cap_s, spec.backoff_reset_after_s, rng=rng)
+        self._symbols = {instrument_id(s, spec.venue): s for s in spec.symbols}
+        self._books: dict[str, object] = {}
+        self._in_flight: deque = deque()
+        self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+        self.batches_sent = self.events_sent = self.snapshot_requests = self.snapshot_failures = 0
+        self.started_ns = time.time_ns()
+        self._state = "created"
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    async def run(self) -> dict:
+        """Run until :meth:`stop`. Returns the final status. The supervisor awaits this call to watch the actor."""
+        self._state = "running"
+        self.pipeline.announce_reset("restart", time.time_ns())
+        flusher = asyncio.ensure_future(self._flush_loop())
+        try:
+            await self.transport.run()
+        finally:
+            flusher.cancel()
+            await self._flush()
+            await self._wait_in_flight(0)
+            await self.depth.close()
+            self._state = "stopped"
+        return self.status()
+
+    async def stop(self) -> None:
+        """Close the connection; :meth:`run` returns once the last batch is acknowledged."""
+        self._state = "stopping"
+        self._stopping.set()
+        self.transport.stop()
+
+    def ping(self) -> str:
+        """Liveness check."""
+        return self.spec.feed_id
+
+    def status(self) -> dict:
+        """Connection, batching and per-instrument sequencing state (JSON-friendly)."""
+        t = self.transport.stats
+        now = time.time_ns()
+        if self._in_flight:  # drop acknowledged batches from the count (crossings are read on the next flush)
+            import ray
+
+            ready, _ = ray.wait(list(self._in_flight), num_returns=len(self._in_flight), timeout=0)
+            unacked = len(self._in_flight) - len(ready)
+        else:
+            unacked = 0
+        return {
+            "feed_id": self.spec.feed_id, "venue": self.spec.venue, "state": self._state,
+            "connected": t.connected, "connects": t.connects, "reconnects": t.reconnects,
+            "stale_disconnects": t.stale_disconnects, "frames": t.frames,
+            "last_frame_age_ms": (now - t.last_frame_ns) / 1e6 if t.last_frame_ns else None,
+            "last_error": t.last_error or (str(self.pipeline.last_error) if self.pipeline.last_error else None),
+            "malformed": self.pipeline.malformed, "unsupported": self.pipeline.unsupported,
+            "batches_sent": self.batches_sent, "events_sent": self.events_sent, "in_flight": unacked,
+            "pending": self.pipeline.pending, "snapshot_requests": self.snapshot_requests,
+            "snapshot_failures": self.snapshot_failures, "instruments": self.pipeline.stats(),
+        }  # fmt: skip
+
+    # -- transport callbacks ---------------------------------------------------------------------------------
+    def _on_frame(self, frame: str | bytes, ts_recv: int) -> bool:
+        self.pipeline.on_frame(frame, ts_recv)
+        return self.pipeline.pending >= self.spec.batch_max_events
+
+    async def _on_connect(self, reconnect: bool) -> None:
+        if reconnect:
+            self.pipeline.on_reconnect(time.time_ns())
+            await self._flush()
+
+    # -- batching --------------------------------------------------------------------------------------------
+    async def _flush_loop(self) -> None:
+        interval_s = self.spec.flush_interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval_s)
+            if self.pipeline.pending:
+                await self._flush()
+            if not self.transport.stats.connected:
+                continue
+            for iid in self.pipeline.snapshots_due():
+                task = asyncio.ensure_future(self._fetch_snapshot(iid))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _flush(self) -> None:
+        async with self._lock:
+            batches = self.pipeline.drain()
+            if not batches:
+                return
+            now = time.time_ns()
+            for name, events in batches.items():
+                ref = self._book(name).apply.remote(EventBatch(self.spec.feed_id, tuple(events), now))
+                self._in_flight.append(ref)
+                self.batches_sent += 1
+                self.events_sent += len(events)
+            await self._wait_in_flight(self.spec.max_in_flight)
+
+    async def _wait_in_flight(self, limit: int) -> None:
+        while len(self._in_flight) > limit:
+            ref = self._in_flight.popleft()
+            try:
+                crossed = await ref
+            except Exception as exc:  # a dead book actor: the supervisor sees it; keep the feed alive
+                self.pipeline.last_error = exc
+                continue
+            for iid in crossed or ():
+                self.pipeline.on_book_crossed(iid, time.time_ns())
+
+    def _book(self, name: str):
+        handle = self._books.get(name)
+        if handle is None:
+            import ray
+
+            handle = self._books[name] = ray.get_actor(name, namespace=self.spec.namespace)
+        return handle
+
+    # -- snapshots -------------------------------------------------------------------------------------------
+    async def _fetch_snapshot(self, iid: str) -> None:
+        symbol = self._symbols[iid]
+        self.snapshot_requests += 1
+        try:
+            body = await self.depth.fetch(symbol, self.spec.snapshot_limit)
+            snapshot = self.pipeline.parser.parse_depth_snapshot(body, symbol, time.time_ns())
+        except RateLimited as exc:
+            self.snapshot_failures += 1
+            self.pipeline.last_error = exc
+            await asyncio.sleep(exc.retry_after_s)
+            self.pipeline.on_snapshot_failed(iid)
+            return
+        except (RaytradeError, OSError, asyncio.TimeoutError) as exc:
+            self.snapshot_failures += 1
+            self.pipeline.last_error = exc
+            await asyncio.sleep(self._snapshot_backoff.next_delay_s())
+            self.pipeline.on_snapshot_failed(iid)
+            return
+        self._snapshot_backoff.failures = 0
+        self.pipeline.on_snapshot(snapshot)
+        await self._flush()

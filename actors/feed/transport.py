@@ -1,0 +1,160 @@
+"""The websocket side of a feed: connect, receive, answer pings, reconnect with backoff, detect a stale stream.
+
+The transport never decodes JSON: it hands raw text frames and their receive time to ``on_frame``. It connects
+to any URL the same way (``wss://stream.binance.com:9443/stream?streams=...`` or a replay venue's
+``ws://127.0.0.1:PORT/stream?streams=...``).
+
+Behaviour:
+
+* keep-alive: websockets answers the venue's pings and sends its own every ``ping_interval_s`` (a dead peer
+  is noticed after ``ping_timeout_s``);
+* stale feed: no frame for ``stale_after_ms`` closes the connection (counted in ``stale_disconnects``) and
+  reconnects;
+* reconnect: exponential backoff with full jitter (:class:`~actors.feed.backoff.Backoff`), reset after a
+  healthy period; every (re)connection calls ``on_connect(reconnect: bool)`` so the feed can resync its books.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import websockets
+from websockets.asyncio.client import connect
+
+from actors.feed.backoff import Backoff
+
+__all__ = ["TransportStats", "WebSocketTransport"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TransportStats:
+    """Connection counters (JSON-friendly)."""
+
+    connected: bool = False
+    connects: int = 0
+    reconnects: int = 0
+    disconnects: int = 0
+    stale_disconnects: int = 0
+    frames: int = 0
+    last_frame_ns: int = 0
+    last_error: str | None = None
+    backoff_s: list[float] = field(default_factory=list)
+
+
+class WebSocketTransport:
+    """One websocket connection with reconnects.
+
+    Args:
+        url: the full stream URL.
+        on_frame: called with ``(frame_text, ts_recv_ns)`` for every text frame, in order; returns True when the
+            consumer wants ``drain`` awaited before the next frame is read (backpressure).
+        on_connect: awaited after every successful connection (``reconnect`` is False the first time).
+        drain: awaited when ``on_frame`` returns True.
+        backoff: the reconnect policy.
+        stale_after_ms: reconnect when no frame arrived for this long (ms); 0 disables.
+        ping_interval_s, ping_timeout_s: websocket keep-alive (s).
+        max_frame_bytes: largest accepted frame (bytes).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        on_frame: Callable[[str | bytes, int], bool],
+        on_connect: Callable[[bool], Awaitable[None]],
+        drain: Callable[[], Awaitable[None]] | None = None,
+        backoff: Backoff | None = None,
+        stale_after_ms: int = 10_000,
+        ping_interval_s: float = 20.0,
+        ping_timeout_s: float = 20.0,
+        max_frame_bytes: int = 16 * 2**20,
+    ) -> None:
+        self.url = url
+        self.on_frame = on_frame
+        self.on_connect = on_connect
+        self.drain = drain
+        self.backoff = backoff or Backoff()
+        self.stale_after_ms = stale_after_ms
+        self.ping_interval_s = ping_interval_s
+        self.ping_timeout_s = ping_timeout_s
+        self.max_frame_bytes = max_frame_bytes
+        self.stats = TransportStats()
+        self._stop = asyncio.Event()
+        self._ws = None
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return after closing the connection."""
+        self._stop.set()
+        if self._ws is not None:
+            asyncio.ensure_future(self._ws.close())
+
+    async def run(self) -> None:
+        """Connect and receive until :meth:`stop`; reconnect on any failure."""
+        first = True
+        while not self._stop.is_set():
+            try:
+                async with connect(
+                    self.url,
+                    ping_interval=self.ping_interval_s,
+                    ping_timeout=self.ping_timeout_s,
+                    max_size=self.max_frame_bytes,
+                    open_timeout=10,
+                    close_timeout=2,
+                ) as ws:
+                    self._ws = ws
+                    self.stats.connected = True
+                    self.stats.connects += 1
+                    self.stats.reconnects += 0 if first else 1
+                    self.backoff.connected(time.monotonic())
+                    await self.on_connect(not first)
+                    first = False
+                    await self._receive(ws)
+            except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as exc:
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+            finally:
+                if self.stats.connected:
+                    self.stats.disconnects += 1
+                self.stats.connected = False
+                self._ws = None
+            if self._stop.is_set():
+                break
+            delay = self.backoff.next_delay_s()
+            self.stats.backoff_s = (self.stats.backoff_s + [round(delay, 3)])[-10:]
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=delay)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _receive(self, ws) -> None:
+        watchdog = asyncio.ensure_future(self._watch_stale(ws)) if self.stale_after_ms else None
+        stats, on_frame, drain, now = self.stats, self.on_frame, self.drain, time.time_ns
+        try:
+            async for frame in ws:
+                ts = now()
+                stats.frames += 1
+                stats.last_frame_ns = ts
+                if on_frame(frame, ts) and drain is not None:
+                    await drain()
+                elif not stats.frames & 255:
+                    await asyncio.sleep(0)  # let timers (flush, watchdog) run when frames never stop
+                    self.backoff.tick(time.monotonic())
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+
+    async def _watch_stale(self, ws) -> None:
+        period_s = max(self.stale_after_ms / 4000, 0.05)
+        start = time.time_ns()
+        while True:
+            await asyncio.sleep(period_s)
+            last = max(self.stats.last_frame_ns, start)
+            if (time.time_ns() - last) / 1e6 > self.stale_after_ms:
+                self.stats.stale_disconnects += 1
+                self.stats.last_error = f"stale: no frame for {self.stale_after_ms} ms"
+                await ws.close(code=4000, reason="stale feed")
+                return

@@ -1,0 +1,56 @@
+"""Prometheus metrics through Ray's metrics API (exported by every Ray node's metrics agent).
+
+Ray aggregates ``ray.util.metrics`` from all actors and exposes them for Prometheus on each node
+(``ray metrics launch-prometheus`` or the node's ``metrics_export_port``). Metric objects are created lazily
+and only inside a Ray worker, so pure code and unit tests never touch Ray.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LATENCY_BOUNDARIES_MS", "counter", "gauge", "latency_histogram", "percentiles_ms"]
+
+LATENCY_BOUNDARIES_MS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000]
+
+
+def _in_ray() -> bool:
+    try:
+        import ray
+    except ImportError:  # pragma: no cover
+        return False
+    return ray.is_initialized()
+
+
+def latency_histogram(name: str, description: str, tag_keys: tuple[str, ...] = ()):
+    """A Ray ``Histogram`` in ms with :data:`LATENCY_BOUNDARIES_MS`, or None outside Ray."""
+    if not _in_ray():
+        return None
+    from ray.util.metrics import Histogram
+
+    return Histogram(name, description=description, boundaries=LATENCY_BOUNDARIES_MS, tag_keys=tag_keys)
+
+
+def counter(name: str, description: str, tag_keys: tuple[str, ...] = ()):
+    """A Ray ``Counter``, or None outside Ray."""
+    if not _in_ray():
+        return None
+    from ray.util.metrics import Counter
+
+    return Counter(name, description=description, tag_keys=tag_keys)
+
+
+def gauge(name: str, description: str, tag_keys: tuple[str, ...] = ()):
+    """A Ray ``Gauge``, or None outside Ray."""
+    if not _in_ray():
+        return None
+    from ray.util.metrics import Gauge
+
+    return Gauge(name, description=description, tag_keys=tag_keys)
+
+
+def percentiles_ms(sorted_ns: list[int]) -> dict:
+    """``{"count", "p50", "p99", "max"}`` in ms (3 decimals) of ascending nanosecond samples (None when empty)."""
+    if not sorted_ns:
+        return {"count": 0, "p50": None, "p99": None, "max": None}
+    n = len(sorted_ns)
+    pick = lambda q: round(sorted_ns[min(n - 1, int(n * q))] / 1e6, 3)  # noqa: E731
+    return {"count": n, "p50": pick(0.5), "p99": pick(0.99), "max": round(sorted_ns[-1] / 1e6, 3)}

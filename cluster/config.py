@@ -1,0 +1,208 @@
+"""The run's configuration: one typed, frozen, validated object from a TOML file and ``RAYTRADE_*`` variables.
+
+Precedence: environment variables > the TOML file (``raytrade run --config FILE``) > the defaults below.
+Nested fields use ``__`` in variable names (``RAYTRADE_REPLAY__SPEED=max``); the API token is
+``RAYTRADE_API_TOKEN``. Unknown keys are rejected. Secrets are ``SecretStr``: never logged, never returned.
+
+The defaults are the main job: replay the bundled Binance spot / USD-M / COIN-M BTC capture through loopback
+replay venues, one feed per venue, one book actor per instrument, the basis monitor, the supervisor and the API.
+Pointing at real venues is a config change only: ``replay.enabled = false`` and each feed's ``ws_url``/``rest_url``
+left empty (the venue's real URLs) — no code path differs.
+
+Example TOML::
+
+    [replay]
+    speed = "max"
+    faults = "drop=0.001,disconnect_every=20s"
+
+    [[feeds]]
+    feed_id = "binance-spot"
+    venue = "binance"
+    symbols = ["BTCUSDT"]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from actors.errors import ConfigError
+from actors.instruments import Venue, instrument_id
+
+__all__ = ["RaytradeConfig", "load_config"]
+
+ROOT = Path(__file__).resolve().parents[1]
+_TOML_PATH: ContextVar[str | None] = ContextVar("raytrade_toml_path", default=None)
+SAMPLE = ROOT / "data" / "sample" / "hftbacktest"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReplaySettings(_Model):
+    """Loopback replay venues (one per capture group, one clock each, aligned on a shared origin)."""
+
+    enabled: bool = Field(True, description="Serve captures on loopback and point the feeds at them")
+    speed: str = Field("11", description="Replay speed: a factor ('1' = real time, '60') or 'max'")
+    faults: str = Field("", description="Fault spec, e.g. 'drop=0.001,dup=0.0005,disconnect_every=20s'")
+    seed: int = Field(0, description="Fault seed")
+    fault_log: str | None = Field(None, description="JSON-lines file of injected faults (one per venue: .<venue>)")
+    captures: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "binance": [str(SAMPLE / "binance_spot/btcusdt_20240808.gz"), str(SAMPLE / "binance_spot/btcusdt_20240809.gz")],
+            "binance_usdm": [str(SAMPLE / "binance_usdm/btcusdt_20240808.gz")],
+            "binance_coinm": [str(SAMPLE / "binance_coinm/btcusd_perp_20240808.gz"),
+                              str(SAMPLE / "binance_coinm/btcusd_perp_20240809.gz")],
+        },
+        description="venue -> capture files of one recording",
+    )  # fmt: skip
+    snapshot_wait_s: float = Field(10.0, gt=0, description="REST wait for the first recorded snapshot (s)")
+
+    @field_validator("speed")
+    @classmethod
+    def _speed(cls, value: str) -> str:
+        if str(value).lower() == "max":
+            return "max"
+        try:
+            if float(value) <= 0:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"speed must be a positive number or 'max', got {value!r}") from None
+        return str(value)
+
+
+class FeedSettings(_Model):
+    """One venue connection."""
+
+    feed_id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    venue: Venue
+    symbols: list[str] = Field(min_length=1)
+    streams: list[str] | None = Field(None, description="Stream names; default: depth, trade, bookTicker per symbol")
+    ws_url: str | None = Field(None, description="Stream base URL; default: the venue's (or the replay venue's)")
+    rest_url: str | None = Field(None, description="REST base URL; default: the venue's (or the replay venue's)")
+    flush_interval_ms: float = Field(2.0, gt=0, description="Batch flush period (ms)")
+    batch_max_events: int = Field(2000, ge=1, description="Flush once this many events are pending")
+    max_in_flight: int = Field(4, ge=1, description="Unacknowledged batches before the websocket is not read")
+    stale_after_ms: int = Field(10_000, ge=0, description="Reconnect after this long without a frame (ms); 0: off")
+    snapshot_limit: int = Field(1000, ge=5, le=5000, description="REST depth levels per side")
+
+    def instrument_ids(self) -> list[str]:
+        return [instrument_id(s, self.venue) for s in self.symbols]
+
+
+def _default_feeds() -> list[FeedSettings]:
+    return [
+        FeedSettings(feed_id="binance-spot", venue=Venue.BINANCE, symbols=["BTCUSDT"]),
+        FeedSettings(feed_id="binance-usdm", venue=Venue.BINANCE_USDM, symbols=["BTCUSDT"]),
+        FeedSettings(feed_id="binance-coinm", venue=Venue.BINANCE_COINM, symbols=["BTCUSD_PERP"]),
+    ]
+
+
+class BookSettings(_Model):
+    instruments_per_actor: int = Field(1, ge=1, description="Pack this many instruments into one book actor")
+    publish_depth: int = Field(10, ge=1, description="Levels per side in views published to strategies")
+    max_in_flight_publish: int = Field(2, ge=1, description="Unacknowledged publishes per subscriber")
+
+
+class SupervisorSettings(_Model):
+    max_deaths: int = Field(5, ge=1, description="Deaths within window_s that open a feed's circuit (K)")
+    window_s: float = Field(60.0, gt=0, description="Death-counting window (s)")
+    base_backoff_s: float = Field(0.2, ge=0, description="First restart delay (s), doubling")
+    max_backoff_s: float = Field(10.0, ge=0, description="Largest restart delay (s)")
+
+
+class StrategySettings(_Model):
+    kind: str = Field("basis_monitor", pattern=r"^basis_monitor$")
+    name: str = Field("basis", pattern=r"^[A-Za-z0-9_\-]+$")
+    spot: str = "BTCUSDT.BINANCE"
+    perps: list[str] = Field(default_factory=lambda: ["BTCUSDT.BINANCE_USDM", "BTCUSD_PERP.BINANCE_COINM"])
+    max_skew_ms: float = Field(1000.0, gt=0, description="Largest venue event-time gap between two mids (ms)")
+
+
+class ApiSettings(_Model):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+
+
+class RaySettings(_Model):
+    address: str | None = Field(None, description="'auto' or ray://... to join a cluster; None: start a local Ray")
+    num_cpus: int | None = Field(None, ge=1, description="CPUs of a local Ray (default: the machine's)")
+    namespace: str = "raytrade"
+    prefix: str = Field("raytrade-", description="Prefix of every named actor of the run")
+    include_dashboard: bool | None = None
+
+
+class RaytradeConfig(BaseSettings):
+    """The whole run configuration (see the module docstring)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAYTRADE_", env_nested_delimiter="__", extra="forbid", frozen=True)
+
+    replay: ReplaySettings = Field(default_factory=ReplaySettings)
+    feeds: list[FeedSettings] = Field(default_factory=_default_feeds)
+    books: BookSettings = Field(default_factory=BookSettings)
+    supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
+    strategies: list[StrategySettings] = Field(default_factory=lambda: [StrategySettings()])
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    ray: RaySettings = Field(default_factory=RaySettings)
+    api_token: SecretStr | None = Field(None, description="Bearer token of state-changing API calls")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple:  # fmt: skip
+        # First wins: explicit values (CLI flags), then RAYTRADE_* variables, then the TOML file, then defaults.
+        toml_path = _TOML_PATH.get()
+        if toml_path is None:
+            return init_settings, env_settings
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RaytradeConfig:
+        ids = [f.feed_id for f in self.feeds]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"feed ids must be unique: {ids}")
+        instruments = {i for f in self.feeds for i in f.instrument_ids()}
+        for strategy in self.strategies:
+            missing = {strategy.spot, *strategy.perps} - instruments
+            if missing:
+                raise ValueError(f"strategy {strategy.name!r} needs instruments no feed provides: {sorted(missing)}")
+        if self.replay.enabled:
+            venues = {f.venue.value for f in self.feeds if f.ws_url is None}
+            unknown = venues - set(self.replay.captures)
+            if unknown:
+                raise ValueError(f"replay is on but no capture is configured for venue(s) {sorted(unknown)}")
+        return self
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> RaytradeConfig:
+    """Build the config: ``overrides`` (``section__field=value``) > ``RAYTRADE_*`` variables > TOML file > defaults.
+
+    Raises:
+        ConfigError: unreadable file, bad TOML or invalid values (the message lists every problem).
+    """
+    nested: dict[str, Any] = {}
+    for key, value in overrides.items():
+        section, _, field = key.partition("__")
+        if field:
+            nested.setdefault(section, {})[field] = value
+        else:
+            nested[section] = value
+    if path is not None:
+        try:
+            tomllib.loads(Path(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"config {path}: {exc}") from None
+    token = _TOML_PATH.set(str(path) if path is not None else None)
+    try:
+        return RaytradeConfig(**nested)
+    except ValueError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from None
+    finally:
+        _TOML_PATH.reset(token)

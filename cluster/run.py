@@ -1,0 +1,178 @@
+"""``raytrade run``: start the topology, show progress, end with one JSON summary line on stdout.
+
+The run ends when every replay venue has dispatched its recording and the pipeline has drained (every feed has
+received what its venue sent and every batch is acknowledged), or after ``--duration`` seconds, or on Ctrl-C.
+Progress goes to stderr (a rich status line on a terminal, a plain line every few seconds otherwise); the last
+line on stdout is the JSON summary:
+
+``{"ok", "wall_s", "speed", "api_url", "frames", "frames_per_s", "instruments": {iid: {frames, diffs_applied,
+gaps, resyncs, ready, best_bid, best_ask, ticker_checks, ticker_mismatches, ...}}, "latency_ms":
+{"frame_to_book", "frame_to_subscriber", "book_to_subscriber"}, "basis": {...}, "feeds": {...}, "replay": {...}}``
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from typing import Any
+
+import ray
+from rich.console import Console
+
+from actors.metrics import percentiles_ms
+from cluster.config import RaytradeConfig
+from cluster.topology import Topology
+
+__all__ = ["run"]
+
+
+def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: bool = False,
+        console: Console | None = None) -> dict:  # fmt: skip
+    """Run the system described by ``config``; return (and print) the summary.
+
+    Raises:
+        ConfigError: invalid configuration. Other errors propagate after teardown.
+    """
+    console = console or Console(stderr=True)
+    topo = Topology(config)
+    t0 = time.monotonic()
+    stop = {"flag": False}
+    summary: dict[str, Any] = {"ok": False}
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.__setitem__("flag", True))
+    try:
+        with console.status("starting Ray and the actors...") if console.is_terminal else _Null():
+            topo.start_ray()
+            topo.remove_leftovers()
+            topo.start_replay()
+            topo.start_books()
+            topo.start_strategies()
+            topo.start_supervisor_and_feeds()
+            topo.start_api()
+            if topo.replay and not topo.wait_feeds_connected():
+                raise RuntimeError("feeds did not connect to the replay venues within 30 s")
+            topo.start_clocks()
+        if topo.api_url:
+            console.print(f"raytrade: API at {topo.api_url} (docs: {topo.api_url}/docs)")
+        started = time.monotonic()
+        _progress_loop(topo, console, stop, duration_s)
+        wall_s = time.monotonic() - started
+        summary = _summary(topo, wall_s, time.monotonic() - t0)
+        if keep_serving and not stop["flag"] and topo.api_url:
+            console.print(f"raytrade: run finished; API still serving at {topo.api_url} (Ctrl-C to stop)")
+            while not stop["flag"]:
+                time.sleep(0.2)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        finals = topo.teardown()
+    summary["feeds"] = {k: _feed_summary(v) for k, v in finals.items()} or summary.get("feeds", {})
+    sys.stdout.write(json.dumps(summary) + "\n")
+    sys.stdout.flush()
+    return summary
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: float | None) -> None:
+    started = time.monotonic()
+    last_frames, last_t, last_print = 0, started, 0.0
+    finished_since = None
+    prev_frames = -1
+    while not stop["flag"]:
+        time.sleep(0.5)
+        now = time.monotonic()
+        status = ray.get(topo.supervisor.status.remote())
+        feeds = status["feeds"].values()
+        frames = sum(f.get("frames", 0) for f in feeds)
+        rate = (frames - last_frames) / max(now - last_t, 1e-6)
+        last_frames, last_t = frames, now
+        books = [i for b in status["books"].values() for i in b.get("instruments", {}).values()]
+        ready = sum(1 for b in books if b.get("ready"))
+        instruments = [i for f in feeds for i in f.get("instruments", {}).values()]
+        gaps = sum(i.get("gaps", 0) for i in instruments)
+        resyncs = sum(i.get("resyncs", 0) for i in instruments)
+        restarts = sum(f.get("restarts", 0) for f in feeds)
+        replays = list(status["replay"].values())
+        position = min((r.get("position_ns", 0) for r in replays), default=0)
+        done = bool(replays) and all(r.get("finished") for r in replays)
+        pos = time.strftime("%H:%M:%S", time.gmtime(position / 1e9)) if position else "-"
+        line = (f"replay {pos} | frames {frames:,} ({rate:,.0f}/s) | books ready {ready}/{len(books)} | "
+                f"gaps {gaps} resyncs {resyncs} | restarts {restarts}")  # fmt: skip
+        if console.is_terminal:
+            console.print(line, end="\r")
+        elif now - last_print >= 5:
+            console.print(line)
+            last_print = now
+        if duration_s is not None and now - started >= duration_s:
+            break
+        if done and _drained(status) and frames == prev_frames:
+            finished_since = finished_since or now
+            if now - finished_since >= 1.0:  # stable for a second: nothing more in flight
+                break
+        else:
+            finished_since = None
+        prev_frames = frames
+    if console.is_terminal:
+        console.print()
+
+
+def _drained(status: dict) -> bool:
+    """No frame waits in a venue's queues, no event waits in a feed, every batch is acknowledged."""
+    for r in status["replay"].values():
+        if any(c.get("queued", 0) for c in r.get("clients", [])):
+            return False
+    for f in status["feeds"].values():
+        if f.get("pending") or f.get("in_flight") or f.get("state") not in ("running",):
+            return False
+    return True
+
+
+def _feed_summary(status: dict) -> dict:
+    keys = ("state", "frames", "connects", "reconnects", "restarts", "deaths", "circuit", "malformed",
+            "snapshot_requests", "snapshot_failures", "batches_sent", "events_sent", "last_error")  # fmt: skip
+    return {k: status.get(k) for k in keys if k in status}
+
+
+def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
+    status = ray.get(topo.supervisor.status.remote())
+    instruments: dict[str, dict] = {}
+    frames = 0
+    for feed in status["feeds"].values():
+        frames += feed.get("frames", 0)
+        for iid, s in feed.get("instruments", {}).items():
+            instruments[iid] = {k: s[k] for k in ("frames", "diffs_applied", "diffs_dropped_stale", "gaps",
+                                                   "resyncs", "snapshots", "last_sequence")}  # fmt: skip
+    latency = {"frame_to_book": [], "frame_to_subscriber": [], "book_to_subscriber": []}
+    for name, book in status["books"].items():
+        for iid, s in book.get("instruments", {}).items():
+            instruments.setdefault(iid, {}).update({
+                "ready": s["ready"], "best_bid": s["best_bid"], "best_ask": s["best_ask"],
+                "bid_levels": s["bid_levels"], "ask_levels": s["ask_levels"], "sequence": s["sequence"],
+                "ticker_checks": s["ticker_checks"], "ticker_mismatches": s["ticker_mismatches"],
+                "trades": s["trades"], "crossed": s["crossed"], "book_resets": s["resets"],
+            })  # fmt: skip
+    samples = ray.get([h.latency_samples.remote() for h in topo.books.values()])
+    latency["frame_to_book"] = percentiles_ms(sorted(x for s in samples for x in s))
+    strat = ray.get([h.latency_samples.remote() for h in topo.strategies.values()])
+    latency["frame_to_subscriber"] = percentiles_ms(sorted(x for s in strat for x in s["frame_to_subscriber"]))
+    latency["book_to_subscriber"] = percentiles_ms(sorted(x for s in strat for x in s["book_to_subscriber"]))
+    basis = {}
+    for name, s in status["strategies"].items():
+        basis.update(s.get("basis", {}))
+    replay = {r.get("venue", n): {k: r.get(k) for k in ("speed", "finished", "frames_sent", "records", "faults",
+                                                         "faults_by_kind", "connections")}
+              for n, r in status["replay"].items()}  # fmt: skip
+    return {
+        "ok": all(i.get("ready") for i in instruments.values()), "wall_s": round(wall_s, 3),
+        "total_s": round(total_s, 3), "speed": topo.config.replay.speed if topo.replay else None,
+        "api_url": topo.api_url, "frames": frames, "frames_per_s": round(frames / wall_s) if wall_s else None,
+        "instruments": instruments, "latency_ms": latency, "basis": basis,
+        "feeds": {k: _feed_summary(v) for k, v in status["feeds"].items()}, "replay": replay,
+    }  # fmt: skip

@@ -1,0 +1,229 @@
+"""Which actors a run starts, with what resources, and how they are wired; and how they are torn down.
+
+Every actor is named ``<prefix><role>-<id>`` in the run's namespace and detached, so the rest survives a driver
+exit and the API and dashboard can find them; :meth:`Topology.teardown` removes all of them (and a new run
+removes leftovers of a crashed one first). All actors ask for ``num_cpus=0``: they are I/O-bound or light, and on
+a 2-core machine CPU slots would only serialize them; the OS schedules the processes.
+
+Order: replay venues (paused) -> book actors -> strategy actors (subscribed to their books) -> supervisor ->
+feeds (through the supervisor) -> API -> once every feed is connected, the replay clocks start together on a
+shared origin so the captures recorded together stay aligned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+import ray
+
+from actors.book.actor import BookActor
+from actors.feed.actor import FeedSpec
+from actors.feed.venues.binance import WS_BASE_URL, combined_stream_path, default_streams
+from actors.replay.captures import read_recordings
+from actors.risk.supervisor import Supervisor
+from actors.strategy.actor import StrategyActor
+from cluster.config import RaytradeConfig
+from strategies.basis_monitor import BasisMonitor
+
+__all__ = ["Topology"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Topology:
+    """Handles and names of a run's actors.
+
+    Args:
+        config: the run configuration.
+    """
+
+    config: RaytradeConfig
+    replay: dict[str, object] = field(default_factory=dict)  # venue -> handle
+    replay_urls: dict[str, dict] = field(default_factory=dict)
+    books: dict[str, object] = field(default_factory=dict)  # name -> handle
+    book_routes: dict[str, str] = field(default_factory=dict)  # instrument_id -> book name
+    strategies: dict[str, object] = field(default_factory=dict)
+    supervisor: object = None
+    api_url: str | None = None
+    started_ray: bool = False
+
+    # -- names -----------------------------------------------------------------------------------------------
+    def name(self, role: str, ident: str = "") -> str:
+        return f"{self.config.ray.prefix}{role}" + (f"-{ident}" if ident else "")
+
+    def _options(self, role: str, ident: str = "", **extra) -> dict:
+        return {"name": self.name(role, ident), "namespace": self.config.ray.namespace, "lifetime": "detached",
+                "num_cpus": 0, **extra}  # fmt: skip
+
+    # -- start -----------------------------------------------------------------------------------------------
+    def start_ray(self) -> None:
+        """Join ``ray.address`` or start a local Ray (once per process)."""
+        cfg = self.config.ray
+        if ray.is_initialized():
+            return
+        kwargs = {"namespace": cfg.namespace, "log_to_driver": False}
+        if cfg.address:
+            ray.init(address=cfg.address, **kwargs)
+        else:
+            ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.include_dashboard, **kwargs)
+            self.started_ray = True
+
+    def remove_leftovers(self) -> int:
+        """Kill named actors of this prefix left by a run that did not tear down. Returns how many."""
+        from ray.util import list_named_actors
+
+        killed = 0
+        for entry in list_named_actors(all_namespaces=True):
+            if entry["namespace"] == self.config.ray.namespace and entry["name"].startswith(self.config.ray.prefix):
+                try:
+                    ray.kill(ray.get_actor(entry["name"], namespace=entry["namespace"]), no_restart=True)
+                    killed += 1
+                except ValueError:
+                    pass
+        return killed
+
+    def start_replay(self) -> None:
+        """One paused replay venue per venue the feeds need, sharing one replay-time origin."""
+        from actors.replay.actor import ReplayVenueActor
+
+        cfg = self.config.replay
+        if not cfg.enabled:
+            return
+        venues = sorted({f.venue.value for f in self.config.feeds if f.ws_url is None})
+        origin = min(_first_ts(cfg.captures[v]) for v in venues)
+        for venue in venues:
+            fault_log = f"{cfg.fault_log}.{venue}" if cfg.fault_log else None
+            handle = ReplayVenueActor.options(**self._options("replay", venue)).remote(
+                cfg.captures[venue], speed=cfg.speed, paused=True, origin_ns=origin, faults=cfg.faults or None,
+                seed=cfg.seed, fault_log=fault_log, snapshot_wait_s=cfg.snapshot_wait_s,
+            )  # fmt: skip
+            self.replay[venue] = handle
+        for venue, handle in self.replay.items():
+            self.replay_urls[venue] = ray.get(handle.urls.remote())
+
+    def start_books(self) -> None:
+        """Book actors: ``books.instruments_per_actor`` instruments each, in feed order."""
+        instruments = [i for f in self.config.feeds for i in f.instrument_ids()]
+        per = self.config.books.instruments_per_actor
+        for n in range(0, len(instruments), per):
+            group = instruments[n : n + per]
+            ident = group[0] if per == 1 else f"{n // per}"
+            name = self.name("book", ident)
+            handle = ray.remote(BookActor).options(**self._options("book", ident)).remote(
+                name, group, self.config.books.max_in_flight_publish
+            )
+            self.books[name] = handle
+            for iid in group:
+                self.book_routes[iid] = name
+        ray.get([h.instruments.remote() for h in self.books.values()])
+
+    def start_strategies(self) -> None:
+        """Strategy actors, each subscribed to the book actors holding its instruments."""
+        for s in self.config.strategies:
+            strategy = BasisMonitor(s.spot, s.perps, s.max_skew_ms)
+            name = self.name("strategy", s.name)
+            handle = ray.remote(StrategyActor).options(**self._options("strategy", s.name)).remote(name, strategy)
+            self.strategies[name] = handle
+            needed = strategy.instruments()
+            for book in {self.book_routes[i] for i in needed}:
+                ray.get(self.books[book].subscribe.remote(handle, needed, self.config.books.publish_depth))
+
+    def start_supervisor_and_feeds(self) -> None:
+        """The supervisor, then every feed through it."""
+        sup = self.config.supervisor
+        self.supervisor = ray.remote(Supervisor).options(**self._options("supervisor")).remote(
+            self.config.ray.prefix, self.config.ray.namespace, sup.max_deaths, sup.window_s, sup.base_backoff_s,
+            sup.max_backoff_s,
+        )  # fmt: skip
+        replay_names = [self.name("replay", v) for v in self.replay]
+        ray.get(self.supervisor.register.remote(self.book_routes, list(self.strategies), replay_names))
+        for f in self.config.feeds:
+            streams = f.streams or [s for sym in f.symbols for s in default_streams(f.venue, sym)]
+            urls = self.replay_urls.get(f.venue.value, {}) if f.ws_url is None else {}
+            ws_base = f.ws_url or urls.get("ws") or WS_BASE_URL[f.venue]
+            spec = FeedSpec(
+                feed_id=f.feed_id, venue=f.venue.value, symbols=tuple(s.upper() for s in f.symbols),
+                ws_url=ws_base.rstrip("/") + combined_stream_path(streams), rest_url=f.rest_url or urls.get("rest"),
+                book_actors={i: self.book_routes[i] for i in f.instrument_ids()},
+                namespace=self.config.ray.namespace, flush_interval_ms=f.flush_interval_ms,
+                batch_max_events=f.batch_max_events, max_in_flight=f.max_in_flight,
+                stale_after_ms=f.stale_after_ms, snapshot_limit=f.snapshot_limit, seed=self.config.replay.seed,
+            )  # fmt: skip
+            ray.get(self.supervisor.start_feed.remote(spec))
+
+    def start_api(self) -> None:
+        """The Serve app (FastAPI ingress, replicas with ``num_cpus=0``)."""
+        cfg = self.config.api
+        if not cfg.enabled:
+            return
+        from ray import serve
+
+        from serve.app import build_app
+
+        token = self.config.api_token.get_secret_value() if self.config.api_token else None
+        digest = hashlib.sha256(token.encode()).hexdigest() if token else None
+        serve.start(http_options={"host": cfg.host, "port": cfg.port})
+        serve.run(build_app(self.name("supervisor"), self.config.ray.namespace, digest), name="raytrade",
+                  route_prefix="/", blocking=False)  # fmt: skip
+        self.api_url = f"http://{cfg.host}:{cfg.port}"
+
+    def wait_feeds_connected(self, timeout_s: float = 30.0) -> bool:
+        """Wait until every replay venue has a subscribed client (the feeds are connected)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            statuses = ray.get([h.status.remote() for h in self.replay.values()])
+            if all(s["clients"] for s in statuses):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def start_clocks(self, delay_s: float = 0.3) -> None:
+        """Start every replay clock at one wall time (aligned on the shared origin)."""
+        at = time.time_ns() + int(delay_s * 1e9)
+        ray.get([h.start.remote(at) for h in self.replay.values()])
+
+    # -- teardown --------------------------------------------------------------------------------------------
+    def teardown(self) -> dict:
+        """Stop feeds cleanly, then remove every actor of the run and the API; returns the feeds' final status."""
+        finals = {}
+        if self.supervisor is not None:
+            try:
+                finals = ray.get(self.supervisor.stop_feeds.remote(), timeout=30)
+            except Exception as exc:  # noqa: BLE001 - teardown goes on regardless
+                log.warning("stopping feeds: %s", exc)
+        for handle in self.replay.values():
+            try:
+                ray.get(handle.stop.remote(), timeout=10)
+            except Exception:  # noqa: BLE001
+                pass
+        if self.api_url is not None:
+            from ray import serve
+
+            try:
+                serve.shutdown()
+            except Exception:  # noqa: BLE001
+                pass
+        for handle in [*self.replay.values(), *self.books.values(), *self.strategies.values(), self.supervisor]:
+            if handle is not None:
+                try:
+                    ray.kill(handle, no_restart=True)
+                except Exception:  # noqa: BLE001
+                    pass
+        if self.started_ray:
+            ray.shutdown()
+        return finals
+
+
+def _first_ts(paths: list[str]) -> int:
+    """The first recorder timestamp (ns) of a capture group."""
+    first = None
+    for recording in read_recordings(paths):
+        ts = next(iter(recording.records())).ts_recv
+        first = ts if first is None else min(first, ts)
+    if first is None:
+        raise ValueError(f"empty capture: {paths}")
+    return first
