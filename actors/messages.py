@@ -65,7 +65,7 @@ class BookSnapshot(msgspec.Struct, frozen=True, gc=False):
     Attributes:
         sequence: the venue's update id the snapshot is consistent with (Binance ``lastUpdateId``).
         bids: best first (descending price); asks: best first (ascending price).
-        ts_event: venue time (ns) where the venue sends one (Binance futures ``E``), else equal to ``ts_recv``.
+        ts_event: venue time (ns) where the venue sends one (Binance futures ``E``), else 0 (unknown).
     """
 
     instrument_id: str
@@ -119,7 +119,7 @@ class Quote(msgspec.Struct, frozen=True, gc=False):
 
     Attributes:
         sequence: the book update id this quote reflects (Binance ``u``), comparable with ``BookDeltas.sequence``.
-        ts_event: venue time (ns); Binance spot ``bookTicker`` has none, then equal to ``ts_recv``.
+        ts_event: venue time (ns); 0 when the venue sends none (Binance spot ``bookTicker``).
     """
 
     instrument_id: str

@@ -16,6 +16,7 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import ray
@@ -29,8 +30,12 @@ __all__ = ["run"]
 
 
 def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: bool = False,
-        console: Console | None = None) -> dict:  # fmt: skip
+        console: Console | None = None, before_teardown: Callable[[Topology], None] | None = None) -> dict:  # fmt: skip
     """Run the system described by ``config``; return (and print) the summary.
+
+    Args:
+        before_teardown: called with the live topology after the run ended and before anything is torn down
+            (tests read final books through it).
 
     Raises:
         ConfigError: invalid configuration. Other errors propagate after teardown.
@@ -59,6 +64,8 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
         _progress_loop(topo, console, stop, duration_s)
         wall_s = time.monotonic() - started
         summary = _summary(topo, wall_s, time.monotonic() - t0)
+        if before_teardown is not None:
+            before_teardown(topo)
         if keep_serving and not stop["flag"] and topo.api_url:
             console.print(f"raytrade: run finished; API still serving at {topo.api_url} (Ctrl-C to stop)")
             while not stop["flag"]:
@@ -129,7 +136,9 @@ def _drained(status: dict) -> bool:
         if any(c.get("queued", 0) for c in r.get("clients", [])):
             return False
     for f in status["feeds"].values():
-        if f.get("pending") or f.get("in_flight") or f.get("state") not in ("running",):
+        if f.get("state") == "restarting":
+            return False
+        if f.get("state") == "running" and (f.get("pending") or f.get("in_flight") or "frames" not in f):
             return False
     return True
 

@@ -12,8 +12,6 @@ Endpoints (OpenAPI at ``/docs``):
 Replicas use ``num_cpus=0`` (they only forward calls). Errors from dead actors become 503 with a clear message.
 """
 
-from __future__ import annotations
-
 import asyncio
 from typing import Annotated
 
@@ -27,7 +25,11 @@ from serve.schemas import BookResponse, Health, RestartResponse, TradeModel, Tra
 __all__ = ["ApiServer", "build_app"]
 
 api = FastAPI(title="raytrade", description="Control and query API of a raytrade run", version="0.1.0")
-_INSTRUMENT = Path(description="SYMBOL.VENUE, e.g. BTCUSDT.BINANCE", pattern=r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_]+$")
+# No ``from __future__ import annotations`` here: FastAPI must see these annotations as objects.
+InstrumentIdPath = Annotated[
+    str, Path(description="SYMBOL.VENUE, e.g. BTCUSDT.BINANCE", pattern=r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_]+$")
+]
+FeedIdPath = Annotated[str, Path(description="A feed id, e.g. binance-spot", pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0}, num_replicas=1)
@@ -73,7 +75,7 @@ class ApiServer:
     @api.get("/books/{instrument_id}", response_model=BookResponse)
     async def book(
         self,
-        instrument_id: Annotated[str, _INSTRUMENT],
+        instrument_id: InstrumentIdPath,
         depth: Annotated[int, Query(ge=1, le=5000, description="Levels per side")] = 10,
     ) -> BookResponse:
         actor = await self._book_actor(instrument_id)
@@ -83,7 +85,7 @@ class ApiServer:
     @api.get("/trades/{instrument_id}", response_model=TradesResponse)
     async def trades(
         self,
-        instrument_id: Annotated[str, _INSTRUMENT],
+        instrument_id: InstrumentIdPath,
         limit: Annotated[int, Query(ge=1, le=1000, description="Most recent trades")] = 100,
     ) -> TradesResponse:
         actor = await self._book_actor(instrument_id)
@@ -92,7 +94,7 @@ class ApiServer:
 
     @api.post("/feeds/{feed_id}/restart", response_model=RestartResponse)
     async def restart_feed(
-        self, feed_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]+$")], request: Request
+        self, feed_id: FeedIdPath, request: Request
     ) -> RestartResponse:
         self.require_token(request)  # 401 unless a valid bearer token
         supervisor = self._actor(self.supervisor_name)

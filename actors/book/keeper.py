@@ -115,7 +115,8 @@ class BookKeeper:
                 ib.ready = True
                 ib.snapshots += 1
                 ib.sequence = ev.sequence
-                ib.ts_event, ib.ts_recv = ev.ts_event, ev.ts_recv
+                ib.ts_event = ev.ts_event or ib.ts_event  # 0: the venue gave no time (Binance spot REST)
+                ib.ts_recv = ev.ts_recv
                 changed.add(ev.instrument_id)
             elif kind is BookReset:
                 ib.book.clear()

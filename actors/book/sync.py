@@ -85,13 +85,14 @@ class BookSync:
     Counters (ints): ``diffs_applied``, ``diffs_dropped_stale``, ``gaps``, ``resyncs`` (recoveries from a gap,
     a crossed book or a requested resync, counted when the first diff after the new snapshot passes),
     ``snapshots`` (loaded into the book), ``stale_snapshots`` (ignored as older than the ready book, or found
-    older than the diff stream by the first-diff rule), ``crossed``, ``buffer_dropped``.
+    older than the diff stream by the first-diff rule). ``log`` keeps the last 1000 sequencing events:
+    ``("gap", expected, got)``, ``("snapshot", L)``, ``("stale_snapshot", L)``., ``crossed``, ``buffer_dropped``.
     """
 
     __slots__ = (
         "book", "rules", "state", "last_sequence", "last_gap", "_first_pending", "_buffer", "_recovering",
         "diffs_applied", "diffs_dropped_stale", "gaps", "resyncs", "snapshots", "stale_snapshots", "crossed",
-        "buffer_dropped",
+        "buffer_dropped", "log",
     )  # fmt: skip
 
     def __init__(self, book: BookTarget, rules: SyncRules, max_buffer: int = 10_000) -> None:
@@ -105,6 +106,7 @@ class BookSync:
         self._recovering = False
         self.diffs_applied = self.diffs_dropped_stale = self.gaps = self.resyncs = 0
         self.snapshots = self.stale_snapshots = self.crossed = self.buffer_dropped = 0
+        self.log: deque[tuple] = deque(maxlen=1000)  # ("gap", expected, got) / ("snapshot", L) / ("stale_snapshot", L)
 
     @property
     def ready(self) -> bool:
@@ -146,7 +148,9 @@ class BookSync:
         """
         if self.state is SyncState.READY and snapshot.sequence <= self.last_sequence:
             self.stale_snapshots += 1
+            self.log.append(("stale_snapshot", snapshot.sequence))
             return self.state
+        self.log.append(("snapshot", snapshot.sequence))
         self.book.on_snapshot(snapshot)
         self.last_sequence = snapshot.sequence
         self._first_pending = True
@@ -179,6 +183,7 @@ class BookSync:
             if not first_ok:
                 # The snapshot is older than the stream: wait for a newer one, keep the diff.
                 self.stale_snapshots += 1
+                self.log.append(("stale_snapshot", last))
                 self._invalidate(None, diff, SyncState.WAITING_SNAPSHOT)
                 return DiffOutcome.GAP
             self._first_pending = False
@@ -211,6 +216,7 @@ class BookSync:
         if gap is not None:
             self.gaps += 1
             self.last_gap = gap
+            self.log.append(("gap", gap.expected, gap.got))
         self.book.clear()
         self.state = state
         self._first_pending = False

@@ -145,6 +145,10 @@ class FeedActor:
             "snapshot_failures": self.snapshot_failures, "instruments": self.pipeline.stats(),
         }  # fmt: skip
 
+    def sync_log(self) -> dict[str, list[tuple]]:
+        """Per instrument, the last sequencing events: ``("gap", expected, got)``, ``("snapshot", L)``, ..."""
+        return {iid: list(sync.log) for iid, sync in self.pipeline.syncs.items()}
+
     # -- transport callbacks ---------------------------------------------------------------------------------
     def _on_frame(self, frame: str | bytes, ts_recv: int) -> bool:
         self.pipeline.on_frame(frame, ts_recv)

@@ -51,10 +51,11 @@ def test_trade_aggressor_side_from_buyer_is_maker():
     assert t.ts_event == 1723161255342 * 10**6
 
 
-def test_spot_book_ticker_without_event_time_uses_receive_time():
+def test_spot_book_ticker_without_event_time_has_ts_event_zero():
     q = BinanceParser("binance").parse_frame(SPOT_TICKER, ts_recv=42)
     assert isinstance(q, Quote)
-    assert (q.sequence, q.bid_price, q.ask_size, q.ts_event) == (50093239212, 6_183_763_000_000, 154_698_000, 42)
+    assert (q.sequence, q.bid_price, q.ask_size, q.ts_event, q.ts_recv) == (
+        50093239212, 6_183_763_000_000, 154_698_000, 0, 42)
 
 
 def test_mark_price_update():

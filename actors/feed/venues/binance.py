@@ -209,7 +209,7 @@ class BinanceParser:
         Args:
             body: the response body, raw or already JSON-decoded (ccxt's ``public_get_depth`` returns a dict).
             symbol: the requested symbol (the spot and USD-M bodies do not name it).
-            ts_recv: local receive time (ns); also ``ts_event`` when the body has no ``E`` (spot).
+            ts_recv: local receive time (ns). ``ts_event`` is the body's ``E`` (futures), else 0 (spot: unknown).
 
         Raises:
             MalformedFrame: not a depth snapshot.
@@ -232,7 +232,7 @@ class BinanceParser:
             bids, asks = inst.levels(wire.bids), inst.levels(wire.asks)
         except (ValueError, TypeError) as exc:
             raise MalformedFrame(self.venue.value, str(exc), body) from None
-        ts_event = wire.E * _MS if wire.E else ts_recv
+        ts_event = wire.E * _MS  # 0: the spot body carries no venue time
         return BookSnapshot(inst.instrument_id, wire.lastUpdateId, bids, asks, inst.pd, inst.sd, ts_event, ts_recv)
 
     # -- internals -------------------------------------------------------------------------------------------
@@ -296,7 +296,7 @@ def _book_ticker(parser: BinanceParser, w: _BookTicker, ts_recv: int) -> Quote:
     inst = parser.instrument(w.s)
     prices, sizes = inst.levels.prices, inst.levels.sizes
     return Quote(inst.instrument_id, w.u, prices[w.b], sizes[w.B], prices[w.a], sizes[w.A], inst.pd, inst.sd,
-                 w.E * _MS if w.E else ts_recv, ts_recv)  # fmt: skip
+                 w.E * _MS, ts_recv)  # fmt: skip
 
 
 def _mark_price(parser: BinanceParser, w: _MarkPrice, ts_recv: int) -> MarkPrice:

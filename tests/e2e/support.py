@@ -1,0 +1,65 @@
+"""Helpers for end-to-end tests: ground truth from the bundled captures, free ports, HTTP polling."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+from functools import cache
+
+from actors.replay.captures import read_recordings
+from actors.replay.rebuild import BookRebuilder
+from tests.conftest import COINM, SPOT, USDM
+
+CAPTURES = {"binance": SPOT, "binance_usdm": USDM, "binance_coinm": COINM}
+IDS = {"binance": "BTCUSDT.BINANCE", "binance_usdm": "BTCUSDT.BINANCE_USDM", "binance_coinm": "BTCUSD_PERP.BINANCE_COINM"}
+
+
+@cache
+def truth() -> dict[str, dict]:
+    """Per instrument: the verify row, the final book's top levels and last sequence (ground truth)."""
+    out = {}
+    for venue, paths in CAPTURES.items():
+        (recording,) = read_recordings(paths)
+        rebuilder = BookRebuilder(recording.venue).feed_all(recording.records())
+        (row,) = rebuilder.results()
+        sync = rebuilder.syncs[row["instrument_id"]]
+        out[row["instrument_id"]] = {"row": row, "depth": sync.book.depth(100), "sequence": sync.last_sequence}
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def independent_basis() -> dict[str, float]:
+    """Mean spot - perp bookTicker mid at the same recorder time (100 ms grid), with the stdlib json only."""
+    series = {}
+    for venue, paths in CAPTURES.items():
+        points = []
+        for path in paths:
+            with gzip.open(path, "rt") as fh:
+                for line in fh:
+                    if "@bookTicker" not in line:
+                        continue
+                    ts, _, body = line.partition(" ")
+                    data = json.loads(body)["data"]
+                    points.append((int(ts), (float(data["b"]) + float(data["a"])) / 2))
+        series[venue] = points
+    out = {}
+    spot = series["binance"]
+    for venue in ("binance_usdm", "binance_coinm"):
+        perp = series[venue]
+        start, end = max(spot[0][0], perp[0][0]), min(spot[-1][0], perp[-1][0])
+        i = j = 0
+        diffs = []
+        for t in range(start, end, 100_000_000):
+            while i + 1 < len(spot) and spot[i + 1][0] <= t:
+                i += 1
+            while j + 1 < len(perp) and perp[j + 1][0] <= t:
+                j += 1
+            diffs.append(spot[i][1] - perp[j][1])
+        out[IDS[venue]] = sum(diffs) / len(diffs)
+    return out

@@ -1,0 +1,75 @@
+"""The main job end to end: ``raytrade run --speed max`` as a user runs it, with the API queried while it runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.conftest import ROOT
+from tests.e2e.support import free_port, independent_basis, truth
+
+
+def _wait_up(base: str, proc: subprocess.Popen, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "raytrade run exited before its API came up"
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("API did not come up")
+
+
+def test_raytrade_run_speed_max_matches_verify_and_serves_the_api(tmp_path):
+    port = free_port()
+    env = {**os.environ, "RAYTRADE_API_TOKEN": "e2e-secret-token"}
+    stderr = (tmp_path / "stderr.txt").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "cluster.cli", "run", "--speed", "max", "--api-port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(base, proc)
+        status = httpx.get(f"{base}/status", timeout=10).json()
+        assert set(status["feeds"]) == {"binance-spot", "binance-usdm", "binance-coinm"}
+        assert all(f["state"] == "running" and f["circuit"] == "closed" for f in status["feeds"].values())
+        book = httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": 5}, timeout=10)
+        assert book.status_code == 200 and book.json()["instrument_id"] == "BTCUSDT.BINANCE"
+        assert len(book.json()["bids"]) in (0, 5)
+        assert httpx.get(f"{base}/trades/BTCUSDT.BINANCE_USDM", params={"limit": 3}, timeout=10).status_code == 200
+        # bad requests get clear errors
+        missing = httpx.get(f"{base}/books/ETHUSDT.BINANCE", timeout=10)
+        assert missing.status_code == 404 and "ETHUSDT.BINANCE" in missing.json()["detail"]
+        assert httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": "abc"}, timeout=10).status_code == 422
+        assert httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": 0}, timeout=10).status_code == 422
+        assert httpx.post(f"{base}/feeds/binance-spot/restart", timeout=10).status_code == 401
+        wrong = httpx.post(f"{base}/feeds/binance-spot/restart", headers={"Authorization": "Bearer nope"}, timeout=10)
+        assert wrong.status_code == 401
+        out, _ = proc.communicate(timeout=400)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        stderr.close()
+    assert proc.returncode == 0, (tmp_path / "stderr.txt").read_text()[-3000:]
+    assert "e2e-secret-token" not in (tmp_path / "stderr.txt").read_text() + out
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["ok"] and summary["frames"] == 99_573 + 93_953 + 98_385
+    for iid, t in truth().items():
+        s = summary["instruments"][iid]
+        assert s["ready"] and s["gaps"] == 0 and s["crossed"] == 0 and s["ticker_mismatches"] == 0, (iid, s)
+        assert (s["best_bid"], s["best_ask"]) == (t["row"]["best_bid"], t["row"]["best_ask"]), iid
+        assert s["sequence"] == t["sequence"], iid
+        assert s["trades"] == t["row"]["trades"], iid
+    assert summary["instruments"]["BTCUSDT.BINANCE_USDM"]["ticker_checks"] > 0
+    reference = independent_basis()
+    for pair, stats in summary["basis"].items():
+        perp = pair.split(" - ")[1]
+        assert stats["samples"] > 100, pair
+        assert abs(float(stats["mean"]) - reference[perp]) < 5.0, (pair, stats["mean"], reference[perp])
+    assert summary["latency_ms"]["frame_to_book"]["count"] > 0
