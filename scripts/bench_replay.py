@@ -25,6 +25,7 @@ import gzip
 import json
 import os
 import platform
+import resource
 import signal
 import sys
 import time
@@ -96,6 +97,7 @@ async def bench(paths: list[Path], speed: str, seconds: float | None) -> dict:
         "lateness_ms": {"p50": round(percentile(lateness_ms, 0.50), 3), "p99": round(percentile(lateness_ms, 0.99), 3),
                         "max": round(max(lateness_ms), 3), "min": round(min(lateness_ms), 3)},
         "server_dispatch_lateness": server,
+        "server_maxrss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "worst": [{"frame": i, "at_s": round((times[i] - times[0]) / 1e9, 3), "late_ms": round(lateness_ms[i], 3)}
                   for i in sorted(range(len(recv)), key=lateness_ms.__getitem__)[-3:]],
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
