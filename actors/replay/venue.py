@@ -36,6 +36,7 @@ from actors.replay.config import ReplayConfig
 from actors.replay.depth import load_exchange_info
 from actors.replay.faultlog import FaultLog
 from actors.replay.injector import FaultInjector, Outgoing, RestFault
+from actors.replay.rest_server import RestEndpoint
 from actors.replay.source import ReplaySource
 from actors.replay.streams import StreamSession, stream_of
 from actors.replay.truebook import TrueBook
@@ -94,7 +95,8 @@ class ReplayVenue:
         self._step_target = -1
         self._pump: asyncio.Task | None = None
         self._ws: WsEndpoint | None = None
-        self._rest = None
+        self._rest: RestEndpoint | None = None
+        self._open_lock = asyncio.Lock()
         self._background: set[asyncio.Task] = set()
         self._stopping = False
 
@@ -105,19 +107,18 @@ class ReplayVenue:
         Returns:
             :meth:`urls`.
         """
-        if self._pump is None:
-            from actors.replay.rest_server import RestEndpoint
-
-            cfg = self.config
-            self.fault_log = FaultLog(cfg.fault_log)
-            self.injector = FaultInjector(cfg.faults, cfg.seed, self.fault_log)
-            self._ws = WsEndpoint(self)
-            await self._ws.open(cfg.host, cfg.ws_port)
-            self._rest = RestEndpoint(self)
-            await self._rest.open(cfg.host, cfg.rest_port)
-            if not cfg.paused:
-                self.clock.start(time.monotonic_ns())
-            self._pump = asyncio.create_task(self._run_pump(), name=f"replay-pump-{self.venue.value}")
+        async with self._open_lock:  # concurrent calls (e.g. urls() and start() on the actor) bind once
+            if self._pump is None:
+                cfg = self.config
+                self.fault_log = FaultLog(cfg.fault_log)
+                self.injector = FaultInjector(cfg.faults, cfg.seed, self.fault_log)
+                self._ws = WsEndpoint(self)
+                await self._ws.open(cfg.host, cfg.ws_port)
+                self._rest = RestEndpoint(self)
+                await self._rest.open(cfg.host, cfg.rest_port)
+                if not cfg.paused:
+                    self.clock.start(time.monotonic_ns())
+                self._pump = asyncio.create_task(self._run_pump(), name=f"replay-pump-{self.venue.value}")
         return self._urls()
 
     async def start(self, at_epoch_ns: int | None = None) -> dict:

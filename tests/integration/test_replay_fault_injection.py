@@ -73,7 +73,7 @@ def test_gaps_a_consumer_detects_are_exactly_the_dropped_depth_frames(tmp_path):
             await venue.drain()
             try:
                 while True:
-                    frames.append(json.loads(await asyncio.wait_for(ws.recv(), 0.3)))
+                    frames.append(json.loads(await asyncio.wait_for(ws.recv(), 1.0)))
             except TimeoutError:
                 pass
         await venue.stop()
