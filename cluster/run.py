@@ -73,7 +73,10 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
     finally:
         signal.signal(signal.SIGINT, previous)
         finals = topo.teardown()
-    summary["feeds"] = {k: _feed_summary(v) for k, v in finals.items()} or summary.get("feeds", {})
+    live = summary.get("feeds", {})
+    for feed_id, final in finals.items():  # the feeds' own last words (after the last batch), plus supervision
+        live[feed_id] = {**live.get(feed_id, {}), **_feed_summary(final), "state": live.get(feed_id, {}).get("state")}
+    summary["feeds"] = live
     sys.stdout.write(json.dumps(summary) + "\n")
     sys.stdout.flush()
     return summary
@@ -87,7 +90,8 @@ class _Null:
         return None
 
 
-def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: float | None) -> None:
+def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: float | None,
+                   resync_wait_s: float = 30.0) -> None:
     started = time.monotonic()
     last_frames, last_t, last_print = 0, started, 0.0
     finished_since = None
@@ -121,13 +125,20 @@ def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: flo
             break
         if done and _drained(status) and frames == prev_frames:
             finished_since = finished_since or now
-            if now - finished_since >= 1.0:  # stable for a second: nothing more in flight
+            # Stable for a second, and every book of a live feed resynced (or give up after resync_wait_s).
+            if now - finished_since >= 1.0 and (_resynced(status) or now - finished_since >= resync_wait_s):
                 break
         else:
             finished_since = None
         prev_frames = frames
     if console.is_terminal:
         console.print()
+
+
+def _resynced(status: dict) -> bool:
+    """Every instrument of every running feed is ready (no resync in progress)."""
+    return all(i.get("ready") for f in status["feeds"].values() if f.get("state") == "running"
+               for i in f.get("instruments", {}).values())  # fmt: skip
 
 
 def _drained(status: dict) -> bool:

@@ -93,6 +93,7 @@ class FeedActor:
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         self.batches_sent = self.events_sent = self.snapshot_requests = self.snapshot_failures = 0
+        self.unexpected_errors = 0
         self.started_ns = time.time_ns()
         self._state = "created"
 
@@ -142,7 +143,8 @@ class FeedActor:
             "malformed": self.pipeline.malformed, "unsupported": self.pipeline.unsupported,
             "batches_sent": self.batches_sent, "events_sent": self.events_sent, "in_flight": unacked,
             "pending": self.pipeline.pending, "snapshot_requests": self.snapshot_requests,
-            "snapshot_failures": self.snapshot_failures, "instruments": self.pipeline.stats(),
+            "snapshot_failures": self.snapshot_failures, "unexpected_errors": self.unexpected_errors,
+            "snapshots_in_flight": sorted(self.pipeline.snapshots_in_flight), "instruments": self.pipeline.stats(),
         }  # fmt: skip
 
     def sync_log(self) -> dict[str, list[tuple]]:
@@ -207,21 +209,23 @@ class FeedActor:
 
     # -- snapshots -------------------------------------------------------------------------------------------
     async def _fetch_snapshot(self, iid: str) -> None:
+        """Fetch one snapshot; on any failure wait (``Retry-After`` or backoff) and let it be asked for again."""
         symbol = self._symbols[iid]
         self.snapshot_requests += 1
         try:
             body = await self.depth.fetch(symbol, self.spec.snapshot_limit)
             snapshot = self.pipeline.parser.parse_depth_snapshot(body, symbol, time.time_ns())
-        except RateLimited as exc:
-            self.snapshot_failures += 1
-            self.pipeline.last_error = exc
-            await asyncio.sleep(exc.retry_after_s)
+        except asyncio.CancelledError:
             self.pipeline.on_snapshot_failed(iid)
-            return
-        except (RaytradeError, OSError, asyncio.TimeoutError) as exc:
+            raise
+        except Exception as exc:  # noqa: BLE001 - typed errors expected; anything else must not wedge the resync
             self.snapshot_failures += 1
             self.pipeline.last_error = exc
-            await asyncio.sleep(self._snapshot_backoff.next_delay_s())
+            delay_s = exc.retry_after_s if isinstance(exc, RateLimited) else self._snapshot_backoff.next_delay_s()
+            if not isinstance(exc, (RaytradeError, OSError, asyncio.TimeoutError)):
+                log.warning("snapshot %s: unexpected %s: %s", iid, type(exc).__name__, exc)
+                self.unexpected_errors += 1
+            await asyncio.sleep(delay_s)
             self.pipeline.on_snapshot_failed(iid)
             return
         self._snapshot_backoff.failures = 0

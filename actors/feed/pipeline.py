@@ -174,6 +174,11 @@ class FeedPipeline:
         self._snapshot_in_flight.update(due)
         return due
 
+    @property
+    def snapshots_in_flight(self) -> frozenset[str]:
+        """Instruments whose snapshot was asked for and not yet delivered or failed."""
+        return frozenset(self._snapshot_in_flight)
+
     def drain(self) -> dict[str, list[MarketEvent]]:
         """Take every queued event, grouped by book key (only non-empty groups)."""
         batches = {}

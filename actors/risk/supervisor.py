@@ -4,7 +4,9 @@ deaths in a window, and answers ``/status``. The seed of the risk supervisor (pr
 Death detection: the supervisor keeps each feed's long-running ``run()`` call outstanding; when the actor process
 dies (crash, OOM, ``ray.kill``) that call fails with ``RayActorError`` immediately, so no polling delay. The
 restart policy (:class:`~actors.risk.restarts.RestartPolicy`) decides the backoff or opens the circuit; an
-operator's ``restart_feed`` closes the circuit and restarts at once (not counted as a death).
+operator's ``restart_feed`` closes the circuit and restarts at once (not counted as a death). When a feed dies its
+books are reset at once (``BookReset`` reason ``"feed_dead"``): a book nobody updates must not look live. The new
+feed resyncs them from REST snapshots.
 
 Feed actors are named (``<prefix>feed-<feed_id>``) and detached, like every actor a run starts, so they survive
 a driver exit; ``stop_feeds`` and the run's teardown remove them.
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 import ray
 
 from actors.feed.actor import FeedActor, FeedSpec
+from actors.messages import BookReset, EventBatch
 from actors.risk.restarts import CircuitState, RestartPolicy
 
 __all__ = ["Supervisor"]
@@ -187,6 +190,7 @@ class Supervisor:
                 ray.kill(feed.handle, no_restart=True)
             except Exception:  # noqa: BLE001
                 pass
+            await self._reset_books(feed, "feed_dead")  # a dead feed's books must not look live
             delay = feed.policy.on_death(time.monotonic())
             if delay is None:
                 feed.state = "circuit_open"
@@ -197,6 +201,19 @@ class Supervisor:
             if feed.state == "stopped":
                 return
             await self._spawn(feed)
+
+
+    async def _reset_books(self, feed: _Feed, reason: str) -> None:
+        now = time.time_ns()
+        by_book: dict[str, list] = {}
+        for iid, name in feed.spec.book_actors.items():
+            by_book.setdefault(name, []).append(BookReset(iid, reason, now))
+        for name, events in by_book.items():
+            try:
+                book = ray.get_actor(name, namespace=self.namespace)
+                await _await(book.apply.remote(EventBatch(f"supervisor:{feed.spec.feed_id}", tuple(events), now)))
+            except Exception as exc:  # noqa: BLE001 - a dead book is the book's supervisor's problem
+                log.warning("could not reset book %s: %s", name, exc)
 
 
 async def _await(ref):
