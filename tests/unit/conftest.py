@@ -15,6 +15,7 @@ def _no_ray(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
         raise RuntimeError("unit tests must not start Ray: move the test to tests/actors")
 
+    was_running = ray.is_initialized()  # another suite's session Ray may be up; a unit test must not start one
     monkeypatch.setattr(ray, "init", forbidden)
     yield
-    assert not ray.is_initialized(), "a unit test started Ray"
+    assert ray.is_initialized() == was_running, "a unit test started Ray"
