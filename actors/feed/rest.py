@@ -22,7 +22,7 @@ from typing import Any
 import ccxt.async_support as ccxt
 
 from actors.errors import RateLimited, VenueError, VenueUnavailable
-from actors.feed.venues.binance import REST_BASE_URL
+from actors.feed.ccxt_markets import ccxt_api_urls
 from actors.instruments import Venue
 
 __all__ = ["DepthClient", "make_exchange", "translate_ccxt_error"]
@@ -42,14 +42,9 @@ def make_exchange(venue: Venue | str, rest_base_url: str | None = None, timeout_
         rest_base_url: ``"http://127.0.0.1:PORT"`` to replace the venue's REST host (None: the real venue).
         timeout_ms: per-request timeout (ms).
     """
-    venue = Venue(venue)
     exchange = ccxt.binance({"enableRateLimit": True, "timeout": timeout_ms})
     if rest_base_url:
-        real = REST_BASE_URL[venue]
-        base = rest_base_url.rstrip("/")
-        exchange.urls["api"] = {
-            key: (url.replace(real, base) if isinstance(url, str) else url) for key, url in exchange.urls["api"].items()
-        }
+        exchange.urls["api"].update(ccxt_api_urls(venue, rest_base_url))
     return exchange
 
 

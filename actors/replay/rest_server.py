@@ -7,7 +7,7 @@ docs "Market Data"):
   ``/api/v3/time`` (``{"serverTime":<replay time ms>}``);
 * USD-M: ``GET /fapi/v1/depth``, ``/fapi/v1/ping``, ``/fapi/v1/time``; COIN-M: the same under ``/dapi/v1``.
   No futures exchangeInfo was recorded: give ccxt markets from the instrument specs
-  (:mod:`actors.replay.ccxt_markets`).
+  (:mod:`actors.feed.ccxt_markets`).
 
 Every route first asks the fault injector (429/418 with ``Retry-After``, 5xx). Depth requests are validated like
 Binance (400 with its error body) and answered by :meth:`ReplayVenue.depth_snapshot`; a request that finds no

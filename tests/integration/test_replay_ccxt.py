@@ -9,7 +9,7 @@ import ccxt.async_support as ccxt
 import pytest
 
 from actors.instruments import spec_for
-from actors.replay.ccxt_markets import ccxt_api_urls, markets_from_specs
+from actors.feed.ccxt_markets import ccxt_api_urls, markets_from_specs
 from actors.replay.venue import ReplayVenue
 from tests.conftest import COINM, SPOT, USDM
 from tests.integration.replay_support import records

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actors.instruments import Venue, spec_for
-from actors.replay.ccxt_markets import ccxt_api_urls, ccxt_symbol, markets_from_specs
+from actors.feed.ccxt_markets import ccxt_api_urls, ccxt_symbol, markets_from_specs
 
 
 def test_spot_api_names_point_at_the_replay_rest_base():
