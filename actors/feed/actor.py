@@ -2,9 +2,11 @@
 
 Flow: :class:`~actors.feed.transport.WebSocketTransport` hands each frame to
 :class:`~actors.feed.pipeline.FeedPipeline` (parse, sequence); events are shipped as one
-:class:`~actors.messages.EventBatch` per book actor every ``flush_interval_ms`` or once ``batch_max_events`` are
-pending: never one actor call per frame. At most ``max_in_flight`` batches per feed are unacknowledged; past it the
-websocket is not read (backpressure reaches the venue's TCP window, and a replay venue at ``--speed max``).
+:class:`~actors.messages.EventBatch` per book actor. Batching is adaptive: when no batch is unacknowledged the
+events go at once (low latency at low rates); otherwise they accumulate until ``flush_interval_ms`` or
+``batch_max_events`` (so under load it is one call per batch, never per frame). At most ``max_in_flight`` batches
+per feed are unacknowledged; past it the websocket is not read (backpressure reaches the venue's TCP window, and a
+replay venue at ``--speed max``).
 
 Snapshots: when the pipeline says an instrument needs one, it is fetched with ccxt (:mod:`actors.feed.rest`);
 429/418 wait ``Retry-After``; other failures retry with backoff. A gap on one instrument resyncs only it.
@@ -94,6 +96,7 @@ class FeedActor:
         self._tasks: set[asyncio.Task] = set()
         self.batches_sent = self.events_sent = self.snapshot_requests = self.snapshot_failures = 0
         self.unexpected_errors = 0
+        self._unacked = 0  # batches sent and not yet applied
         self.started_ns = time.time_ns()
         self._state = "created"
 
@@ -127,13 +130,6 @@ class FeedActor:
         """Connection, batching and per-instrument sequencing state (JSON-friendly)."""
         t = self.transport.stats
         now = time.time_ns()
-        if self._in_flight:  # drop acknowledged batches from the count (crossings are read on the next flush)
-            import ray
-
-            ready, _ = ray.wait(list(self._in_flight), num_returns=len(self._in_flight), timeout=0)
-            unacked = len(self._in_flight) - len(ready)
-        else:
-            unacked = 0
         return {
             "feed_id": self.spec.feed_id, "venue": self.spec.venue, "state": self._state,
             "connected": t.connected, "connects": t.connects, "reconnects": t.reconnects,
@@ -141,7 +137,7 @@ class FeedActor:
             "last_frame_age_ms": (now - t.last_frame_ns) / 1e6 if t.last_frame_ns else None,
             "last_error": t.last_error or (str(self.pipeline.last_error) if self.pipeline.last_error else None),
             "malformed": self.pipeline.malformed, "unsupported": self.pipeline.unsupported,
-            "batches_sent": self.batches_sent, "events_sent": self.events_sent, "in_flight": unacked,
+            "batches_sent": self.batches_sent, "events_sent": self.events_sent, "in_flight": self._unacked,
             "pending": self.pipeline.pending, "snapshot_requests": self.snapshot_requests,
             "snapshot_failures": self.snapshot_failures, "unexpected_errors": self.unexpected_errors,
             "snapshots_in_flight": sorted(self.pipeline.snapshots_in_flight), "instruments": self.pipeline.stats(),
@@ -154,7 +150,10 @@ class FeedActor:
     # -- transport callbacks ---------------------------------------------------------------------------------
     def _on_frame(self, frame: str | bytes, ts_recv: int) -> bool:
         self.pipeline.on_frame(frame, ts_recv)
-        return self.pipeline.pending >= self.spec.batch_max_events
+        pending = self.pipeline.pending
+        # Adaptive batching: send at once when the books are idle (latency), else let events accumulate until
+        # the flush period or batch_max_events (throughput): one actor call per batch, never per frame under load.
+        return pending >= self.spec.batch_max_events or (pending > 0 and self._unacked == 0)
 
     async def _on_connect(self, reconnect: bool) -> None:
         if reconnect:
@@ -184,6 +183,8 @@ class FeedActor:
             for name, events in batches.items():
                 ref = self._book(name).apply.remote(EventBatch(self.spec.feed_id, tuple(events), now))
                 self._in_flight.append(ref)
+                self._unacked += 1
+                asyncio.wrap_future(ref.future()).add_done_callback(self._acked)
                 self.batches_sent += 1
                 self.events_sent += len(events)
             await self._wait_in_flight(self.spec.max_in_flight)
@@ -198,6 +199,9 @@ class FeedActor:
                 continue
             for iid in crossed or ():
                 self.pipeline.on_book_crossed(iid, time.time_ns())
+
+    def _acked(self, _future: object) -> None:
+        self._unacked -= 1
 
     def _book(self, name: str):
         handle = self._books.get(name)

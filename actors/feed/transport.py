@@ -134,7 +134,11 @@ class WebSocketTransport:
         watchdog = asyncio.ensure_future(self._watch_stale(ws)) if self.stale_after_ms else None
         stats, on_frame, drain, now = self.stats, self.on_frame, self.drain, time.time_ns
         try:
-            async for frame in ws:
+            while True:
+                try:
+                    frame = await ws.recv(decode=False)  # bytes: the parser reads them, no UTF-8 decode pass
+                except websockets.exceptions.ConnectionClosedOK:
+                    return
                 ts = now()
                 stats.frames += 1
                 stats.last_frame_ns = ts
