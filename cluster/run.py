@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import ray
@@ -47,7 +48,7 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
     summary: dict[str, Any] = {"ok": False}
     previous = signal.signal(signal.SIGINT, lambda *_: stop.__setitem__("flag", True))
     try:
-        with console.status("starting Ray and the actors...") if console.is_terminal else _Null():
+        with console.status("starting Ray and the actors...") if console.is_terminal else nullcontext():
             topo.start_ray()
             topo.remove_leftovers()
             topo.start_replay()
@@ -80,14 +81,6 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
     sys.stdout.write(json.dumps(summary) + "\n")
     sys.stdout.flush()
     return summary
-
-
-class _Null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: float | None,

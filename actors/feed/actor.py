@@ -21,7 +21,7 @@ import logging
 import random
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from actors.errors import RateLimited, RaytradeError
 from actors.feed.backoff import Backoff
@@ -52,6 +52,7 @@ class FeedSpec:
         stale_after_ms: reconnect after this long without a frame (ms).
         snapshot_limit: REST depth levels per side.
         backoff_base_s, backoff_cap_s, backoff_reset_after_s: reconnect and snapshot-retry backoff (s).
+        seed: seeds the backoff jitter (None: random).
     """
 
     feed_id: str
@@ -70,7 +71,6 @@ class FeedSpec:
     backoff_cap_s: float = 10.0
     backoff_reset_after_s: float = 30.0
     seed: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class FeedActor:

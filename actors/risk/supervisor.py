@@ -23,7 +23,7 @@ import ray
 
 from actors.feed.actor import FeedActor, FeedSpec
 from actors.messages import BookReset, EventBatch
-from actors.risk.restarts import CircuitState, RestartPolicy
+from actors.risk.restarts import RestartPolicy
 
 __all__ = ["Supervisor"]
 
@@ -219,7 +219,3 @@ class Supervisor:
 async def _await(ref):
     return await ref
 
-
-def circuit_open(status: dict, feed_id: str) -> bool:
-    """True when ``status["feeds"][feed_id]`` reports an open circuit (helper for tests and the API)."""
-    return status.get("feeds", {}).get(feed_id, {}).get("circuit") == CircuitState.OPEN.value

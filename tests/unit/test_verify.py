@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.book.sync import DiffOutcome
 from actors.errors import CaptureError, ConfigError, UnknownCaptureFormat
-from actors.messages import BookDeltas
 from actors.replay.captures import read_recordings
 from actors.replay.rebuild import VERIFY_KEYS, BookRebuilder
 from cluster.verify import verify_paths
