@@ -72,6 +72,14 @@ def test_injected_gaps_are_detected_and_books_resync_to_the_truth(ray_session, t
     assert sum(summary["instruments"][i]["resyncs"] for i in IDS.values()) > 0
 
 
+def _until(condition, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(0.05)
+
+
 def test_killed_feed_comes_back_and_repeated_deaths_open_the_circuit(ray_session):
     port = free_port()
     cfg = load_config(replay__speed="25", api__port=port, supervisor__max_deaths=2, supervisor__window_s=60,
@@ -96,14 +104,12 @@ def test_killed_feed_comes_back_and_repeated_deaths_open_the_circuit(ray_session
                 time.sleep(0.3)
             spot = ray.get_actor(f"{prefix}feed-binance-spot", namespace=namespace)
             ray.kill(spot, no_restart=False)  # a crash
-            while status()["feeds"]["binance-spot"]["restarts"] < 1:
-                time.sleep(0.1)
-            for _ in range(2):  # two rapid deaths of the COIN-M feed: K = 2 opens its circuit
+            _until(lambda: status()["feeds"]["binance-spot"]["restarts"] >= 1)
+            for n in range(2):  # two rapid deaths of the COIN-M feed: K = 2 opens its circuit
+                _until(lambda: status()["feeds"]["binance-coinm"]["state"] == "running")
                 coinm = ray.get_actor(f"{prefix}feed-binance-coinm", namespace=namespace)
                 ray.kill(coinm, no_restart=False)
-                while status()["feeds"]["binance-coinm"]["deaths"] < _ + 1:
-                    time.sleep(0.05)
-                time.sleep(0.5)
+                _until(lambda: status()["feeds"]["binance-coinm"]["deaths"] >= n + 1)
             observed["coinm"] = status()["feeds"]["binance-coinm"]
             observed["unauthorized"] = httpx.post(f"{base}/feeds/binance-usdm/restart", timeout=10).status_code
             ok = httpx.post(f"{base}/feeds/binance-usdm/restart", timeout=10,
