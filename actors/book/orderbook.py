@@ -4,8 +4,8 @@ Each side keeps a ``dict`` (price -> size) for O(1) updates and a binary heap of
 lazy deletion: a new level pushes its price (O(log n), no memmove), a deleted level only leaves the dict, and the
 best price is the heap's top once tops that are no longer in the dict are popped. Popping is amortised against the
 pushes, so best bid/ask is O(1) amortised after every delta. A heap that grows past twice its side (plus 64) is
-rebuilt from the dict (O(n), rare), so memory stays bounded. ``depth(n)`` selects the best n with
-:func:`heapq.nlargest`/``nsmallest`` (O(N log n)): cheap enough per published view, not meant per delta.
+rebuilt from the dict (O(n), rare), so memory stays bounded. ``depth(n)`` walks the heap best-first: O(n log n) whatever the
+book's size, so views can be published after every batch.
 
 Pure: no Ray, no I/O. Sizes are absolute (a delta sets the size at a price; size 0 deletes the level).
 """
@@ -13,7 +13,7 @@ Pure: no Ray, no I/O. Sizes are absolute (a delta sets the size at a price; size
 from __future__ import annotations
 
 from collections.abc import Iterable
-from heapq import heapify, heappop, heappush, nlargest, nsmallest
+from heapq import heapify, heappop, heappush
 
 from actors.fixedpoint import fixed_to_str
 from actors.messages import BookDeltas, BookSnapshot, Level
@@ -120,11 +120,14 @@ class OrderBook:
         return bid is not None and ask is not None and bid >= ask
 
     def depth(self, n: int) -> tuple[list[Level], list[Level]]:
-        """The best ``n`` levels per side: ``(bids best first, asks best first)``. O(N log n)."""
+        """The best ``n`` levels per side: ``(bids best first, asks best first)``.
+
+        A best-first walk of each side's heap (the k-th best level sits within the first k layers of the tree):
+        O(n log n) plus the stale entries met on the way, independent of the book's size.
+        """
         if n <= 0:
             return [], []
-        bids, asks = self._bids, self._asks
-        return [(p, bids[p]) for p in nlargest(n, bids)], [(p, asks[p]) for p in nsmallest(n, asks)]
+        return _best(self._bid_heap, self._bids, n, -1), _best(self._ask_heap, self._asks, n, 1)
 
     @property
     def bid_levels(self) -> int:
@@ -148,3 +151,23 @@ class OrderBook:
         """A fixed-point size as a decimal string with the book's decimals (None stays None)."""
         return None if size is None else fixed_to_str(size, self.size_decimals)
 
+
+
+def _best(heap: list[int], levels: dict[int, int], n: int, sign: int) -> list[Level]:
+    """The ``n`` best distinct live levels of one side, best first (``sign`` -1: the heap holds negated bids)."""
+    out: list[Level] = []
+    seen: set[int] = set()
+    size = len(heap)
+    frontier = [(heap[0], 0)] if heap else []
+    while frontier and len(out) < n:
+        key, i = heappop(frontier)
+        price = key * sign
+        if price in levels and price not in seen:  # skip deleted levels and duplicate pushes
+            seen.add(price)
+            out.append((price, levels[price]))
+        child = 2 * i + 1
+        if child < size:
+            heappush(frontier, (heap[child], child))
+            if child + 1 < size:
+                heappush(frontier, (heap[child + 1], child + 1))
+    return out

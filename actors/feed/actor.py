@@ -3,8 +3,9 @@
 Flow: :class:`~actors.feed.transport.WebSocketTransport` hands each frame to
 :class:`~actors.feed.pipeline.FeedPipeline` (parse, sequence); events are shipped as one
 :class:`~actors.messages.EventBatch` per book actor. Batching is adaptive: when no batch is unacknowledged the
-events go at once (low latency at low rates); otherwise they accumulate until ``flush_interval_ms`` or
-``batch_max_events`` (so under load it is one call per batch, never per frame). At most ``max_in_flight`` batches
+events go at once (low latency at low rates); otherwise they accumulate until the last batch is acknowledged,
+``flush_interval_ms`` passes or ``batch_max_events`` are pending (so under load it is one call per batch, never
+per frame). At most ``max_in_flight`` batches
 per feed are unacknowledged; past it the websocket is not read (backpressure reaches the venue's TCP window, and a
 replay venue at ``--speed max``).
 
@@ -202,6 +203,10 @@ class FeedActor:
 
     def _acked(self, _future: object) -> None:
         self._unacked -= 1
+        if self._unacked == 0 and self.pipeline.pending and not self._lock.locked():
+            task = asyncio.ensure_future(self._flush())  # what accumulated meanwhile goes now, not at the timer
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _book(self, name: str):
         handle = self._books.get(name)

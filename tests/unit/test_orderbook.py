@@ -61,3 +61,18 @@ def test_lazy_heap_stays_bounded_under_churn_and_best_levels_stay_exact():
     assert len(book._bid_heap) <= 2 * book.bid_levels + 64 + 1
     book.apply_deltas([(100, 0), (99, 0)], [])
     assert book.best_bid() is None and not book.is_crossed()
+
+
+def test_depth_walk_equals_a_full_sort_after_heavy_churn():
+    import random
+
+    rng = random.Random(3)
+    book = OrderBook("X.BINANCE", 0, 0)
+    book.apply_snapshot([(p, 1) for p in range(1000, 2000)], [(p, 1) for p in range(2001, 3000)])
+    for _ in range(20_000):
+        bid, ask = rng.randrange(900, 2000), rng.randrange(2001, 3100)
+        book.apply_deltas([(bid, rng.choice([0, 0, 5]))], [(ask, rng.choice([0, 0, 7]))])
+    bids = sorted(book._bids.items(), reverse=True)
+    asks = sorted(book._asks.items())
+    for n in (1, 10, 500, 5000):
+        assert book.depth(n) == (bids[:n], asks[:n])
