@@ -107,7 +107,7 @@ def _default_feeds() -> list[FeedSettings]:
 class BookSettings(_Model):
     instruments_per_actor: int = Field(1, ge=1, description="Pack this many instruments into one book actor")
     publish_depth: int = Field(10, ge=1, description="Levels per side in views published to strategies")
-    max_in_flight_publish: int = Field(2, ge=1, description="Unacknowledged publishes per subscriber")
+    max_in_flight_publish: int = Field(1, ge=1, description="Unacknowledged publishes per subscriber (conflation)")
 
 
 class SupervisorSettings(_Model):

@@ -45,7 +45,7 @@ class BookActor:
         max_in_flight: unacknowledged publishes per subscriber before views are conflated.
     """
 
-    def __init__(self, name: str, instrument_ids: Sequence[str], max_in_flight: int = 2) -> None:
+    def __init__(self, name: str, instrument_ids: Sequence[str], max_in_flight: int = 1) -> None:
         self.name = name
         specs = [spec_for(venue, symbol) for symbol, venue in map(split_instrument_id, instrument_ids)]
         self.keeper = BookKeeper(specs)

@@ -2,10 +2,10 @@
 
 Flow: :class:`~actors.feed.transport.WebSocketTransport` hands each frame to
 :class:`~actors.feed.pipeline.FeedPipeline` (parse, sequence); events are shipped as one
-:class:`~actors.messages.EventBatch` per book actor. Batching is adaptive: when no batch is unacknowledged the
-events go at once (low latency at low rates); otherwise they accumulate until the last batch is acknowledged,
-``flush_interval_ms`` passes or ``batch_max_events`` are pending (so under load it is one call per batch, never
-per frame). At most ``max_in_flight`` batches
+:class:`~actors.messages.EventBatch` per book actor. Batching is adaptive: when no batch is unacknowledged and
+nothing was sent for ``flush_interval_ms``, events go at once (low latency at low rates); otherwise they
+accumulate until ``flush_interval_ms`` passes or ``batch_max_events`` are pending (under load: at most one call
+per flush period per book, never one per frame). At most ``max_in_flight`` batches
 per feed are unacknowledged; past it the websocket is not read (backpressure reaches the venue's TCP window, and a
 replay venue at ``--speed max``).
 
@@ -98,6 +98,8 @@ class FeedActor:
         self.batches_sent = self.events_sent = self.snapshot_requests = self.snapshot_failures = 0
         self.unexpected_errors = 0
         self._unacked = 0  # batches sent and not yet applied
+        self._last_send_ns = 0
+        self._flush_interval_ns = int(spec.flush_interval_ms * 1_000_000)
         self.started_ns = time.time_ns()
         self._state = "created"
 
@@ -152,9 +154,12 @@ class FeedActor:
     def _on_frame(self, frame: str | bytes, ts_recv: int) -> bool:
         self.pipeline.on_frame(frame, ts_recv)
         pending = self.pipeline.pending
-        # Adaptive batching: send at once when the books are idle (latency), else let events accumulate until
-        # the flush period or batch_max_events (throughput): one actor call per batch, never per frame under load.
-        return pending >= self.spec.batch_max_events or (pending > 0 and self._unacked == 0)
+        # Adaptive batching: send at once when the books are idle and nothing was sent for a flush period
+        # (latency at low rates); else let events accumulate until the flush period or batch_max_events
+        # (throughput): at most one call per flush period per feed under load, never one per frame.
+        if pending >= self.spec.batch_max_events:
+            return True
+        return pending > 0 and self._unacked == 0 and ts_recv - self._last_send_ns >= self._flush_interval_ns
 
     async def _on_connect(self, reconnect: bool) -> None:
         if reconnect:
@@ -180,7 +185,7 @@ class FeedActor:
             batches = self.pipeline.drain()
             if not batches:
                 return
-            now = time.time_ns()
+            now = self._last_send_ns = time.time_ns()
             for name, events in batches.items():
                 ref = self._book(name).apply.remote(EventBatch(self.spec.feed_id, tuple(events), now))
                 self._in_flight.append(ref)
@@ -203,10 +208,6 @@ class FeedActor:
 
     def _acked(self, _future: object) -> None:
         self._unacked -= 1
-        if self._unacked == 0 and self.pipeline.pending and not self._lock.locked():
-            task = asyncio.ensure_future(self._flush())  # what accumulated meanwhile goes now, not at the timer
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
 
     def _book(self, name: str):
         handle = self._books.get(name)

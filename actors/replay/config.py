@@ -38,6 +38,8 @@ class ReplayConfig:
         max_waits_for_subscribers: at speed max, hold the replay while no websocket subscriber has a stream
             (default True), so a subscriber that reconnects after a disconnect resumes where it left off.
         ping_interval_s, ping_timeout_s: websocket pings, as Binance (every 20 s; default timeout 60 s).
+        preload: read the whole recording into memory when the venue opens (default True), so decompressing and
+            splitting capture lines does not compete with serving frames during the replay.
     """
 
     host: str = "127.0.0.1"
@@ -54,6 +56,7 @@ class ReplayConfig:
     max_records: int | None = None
     exchange_info: str | None = None
     max_waits_for_subscribers: bool = True
+    preload: bool = True
     ping_interval_s: float | None = 20.0
     ping_timeout_s: float | None = 60.0
 

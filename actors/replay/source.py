@@ -101,6 +101,13 @@ class ReplaySource:
         """Serve records held in memory (tests)."""
         return cls(Venue(venue), lambda: iter(records), None, None, name)
 
+    def preloaded(self) -> ReplaySource:
+        """A copy holding every served record in memory (same venue, name and index)."""
+        records = list(self.records())
+        source = ReplaySource(self.venue, lambda: iter(records), None, None, self.name)
+        source._index = self._index
+        return source
+
     def records(self) -> Iterator[CaptureRecord]:
         """A fresh iterator over the records served."""
         it = iter(self._records())
