@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 
@@ -58,10 +59,10 @@ def test_injected_gaps_are_detected_and_books_resync_to_the_truth(ray_session, t
             first = d["pu"] if iid in FUTURES else d["U"]
             detected = any(expected <= first < got for expected, got in gaps)
             covered = any(snap >= d["u"] for snap in snapshots)  # lost while resyncing: the snapshot has it
-            if not (detected or covered):
-                import json
-                (tmp_path.parent / "fault_debug.json").write_text(json.dumps({"drop": d, "log": log, "faults": faults, "summary": summary}, default=str))
-            assert detected or covered, (iid, d)
+            if not (detected or covered):  # keep the evidence next to the fault logs for the post-mortem
+                debug = tmp_path / f"undetected-{venue}.json"
+                debug.write_text(json.dumps({"drop": d, "sync_log": log, "summary": summary}, default=str))
+            assert detected or covered, (iid, d, "see", str(tmp_path))
         s = summary["instruments"][iid]
         assert s["crossed"] == 0 and s["ticker_mismatches"] == 0, (iid, s)
         disconnects = sum(1 for f in faults if f["kind"] == "disconnect")
