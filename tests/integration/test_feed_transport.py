@@ -1,0 +1,116 @@
+"""The feed's websocket transport against a real websockets server on loopback: stale feeds, drops, backpressure."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import websockets
+
+from actors.feed.backoff import Backoff
+from actors.feed.transport import WebSocketTransport
+
+
+async def _serve(handler):
+    server = await websockets.serve(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"ws://127.0.0.1:{port}/stream?streams=x"
+
+
+def test_silent_stream_is_detected_as_stale_and_the_transport_reconnects():
+    async def scenario():
+        async def handler(ws):
+            for i in range(3):
+                await ws.send(f'{{"n":{i}}}')
+            await asyncio.sleep(30)  # then silence, the connection left open
+
+        server, url = await _serve(handler)
+        frames, connects = [], []
+
+        async def on_connect(reconnect: bool) -> None:
+            connects.append(reconnect)
+
+        transport = WebSocketTransport(url, lambda f, ts: frames.append(f) and False, on_connect,
+                                       backoff=Backoff(0.01, 0.05, rng=random.Random(1)), stale_after_ms=200)
+        task = asyncio.ensure_future(transport.run())
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if len(connects) >= 2:
+                break
+        transport.stop()
+        await asyncio.wait_for(task, 5)
+        server.close()
+        return transport.stats, frames, connects
+
+    stats, frames, connects = asyncio.run(scenario())
+    assert connects[:2] == [False, True]
+    assert stats.stale_disconnects >= 1 and stats.reconnects >= 1
+    assert frames[:3] == [b'{"n":0}', b'{"n":1}', b'{"n":2}']  # bytes, exactly as sent
+    assert "stale" in (stats.last_error or "")
+
+
+def test_dropped_connection_reconnects_with_jittered_backoff():
+    async def scenario():
+        async def handler(ws):
+            await ws.send("hello")
+            await ws.close(code=1011)
+
+        server, url = await _serve(handler)
+        connects = []
+
+        async def on_connect(reconnect: bool) -> None:
+            connects.append(reconnect)
+
+        transport = WebSocketTransport(url, lambda f, ts: False, on_connect,
+                                       backoff=Backoff(0.01, 0.04, rng=random.Random(2)), stale_after_ms=0)
+        task = asyncio.ensure_future(transport.run())
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if len(connects) >= 4:
+                break
+        transport.stop()
+        await asyncio.wait_for(task, 5)
+        server.close()
+        return transport.stats, connects
+
+    stats, connects = asyncio.run(scenario())
+    assert len(connects) >= 4 and connects[0] is False and all(connects[1:])
+    assert stats.backoff_s and all(0 <= d <= 0.04 for d in stats.backoff_s)
+
+
+def test_consumer_backpressure_stops_reading_until_drained():
+    async def scenario():
+        async def handler(ws):
+            for i in range(50):
+                await ws.send(str(i))
+            await asyncio.sleep(5)
+
+        server, url = await _serve(handler)
+        seen, drained_at = [], []
+        gate = asyncio.Event()
+
+        async def drain() -> None:
+            drained_at.append(len(seen))
+            await gate.wait()
+
+        async def on_connect(reconnect: bool) -> None:
+            return None
+
+        def on_frame(frame, ts):
+            seen.append(frame)
+            return len(seen) == 10  # ask for a drain after the tenth frame
+
+        transport = WebSocketTransport(url, on_frame, on_connect, drain=drain, stale_after_ms=0)
+        task = asyncio.ensure_future(transport.run())
+        await asyncio.sleep(0.5)
+        held = len(seen)
+        gate.set()
+        await asyncio.sleep(0.5)
+        transport.stop()
+        await asyncio.wait_for(task, 5)
+        server.close()
+        return held, len(seen), drained_at
+
+    held, total, drained_at = asyncio.run(scenario())
+    assert drained_at == [10] and held == 10  # nothing read while the consumer drained
+    assert total == 50
