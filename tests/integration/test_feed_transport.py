@@ -17,13 +17,13 @@ async def _serve(handler):
     return server, f"ws://127.0.0.1:{port}/stream?streams=x"
 
 
-def test_silent_stream_is_detected_as_stale_and_the_transport_reconnects():
-    async def scenario():
-        async def handler(ws):
-            for i in range(3):
-                await ws.send(f'{{"n":{i}}}')
-            await asyncio.sleep(30)  # then silence, the connection left open
+def _run_until_connects(handler, connects_wanted: int, **transport_options):
+    """Serve ``handler``, run a transport until it connected ``connects_wanted`` times (max 5 s), stop it.
 
+    Returns ``(stats, frames received, the reconnect flag of every connection)``.
+    """
+
+    async def scenario():
         server, url = await _serve(handler)
         frames, connects = [], []
 
@@ -31,18 +31,29 @@ def test_silent_stream_is_detected_as_stale_and_the_transport_reconnects():
             connects.append(reconnect)
 
         transport = WebSocketTransport(url, lambda f, ts: frames.append(f) and False, on_connect,
-                                       backoff=Backoff(0.01, 0.05, rng=random.Random(1)), stale_after_ms=200)
+                                       **transport_options)  # fmt: skip
         task = asyncio.ensure_future(transport.run())
-        for _ in range(100):
-            await asyncio.sleep(0.05)
-            if len(connects) >= 2:
+        for _ in range(250):
+            await asyncio.sleep(0.02)
+            if len(connects) >= connects_wanted:
                 break
         transport.stop()
         await asyncio.wait_for(task, 5)
         server.close()
         return transport.stats, frames, connects
 
-    stats, frames, connects = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_silent_stream_is_detected_as_stale_and_the_transport_reconnects():
+    async def handler(ws):
+        for i in range(3):
+            await ws.send(f'{{"n":{i}}}')
+        await asyncio.sleep(30)  # then silence, the connection left open
+
+    stats, frames, connects = _run_until_connects(
+        handler, 2, backoff=Backoff(0.01, 0.05, rng=random.Random(1)), stale_after_ms=200
+    )
     assert connects[:2] == [False, True]
     assert stats.stale_disconnects >= 1 and stats.reconnects >= 1
     assert frames[:3] == [b'{"n":0}', b'{"n":1}', b'{"n":2}']  # bytes, exactly as sent
@@ -50,30 +61,13 @@ def test_silent_stream_is_detected_as_stale_and_the_transport_reconnects():
 
 
 def test_dropped_connection_reconnects_with_jittered_backoff():
-    async def scenario():
-        async def handler(ws):
-            await ws.send("hello")
-            await ws.close(code=1011)
+    async def handler(ws):
+        await ws.send("hello")
+        await ws.close(code=1011)
 
-        server, url = await _serve(handler)
-        connects = []
-
-        async def on_connect(reconnect: bool) -> None:
-            connects.append(reconnect)
-
-        transport = WebSocketTransport(url, lambda f, ts: False, on_connect,
-                                       backoff=Backoff(0.01, 0.04, rng=random.Random(2)), stale_after_ms=0)
-        task = asyncio.ensure_future(transport.run())
-        for _ in range(100):
-            await asyncio.sleep(0.02)
-            if len(connects) >= 4:
-                break
-        transport.stop()
-        await asyncio.wait_for(task, 5)
-        server.close()
-        return transport.stats, connects
-
-    stats, connects = asyncio.run(scenario())
+    stats, _, connects = _run_until_connects(
+        handler, 4, backoff=Backoff(0.01, 0.04, rng=random.Random(2)), stale_after_ms=0
+    )
     assert len(connects) >= 4 and connects[0] is False and all(connects[1:])
     assert stats.backoff_s and all(0 <= d <= 0.04 for d in stats.backoff_s)
 
