@@ -16,8 +16,14 @@ library's exception::
     ├── CaptureError                 a recorded capture file cannot be read
     │   └── UnknownCaptureFormat     the file is none of the formats raytrade reads
     ├── VenueError                   the venue (or the replay venue) refused or failed a request
-    │   ├── VenueUnavailable         connection refused/closed, 5xx, timeout: retry with backoff
-    │   └── RateLimited              HTTP 429/418: wait ``retry_after_s`` before the next request
+    │   ├── VenueUnavailable         connection refused/closed, 5xx, timeout: transient, retry with backoff
+    │   ├── RateLimited              HTTP 429/418: transient, wait ``retry_after_s`` before the next request
+    │   └── PermanentVenueError      4xx other than 429/418 (unknown symbol, bad request): never retried;
+    │                                the feed stops with state ``failed`` and this message
+    ├── OrderError                   something about an order
+    │   ├── OrderRejected            the venue (or the paper venue) refused the order; ``reason`` says why
+    │   ├── RiskRejected             the risk gate refused the intent; ``reason`` is one of the rule names
+    │   └── InvalidOrderTransition   a bug: a status change the order lifecycle does not allow
     └── ConfigError                  the configuration is invalid
 """
 
@@ -28,6 +34,11 @@ __all__ = [
     "ConfigError",
     "CrossedBook",
     "FeedError",
+    "InvalidOrderTransition",
+    "OrderError",
+    "OrderRejected",
+    "PermanentVenueError",
+    "RiskRejected",
     "MalformedFrame",
     "PrecisionError",
     "RateLimited",
@@ -131,3 +142,56 @@ class RateLimited(VenueError):
 
 class ConfigError(RaytradeError):
     """The configuration is invalid."""
+
+
+class PermanentVenueError(VenueError):
+    """The venue refused a request in a way retrying cannot fix (unknown symbol, bad parameter, HTTP 4xx).
+
+    Attributes:
+        status: the HTTP status (or 0 when not HTTP).
+    """
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class OrderError(RaytradeError):
+    """An order could not be placed, changed or tracked."""
+
+
+class OrderRejected(OrderError):
+    """The venue (or the paper venue) refused an order.
+
+    Attributes:
+        client_order_id: the order.
+        reason: short machine-readable reason (``"post_only_would_take"``, ``"filter_failure:LOT_SIZE"``, ...).
+    """
+
+    def __init__(self, client_order_id: str, reason: str) -> None:
+        self.client_order_id = client_order_id
+        self.reason = reason
+        super().__init__(f"order {client_order_id} rejected: {reason}")
+
+
+class RiskRejected(OrderError):
+    """The risk gate refused an intent.
+
+    Attributes:
+        client_order_id: the intent's order id.
+        reason: the rule that refused it (``"max_order_notional"``, ``"halted"``, ``"risk_unavailable"``, ...).
+    """
+
+    def __init__(self, client_order_id: str, reason: str, detail: str = "") -> None:
+        self.client_order_id = client_order_id
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"intent {client_order_id} rejected by risk: {reason}" + (f" ({detail})" if detail else ""))
+
+
+class InvalidOrderTransition(OrderError):
+    """An order status change the lifecycle (``actors.orders``) does not allow: a bug, never a market event."""
+
+    def __init__(self, client_order_id: str, from_status: str, to: str) -> None:
+        self.client_order_id = client_order_id
+        super().__init__(f"order {client_order_id}: invalid transition {from_status} -> {to}")
