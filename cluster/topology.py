@@ -23,7 +23,7 @@ from actors.book.actor import BookActor
 from actors.feed.actor import FeedSpec
 from actors.feed.venues.binance import WS_BASE_URL, combined_stream_path, default_streams
 from actors.replay.captures import read_recordings
-from actors.risk.supervisor import Supervisor
+from actors.supervision.supervisor import Supervisor
 from actors.strategy.actor import StrategyActor
 from cluster.config import RaytradeConfig
 from strategies.basis_monitor import BasisMonitor

@@ -6,7 +6,7 @@ slot the feeds and books need (it does use CPU at speed max).
 
 Usage::
 
-    venue = ReplayVenueActor.remote(paths, speed="max", paused=True, origin_ns=origin)
+    venue = ReplayVenueActor.options(num_cpus=0).remote(paths, speed="max", paused=True, origin_ns=origin)
     urls = ray.get(venue.urls.remote())      # binds (port 0: the OS picks), {"ws": ..., "rest": ..., ...}
     ...start the feeds on urls["ws"] / urls["rest"]...
     ray.get(venue.start.remote(at_epoch_ns))  # same at_epoch_ns for venues that must stay aligned
@@ -16,11 +16,10 @@ Usage::
 
 from __future__ import annotations
 
-import ray
-
+from actors.remote import remote_class
 from actors.replay.venue import ReplayVenue
 
 __all__ = ["ReplayVenueActor"]
 
-ReplayVenueActor = ray.remote(num_cpus=0)(ReplayVenue)
+ReplayVenueActor = remote_class(ReplayVenue)
 """Ray actor class of :class:`ReplayVenue`; construct with ``ReplayVenueActor.remote(source, config, **options)``."""

@@ -15,7 +15,7 @@ from tests.integration.replay_support import capture_lines, http_get, recv_frame
 def test_actor_serves_the_capture_on_os_picked_ports_from_its_own_event_loop(ray_session):
     ray = ray_session
     expected = stream_frames(capture_lines(SPOT[:1], limit=5000))
-    venue = ReplayVenueActor.remote([str(p) for p in SPOT], speed="max", paused=True, max_records=5000)
+    venue = ReplayVenueActor.options(num_cpus=0).remote([str(p) for p in SPOT], speed="max", paused=True, max_records=5000)
     try:
         urls = ray.get(venue.urls.remote(), timeout=60)
         assert urls["ws_port"] > 0 and urls["rest_port"] > 0 and urls["ws_port"] != urls["rest_port"]

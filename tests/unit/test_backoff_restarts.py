@@ -1,7 +1,7 @@
 import random
 
 from actors.feed.backoff import Backoff
-from actors.risk.restarts import CircuitState, RestartPolicy
+from actors.supervision.restarts import CircuitState, RestartPolicy
 
 
 def test_full_jitter_delays_stay_under_a_doubling_capped_ceiling():

@@ -1,9 +1,9 @@
 """Supervisor: starts feed actors, notices a dead one at once, restarts it with backoff, opens a circuit after K
-deaths in a window, and answers ``/status``. The seed of the risk supervisor (pre-trade checks come later).
+deaths in a window, and answers ``/status``. Supervision only: portfolio risk is the RiskActor (actors/risk/).
 
 Death detection: the supervisor keeps each feed's long-running ``run()`` call outstanding; when the actor process
 dies (crash, OOM, ``ray.kill``) that call fails with ``RayActorError`` immediately, so no polling delay. The
-restart policy (:class:`~actors.risk.restarts.RestartPolicy`) decides the backoff or opens the circuit; an
+restart policy (:class:`~actors.supervision.restarts.RestartPolicy`) decides the backoff or opens the circuit; an
 operator's ``restart_feed`` closes the circuit and restarts at once (not counted as a death). When a feed dies its
 books are reset at once (``BookReset`` reason ``"feed_dead"``): a book nobody updates must not look live. The new
 feed resyncs them from REST snapshots.
@@ -23,7 +23,7 @@ import ray
 
 from actors.feed.actor import FeedActor, FeedSpec
 from actors.messages import BookReset, EventBatch
-from actors.risk.restarts import RestartPolicy
+from actors.supervision.restarts import RestartPolicy
 
 __all__ = ["Supervisor"]
 

@@ -1,0 +1,66 @@
+"""The one place plain actor classes become Ray actors (``ray.remote`` is called nowhere else).
+
+Actor classes in ``actors/`` are plain Python classes that take their collaborators (handles, clock, spawner) as
+constructor arguments, so unit tests build them directly with fakes. The runtime makes them remote here:
+
+    handle = spawn(BookActor, name="raytrade-book-BTCUSDT.BINANCE", namespace="raytrade")(name, ids)
+
+:class:`RaySpawner` is the production spawner handed to the supervisor and the topology; tests pass their own
+object with the same ``spawn`` / ``kill`` / ``lookup`` methods.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+__all__ = ["RaySpawner", "remote_class"]
+
+DEFAULT_OPTIONS = {"num_cpus": 0}
+
+
+@cache
+def remote_class(cls: type) -> Any:
+    """``ray.remote(cls)``, made once per class (Ray actor classes are cached, options are per spawn)."""
+    import ray
+
+    return ray.remote(cls)
+
+
+class RaySpawner:
+    """Creates, finds and kills named actors in one namespace.
+
+    Args:
+        namespace: the run's Ray namespace.
+        lifetime: ``"detached"`` (the run's actors outlive a crashed driver; teardown removes them) or None.
+    """
+
+    def __init__(self, namespace: str = "raytrade", lifetime: str | None = "detached") -> None:
+        self.namespace = namespace
+        self.lifetime = lifetime
+
+    def spawn(self, cls: type, name: str, *args: Any, options: dict | None = None, **kwargs: Any) -> Any:
+        """Start ``cls(*args, **kwargs)`` as the actor ``name``; returns its handle.
+
+        Raises:
+            ValueError: an actor of that name is still alive (Ray releases a dead actor's name asynchronously).
+        """
+        opts = {**DEFAULT_OPTIONS, "name": name, "namespace": self.namespace, **(options or {})}
+        if self.lifetime:
+            opts.setdefault("lifetime", self.lifetime)
+        return remote_class(cls).options(**opts).remote(*args, **kwargs)
+
+    def lookup(self, name: str) -> Any:
+        """The handle of the live actor ``name``. Raises ValueError when there is none."""
+        import ray
+
+        return ray.get_actor(name, namespace=self.namespace)
+
+    def kill(self, handle: Any) -> None:
+        """Kill an actor without restart; a dead or unknown handle is ignored."""
+        import ray
+
+        try:
+            ray.kill(handle, no_restart=True)
+        except Exception:  # noqa: BLE001 - already dead
+            pass
