@@ -13,16 +13,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Protocol, runtime_checkable
 
 from actors.instruments import InstrumentSpec
 from actors.messages import BookView, Trade
 from actors.orders import Fill, Order, OrderEvent, OrderIntent, PositionSnapshot, Signal
 
-__all__ = ["Action", "Strategy", "StrategyContext"]
+__all__ = ["Action", "Strategy", "StrategyContext", "price_to_fixed", "size_to_fixed"]
 
 Action = OrderIntent | Signal
 """What a strategy returns."""
+
+
+def price_to_fixed(value: Decimal, spec: InstrumentSpec, up: bool = False) -> int:
+    """Round a model price exactly to the instrument's tick: down (bids) by default, ``up=True`` for asks.
+
+    Args:
+        value: a price (Decimal; a model's float may be passed through ``Decimal(x)``, which is exact).
+        spec: the instrument (``tick_size``, ``price_decimals``).
+        up: round toward +inf instead of -inf.
+
+    Returns:
+        The price as a fixed-point int at ``spec.price_decimals``, a multiple of the tick.
+    """
+    tick = int(spec.tick_size.scaleb(spec.price_decimals))
+    units = (Decimal(value).scaleb(spec.price_decimals) / tick).to_integral_value(ROUND_CEILING if up else ROUND_FLOOR)
+    return int(units) * tick
+
+
+def size_to_fixed(value: Decimal, spec: InstrumentSpec) -> int:
+    """Round a size down exactly to the lot (contracts for COIN-M); a fixed-point int at ``spec.size_decimals``."""
+    lot = int(spec.lot_size.scaleb(spec.size_decimals))
+    return max(0, int((Decimal(value).scaleb(spec.size_decimals) / lot).to_integral_value(ROUND_FLOOR)) * lot)
 
 
 @dataclass

@@ -9,6 +9,10 @@ each book's mid as of ``t`` (its last view with ``ts_event <= t``). A side whose
 ``max_skew_ms`` at ``t`` makes the point ``skipped``. Our own receive times are not a common clock once a replay
 runs venues faster than real time, each at its own pace, which is why event time is used. Prices stay exact
 (Decimal); the summary reports mean / min / max / last per pair as strings.
+
+Protocol: a :class:`~strategies.base.Strategy` of kind ``basis_monitor`` that never trades (every callback returns
+no actions). :meth:`BasisMonitor.add_view` returns the samples a view resolved, so a trading strategy
+(:mod:`strategies.basis_arbitrage`) reuses the same as-of join for its expected basis.
 """
 
 from __future__ import annotations
@@ -19,9 +23,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from actors.messages import BookView
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["BasisMonitor", "BasisStats"]
+from actors.errors import ConfigError
+from actors.messages import BookView, Trade
+from actors.orders import Fill, OrderEvent
+from strategies.base import Action, StrategyContext
+from strategies.registry import register
+
+__all__ = ["BasisMonitor", "BasisMonitorParams", "BasisStats"]
+
+
+class BasisMonitorParams(BaseModel):
+    """Parameters of ``basis_monitor`` (the instruments are the strategy's: spot first, then the perps)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_skew_ms: float = Field(1000.0, gt=0, description="Largest age of an as-of mid at a sample point (ms, event clock)")
 
 
 @dataclass
@@ -82,11 +100,15 @@ class BasisMonitor:
         spot: the spot instrument id (``BTCUSDT.BINANCE``).
         perps: perpetual instrument ids (``BTCUSDT.BINANCE_USDM``, ``BTCUSD_PERP.BINANCE_COINM``).
         max_skew_ms: largest age of an as-of mid at a sample point, on the event clock (ms).
+        strategy_id: the instance's id.
     """
 
-    name = "basis_monitor"
+    name = kind = "basis_monitor"
 
-    def __init__(self, spot: str, perps: Sequence[str], max_skew_ms: float = 1000.0) -> None:
+    def __init__(self, spot: str, perps: Sequence[str], max_skew_ms: float = 1000.0,
+                 strategy_id: str = "basis") -> None:  # fmt: skip
+        self.strategy_id = strategy_id
+        self.params = BasisMonitorParams(max_skew_ms=max_skew_ms)
         self.spot = spot
         self.perps = list(perps)
         self.max_skew_ns = int(max_skew_ms * 1_000_000)
@@ -98,23 +120,47 @@ class BasisMonitor:
     def instruments(self) -> list[str]:
         return [self.spot, *self.perps]
 
-    def on_book(self, view: BookView, now_ns: int) -> list:
+    def add_view(self, view: BookView) -> list[tuple[str, int, Decimal]]:
+        """Record one view; returns the samples it resolved: ``(perp, t_event_ns, basis)``, basis exact (quote/BTC)."""
         history = self._history.get(view.instrument_id)
         if history is None or not view.ts_event:
             return []
         self.views += 1
         history.add(view.ts_event, view.mid() if view.ready else None)
         pairs = self.perps if view.instrument_id == self.spot else [view.instrument_id]
+        out: list[tuple[str, int, Decimal]] = []
         for perp in pairs:
             heapq.heappush(self._pending[perp], view.ts_event)
-            self._resolve(perp)
+            self._resolve(perp, out)
+        return out
+
+    def on_book(self, view: BookView, ctx: StrategyContext | None = None) -> list[Action]:
+        """Sample the basis; never trades."""
+        self.add_view(view)
         return []
 
+    def on_trade(self, trade: Trade, ctx: StrategyContext) -> list[Action]:
+        return []
+
+    def on_order_event(self, event: OrderEvent, ctx: StrategyContext) -> list[Action]:
+        return []
+
+    def on_fill(self, fill: Fill, ctx: StrategyContext) -> list[Action]:
+        return []
+
+    def on_timer(self, ctx: StrategyContext) -> list[Action]:
+        return []
+
+    def update_params(self, params: BasisMonitorParams) -> None:
+        """Apply new validated params (the skew bound applies to points resolved from now on)."""
+        self.params = params
+        self.max_skew_ns = int(params.max_skew_ms * 1_000_000)
+
     def summary(self) -> dict:
-        return {"strategy": self.name, "views": self.views,
+        return {"strategy": self.name, "strategy_id": self.strategy_id, "kind": self.kind, "views": self.views,
                 "basis": {f"{self.spot} - {p}": s.summary() for p, s in self.stats.items()}}  # fmt: skip
 
-    def _resolve(self, perp: str) -> None:
+    def _resolve(self, perp: str, out: list[tuple[str, int, Decimal]]) -> None:
         spot, other, pending, stats = self._history[self.spot], self._history[perp], self._pending[perp], self.stats[perp]
         horizon = min(spot.latest, other.latest)
         while pending and pending[0] <= horizon:
@@ -124,3 +170,14 @@ class BasisMonitor:
                 stats.skipped += 1
                 continue
             stats.add(a[1] - b[1])
+            out.append((perp, t, a[1] - b[1]))
+
+
+def _build(strategy_id: str, instruments: Sequence[str], params: BasisMonitorParams) -> BasisMonitor:
+    ids = list(instruments) or ["BTCUSDT.BINANCE", "BTCUSDT.BINANCE_USDM", "BTCUSD_PERP.BINANCE_COINM"]
+    if len(ids) < 2:
+        raise ConfigError(f"strategy {strategy_id!r} (basis_monitor) needs a spot and at least one perp: {ids}")
+    return BasisMonitor(ids[0], ids[1:], params.max_skew_ms, strategy_id)
+
+
+register("basis_monitor", BasisMonitorParams, _build)
