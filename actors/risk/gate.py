@@ -1,0 +1,244 @@
+"""The pure risk gate: the whole decision on one intent, the trading state, the kill switch (issue 9 item 6).
+
+Every intent (strategies' and manual API orders) passes :meth:`RiskGate.check` before execution:
+
+1. a ``cancel`` always passes (it reduces risk), in every trading state;
+2. ``halted``: everything else is rejected with reason ``halted``;
+3. a submit / replace with ``size <= 0`` is rejected (``invalid_intent``);
+4. ``reducing``: only reduce-only or position-reducing orders pass (reason ``reducing``);
+5. the pre-trade :data:`~actors.risk.rules.RULES` in order, with the strategy's effective limits; the first
+   rejection wins, its reason is the rule's name;
+6. an approval is counted in the strategy's sliding 1 s order-rate window (a deque of ``now_ns`` stamps).
+
+Every decision, breaker trip, kill, reset and limits change is a :class:`~actors.risk.breakers.RiskEvent`: on the
+decision, in :attr:`RiskGate.recent`, and queued for the recorder until :meth:`RiskGate.drain_events`.
+
+Fail closed: when the risk actor is down or late, the caller must not execute; :func:`unavailable` builds the
+rejection strategies then see (reason ``risk_unavailable``). Flatten orders built by :meth:`RiskGate.flatten_intents`
+are the gate's own and go to execution without another check (a halted gate would refuse them).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+import msgspec
+
+from actors.errors import ConfigError, RiskRejected
+from actors.instruments import InstrumentSpec, spec_for, split_instrument_id
+from actors.orders import IntentAction, OrderIntent, OrderType, PositionSnapshot, Side, TimeInForce
+from actors.risk.breakers import Breakers, RiskEvent, TradingState
+from actors.risk.limits import RiskLimits
+from actors.risk.rules import RULES, RiskContext, is_reducing
+
+__all__ = ["Decision", "RiskGate", "unavailable"]
+
+_WINDOW_NS = 1_000_000_000
+
+
+class Decision(msgspec.Struct, frozen=True, gc=False):
+    """The gate's answer on one intent.
+
+    Attributes:
+        approved: True when the intent may go to execution.
+        reason: rejection reason (a rule name, ``halted``, ``reducing``, ``risk_unavailable``, ...), or the
+            approved action (``submit`` / ``replace`` / ``cancel``).
+        detail: the numbers behind it.
+        event: the :class:`RiskEvent` recording it.
+    """
+
+    approved: bool
+    reason: str = ""
+    detail: str = ""
+    event: RiskEvent | None = None
+
+    def raise_if_rejected(self, client_order_id: str) -> None:
+        """Raise :class:`~actors.errors.RiskRejected` for a rejection (for callers that prefer exceptions)."""
+        if not self.approved:
+            raise RiskRejected(client_order_id, self.reason, self.detail)
+
+
+def unavailable(intent: OrderIntent, ts: int, detail: str = "the risk gate did not answer") -> Decision:
+    """The fail-closed rejection when the risk actor is down or does not answer in time (``risk_unavailable``)."""
+    event = RiskEvent(ts_event=ts, kind="reject", reason="risk_unavailable", strategy_id=intent.strategy_id,
+                      client_order_id=intent.client_order_id, instrument_id=intent.instrument_id, detail=detail)  # fmt: skip
+    return Decision(False, "risk_unavailable", detail, event)
+
+
+class RiskGate:
+    """Pre-trade rules + breakers + kill switch, Ray-free; the RiskActor holds one and forwards its events.
+
+    Args:
+        limits: the risk limits (:class:`~actors.risk.limits.RiskLimits`, defaults when omitted).
+        recent_events: how many events :attr:`recent` and :meth:`status` keep.
+
+    Attributes:
+        breakers: the portfolio trading state (:class:`~actors.risk.breakers.Breakers`).
+        approvals: approvals by action; rejections: rejections by reason.
+        recent: the last events, oldest first.
+    """
+
+    def __init__(self, limits: RiskLimits | None = None, recent_events: int = 100) -> None:
+        self.limits = limits or RiskLimits()
+        self.breakers = Breakers(self.limits)
+        self.approvals: Counter[str] = Counter()
+        self.rejections: Counter[str] = Counter()
+        self.recent: deque[RiskEvent] = deque(maxlen=recent_events)
+        self._pending: list[RiskEvent] = []
+        self._windows: dict[str, deque[int]] = {}
+        self._effective: dict[str, RiskLimits] = {}
+        self._flatten_seq = 0
+
+    @property
+    def state(self) -> TradingState:
+        """The portfolio trading state."""
+        return self.breakers.state
+
+    def check(self, intent: OrderIntent, ctx: RiskContext) -> Decision:
+        """Decide on one intent (see the module docstring for the order of the checks).
+
+        Args:
+            intent: a submit, replace or cancel.
+            ctx: what the rules read, built by the actor at ``ctx.now_ns`` (``orders_in_window`` is set here).
+
+        Returns:
+            The :class:`Decision`, with its event (also queued for :meth:`drain_events`).
+        """
+        if intent.action is IntentAction.CANCEL:
+            return self._decide(intent, ctx.now_ns, True, "cancel", "cancels always pass")
+        state = self.breakers.state
+        if state is TradingState.HALTED:
+            return self._decide(intent, ctx.now_ns, False, "halted", f"trading halted: {self.breakers.halt_reason}")
+        if intent.size <= 0:
+            return self._decide(intent, ctx.now_ns, False, "invalid_intent", f"size {intent.size} <= 0")
+        if state is TradingState.REDUCING and not is_reducing(intent, ctx):
+            return self._decide(intent, ctx.now_ns, False, "reducing",
+                                f"only reducing orders pass; position {ctx.position_size}")  # fmt: skip
+        limits = self._limits_for(intent.strategy_id)
+        window = self._window(intent.strategy_id, ctx.now_ns)
+        ctx = replace(ctx, orders_in_window=len(window))
+        for rule in RULES:
+            rejection = rule(intent, ctx, limits)
+            if rejection is not None:
+                return self._decide(intent, ctx.now_ns, False, rejection.reason, rejection.detail)
+        window.append(ctx.now_ns)
+        return self._decide(intent, ctx.now_ns, True, intent.action.value, "")
+
+    def on_equity(self, equity_usd, ts_event: int) -> list[RiskEvent]:
+        """Feed one portfolio equity sample (USD, market clock ns) to the breakers; returns their events."""
+        return self._record(self.breakers.on_equity(equity_usd, ts_event))
+
+    def kill(self, ts: int, reason: str = "kill_switch", actor: str = "api") -> list[RiskEvent]:
+        """The kill switch: ``halted`` + flatten requested; the actor cancels all open orders and sends
+        :meth:`flatten_intents` to execution."""
+        return self._record(self.breakers.kill(ts, reason, actor))
+
+    def reset(self, ts: int, actor: str) -> list[RiskEvent]:
+        """The explicit, authenticated way out of ``halted`` / ``reducing`` (see ``Breakers.reset``)."""
+        return self._record(self.breakers.reset(ts, actor))
+
+    def update_limits(self, ts: int = 0, actor: str = "api", **changes: object) -> RiskLimits:
+        """Change limits at run time, validated; recorded as a ``limits`` event.
+
+        Args:
+            ts: ns of the change. actor: who made it. changes: ``RiskLimits`` field names and new values.
+
+        Returns:
+            The new limits (the breakers read them from the next equity sample).
+
+        Raises:
+            ConfigError: an unknown name or a bad value; the old limits stay.
+        """
+        if not changes:
+            raise ConfigError("risk: update_limits needs at least one limit")
+        new = self.limits.with_changes(**changes)
+        self.limits = self.breakers.limits = new
+        self._effective.clear()
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(changes.items()))
+        self._record([RiskEvent(ts_event=ts, kind="limits", reason="update_limits", detail=f"by {actor}: {shown}",
+                                state=self.state.value)])  # fmt: skip
+        return new
+
+    def flatten_intents(self, positions: Iterable[PositionSnapshot], specs: Mapping[str, InstrumentSpec],
+                        ts: int) -> list[OrderIntent]:  # fmt: skip
+        """Reduce-only IOC market orders closing every open position.
+
+        Args:
+            positions: positions (flat ones are skipped), any strategies.
+            specs: instrument specs by id (for the decimals); a missing one falls back to ``spec_for``.
+            ts: ns, the intents' ``ts_created``.
+
+        Returns:
+            One intent per open position, ``strategy_id`` kept, ``client_order_id = "<sid>-flatten-<n>"`` with
+            ``n`` counting up over the gate's life, tag ``"flatten"``.
+        """
+        out = []
+        for pos in positions:
+            if pos.size == 0:
+                continue
+            spec = _spec_of(pos.instrument_id, specs)
+            self._flatten_seq += 1
+            out.append(OrderIntent(
+                action=IntentAction.SUBMIT, strategy_id=pos.strategy_id,
+                client_order_id=f"{pos.strategy_id}-flatten-{self._flatten_seq}", instrument_id=pos.instrument_id,
+                price_decimals=spec.price_decimals, size_decimals=pos.size_decimals,
+                side=_side_closing(pos.size), order_type=OrderType.MARKET, size=abs(pos.size),
+                time_in_force=TimeInForce.IOC, reduce_only=True, ts_created=ts, tag="flatten",
+            ))  # fmt: skip
+        return out
+
+    def drain_events(self) -> list[RiskEvent]:
+        """Every event since the last drain, oldest first (the actor sends them to the recorder)."""
+        out, self._pending = self._pending, []
+        return out
+
+    def status(self) -> dict:
+        """JSON-friendly: ``state``, ``limits``, ``usage`` (breakers), ``approvals`` / ``rejections`` by reason,
+        ``recent_events``."""
+        return {
+            "state": self.state.value,
+            "limits": self.limits.to_json(),
+            "usage": self.breakers.usage(),
+            "approvals": dict(self.approvals),
+            "rejections": dict(self.rejections),
+            "recent_events": [e.to_json() for e in self.recent],
+        }
+
+    def _decide(self, intent: OrderIntent, ts: int, approved: bool, reason: str, detail: str) -> Decision:
+        (self.approvals if approved else self.rejections)[reason] += 1
+        event = RiskEvent(ts_event=ts, kind="approve" if approved else "reject", reason=reason,
+                          strategy_id=intent.strategy_id, client_order_id=intent.client_order_id,
+                          instrument_id=intent.instrument_id, detail=detail, state=self.state.value)  # fmt: skip
+        self._record([event])
+        return Decision(approved, reason, detail, event)
+
+    def _record(self, events: list[RiskEvent]) -> list[RiskEvent]:
+        self.recent.extend(events)
+        self._pending.extend(events)
+        return events
+
+    def _limits_for(self, strategy_id: str) -> RiskLimits:
+        limits = self._effective.get(strategy_id)
+        if limits is None:
+            limits = self._effective[strategy_id] = self.limits.for_strategy(strategy_id)
+        return limits
+
+    def _window(self, strategy_id: str, now_ns: int) -> deque[int]:
+        window = self._windows.setdefault(strategy_id, deque())
+        while window and window[0] <= now_ns - _WINDOW_NS:
+            window.popleft()
+        return window
+
+
+def _side_closing(size: int) -> Side:
+    return Side.SELL if size > 0 else Side.BUY
+
+
+def _spec_of(instrument_id: str, specs: Mapping[str, InstrumentSpec]) -> InstrumentSpec:
+    spec = specs.get(instrument_id)
+    if spec is None:
+        symbol, venue = split_instrument_id(instrument_id)
+        spec = spec_for(venue, symbol)
+    return spec
