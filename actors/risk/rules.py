@@ -130,6 +130,11 @@ class Rejection:
     detail: str
 
 
+def _fmt(value: Decimal) -> str:
+    """A Decimal without trailing zeros or exponent (``2050.00000`` -> ``2050``), for details."""
+    return format(value.normalize(), "f")
+
+
 Rule = Callable[[OrderIntent, RiskContext, RiskLimits], "Rejection | None"]
 
 
@@ -204,7 +209,7 @@ def check_price_band(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits) 
     price = fixed_to_decimal(intent.price, intent.price_decimals)
     distance_pct = abs(price - mid) / mid * _HUNDRED
     if distance_pct > limits.price_band_pct:
-        return Rejection("price_band", f"price {price} is {distance_pct:.4f} % from mid {mid} "
+        return Rejection("price_band", f"price {_fmt(price)} is {distance_pct:.4f} % from mid {_fmt(mid)} "
                          f"> {limits.price_band_pct} %")  # fmt: skip
     return None
 
@@ -215,7 +220,7 @@ def check_max_order_notional(intent: OrderIntent, ctx: RiskContext, limits: Risk
     if notional is None:
         return Rejection("max_order_notional", "no price to value the order")
     if notional > limits.max_order_notional:
-        return Rejection("max_order_notional", f"notional {notional} USD > {limits.max_order_notional} USD")
+        return Rejection("max_order_notional", f"notional {_fmt(notional)} USD > {_fmt(limits.max_order_notional)} USD")
     return None
 
 
@@ -233,8 +238,8 @@ def check_max_position(intent: OrderIntent, ctx: RiskContext, limits: RiskLimits
         after = ctx.position_notional_usd + notional
     cap = ctx.strategy_equity_usd * limits.max_position_pct / _HUNDRED
     if after > cap:
-        return Rejection("max_position", f"position after order {after} USD > {limits.max_position_pct} % of "
-                         f"equity {ctx.strategy_equity_usd} USD = {cap} USD")  # fmt: skip
+        return Rejection("max_position", f"position after order {_fmt(after)} USD > {_fmt(limits.max_position_pct)} % "
+                         f"of equity {_fmt(ctx.strategy_equity_usd)} USD = {_fmt(cap)} USD")  # fmt: skip
     return None
 
 
