@@ -19,7 +19,8 @@ after fees)::
     total_return  = E_last − starting_equity       return_pct = 100 · total_return / starting_equity
     sharpe        = mean(r) / std(r) · √periods_per_year        std with n − 1 (sample); risk-free rate 0
     sortino       = mean(r) / √(mean(min(r, 0)²)) · √periods_per_year
-    max_drawdown  = max over t of (peakₜ − Eₜ)     max_drawdown_pct = 100 · max over t of (peakₜ − Eₜ) / peakₜ
+    max_drawdown  = max over t of (peakₜ − Eₜ)
+    max_drawdown_pct = 100 · max over t of (peakₜ − Eₜ) / peakₜ
                     with peakₜ = max(starting_equity, E₀ … Eₜ); the two maxima may fall on different t
     exposure_pct  = 100 · exposure_ns / span_ns    (time with a position open over the measured span)
 
@@ -98,8 +99,14 @@ class EquityCurve:
         return curve
 
 
-def performance(equity: Sequence[tuple[int, Decimal]], round_trips: Sequence[RoundTrip], interval_s: float,
-                starting_equity: Decimal, exposure_ns: int | None = None, span_ns: int | None = None) -> dict:  # fmt: skip
+def performance(
+    equity: Sequence[tuple[int, Decimal]],
+    round_trips: Sequence[RoundTrip],
+    interval_s: float,
+    starting_equity: Decimal,
+    exposure_ns: int | None = None,
+    span_ns: int | None = None,
+) -> dict:
     """Performance of one strategy (or the total) from its equity curve and round trips (module docstring).
 
     Args:

@@ -363,9 +363,11 @@ class Position:
 
     # -- protection ----------------------------------------------------------------------------------------------
     def set_protection(self, stop_loss: Decimal | None, take_profit: Decimal | None) -> None:
-        """Set (or clear with None) the stop loss and take profit; re-arms a trigger already reported."""
+        """Set (or clear with None) the stop loss and take profit; re-arms a trigger already reported and forgets
+        its pending close reason (the host abandoned that close)."""
         self.stop_loss, self.take_profit = stop_loss, take_profit
         self.trigger_reported = False
+        self.closing_reason = None
 
     def check_protection(self, last_price: Decimal, ts_event: int) -> ProtectionTrigger | None:
         """The trigger ``last_price`` reaches, once until the position changes (a fill) or protection is reset."""

@@ -33,8 +33,11 @@ def fill_at(trade: Trade, side: Side, size: str, fill_id: str, tag: str = "") ->
 
 def run(pf: Portfolio, trades: list[Trade], start: int):
     """Feed trades from ``start`` to the protection check; return ``[(index, trigger)]``."""
-    return [(i, t) for i in range(start, len(trades))
-            for t in pf.protection_triggers(SPOT.instrument_id, trades[i].price_decimal(), trades[i].ts_event)]  # fmt: skip
+    out = []
+    for i in range(start, len(trades)):
+        price, ts = trades[i].price_decimal(), trades[i].ts_event
+        out += [(i, t) for t in pf.protection_triggers(SPOT.instrument_id, price, ts)]
+    return out
 
 
 @pytest.fixture
