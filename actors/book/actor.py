@@ -2,10 +2,15 @@
 
 ``apply(batch)`` hands the feed's sequenced events to :class:`~actors.book.keeper.BookKeeper`, records
 frame-to-book latency (``ts_recv`` -> applied) in Ray metrics, and publishes one
-:class:`~actors.messages.BookView` per changed instrument to each subscriber of that instrument. Publishing is
-conflated: at most ``max_in_flight`` unacknowledged publishes per subscriber; while a subscriber is busy only its
-latest views wait (a slow strategy sees fresh books, never a growing queue). Returns the instruments found
-crossed, so the feed resyncs them.
+:class:`~actors.messages.BookView` per changed instrument to each subscriber of that instrument, as
+``subscriber.on_views(views, trades)``. Views are conflated: at most ``max_in_flight`` unacknowledged publishes per
+subscriber; while a subscriber is busy only its latest views wait (a slow strategy sees fresh books, never a growing
+queue). Trades are not conflated for subscribers that asked for them: every trade since the last publish goes with
+the next one (bounded at ``trades_buffer`` per subscriber; the oldest beyond it are dropped and counted). Returns
+the instruments found crossed, so the feed resyncs them.
+
+Subscribers are keyed by name: subscribing again under the same name (a restarted strategy) replaces the old
+handle; a subscriber whose calls fail is dropped until it subscribes again (the supervisor re-subscribes it).
 
 It is a synchronous actor (one call at a time): batches from one feed apply in the order they were sent.
 """
@@ -24,9 +29,11 @@ __all__ = ["BookActor"]
 
 
 class _Subscriber:
-    __slots__ = ("handle", "instruments", "depth", "in_flight", "pending", "sent", "dropped")
+    __slots__ = ("name", "handle", "instruments", "depth", "in_flight", "pending", "sent", "dropped", "want_trades",
+                 "trades", "trades_dropped", "errors")  # fmt: skip
 
-    def __init__(self, handle, instruments: set[str], depth: int) -> None:
+    def __init__(self, name: str, handle, instruments: set[str], depth: int, want_trades: bool) -> None:
+        self.name = name
         self.handle = handle
         self.instruments = instruments
         self.depth = depth
@@ -34,6 +41,10 @@ class _Subscriber:
         self.pending: dict[str, None] = {}  # instruments with a newer view to send
         self.sent = 0
         self.dropped = 0
+        self.want_trades = want_trades
+        self.trades: list[Trade] = []
+        self.trades_dropped = 0
+        self.errors = 0
 
 
 class BookActor:
@@ -45,12 +56,14 @@ class BookActor:
         max_in_flight: unacknowledged publishes per subscriber before views are conflated.
     """
 
-    def __init__(self, name: str, instrument_ids: Sequence[str], max_in_flight: int = 1) -> None:
+    def __init__(self, name: str, instrument_ids: Sequence[str], max_in_flight: int = 1,
+                 trades_buffer: int = 10_000) -> None:  # fmt: skip
         self.name = name
+        self.trades_buffer = trades_buffer
         specs = [spec_for(venue, symbol) for symbol, venue in map(split_instrument_id, instrument_ids)]
         self.keeper = BookKeeper(specs)
         self.max_in_flight = max_in_flight
-        self._subscribers: list[_Subscriber] = []
+        self._subscribers: dict[str, _Subscriber] = {}
         self._latency = latency_histogram("raytrade_frame_to_book_ms", "Frame receipt to book applied (ms)")
         self.batches = 0
 
@@ -64,21 +77,37 @@ class BookActor:
             for t in ts:
                 self._latency.observe((now - t) / 1e6)
         if self._subscribers:
-            self._publish(changed)
+            trades = [e for e in batch.events if type(e) is Trade]
+            self._publish(changed, trades)
         return crossed
 
-    def subscribe(self, handle, instrument_ids: Sequence[str], depth: int = 10) -> list[str]:
-        """Send views of ``instrument_ids`` (those held here) to ``handle.on_views(list[BookView])``.
+    def subscribe(self, name: str, handle, instrument_ids: Sequence[str], depth: int = 10,
+                  trades: bool = False) -> list[str]:  # fmt: skip
+        """Send views of ``instrument_ids`` (those held here) to ``handle.on_views(list[BookView], list[Trade])``.
+
+        Args:
+            name: the subscriber's name; a second subscription under it replaces the first.
+            handle: the subscriber's actor handle.
+            depth: levels per side in its views.
+            trades: also send every public trade of those instruments (unconflated, bounded).
 
         Returns:
             The instruments subscribed (those held by this actor).
         """
         held = {i for i in instrument_ids if i in self.keeper.books}
-        sub = _Subscriber(handle, held, depth)
-        self._subscribers.append(sub)
+        sub = _Subscriber(name, handle, held, depth, trades)
+        self._subscribers[name] = sub
         sub.pending.update(dict.fromkeys(held))
         self._send(sub, time.time_ns())
         return sorted(held)
+
+    def unsubscribe(self, name: str) -> bool:
+        """Stop publishing to ``name``. Returns whether it was subscribed."""
+        return self._subscribers.pop(name, None) is not None
+
+    def ping(self) -> str:
+        """Liveness check (the supervisor polls it)."""
+        return self.name
 
     def view(self, instrument_id: str, depth: int = 10) -> BookView:
         """The current view of one instrument. Raises KeyError when it is not held here."""
@@ -104,19 +133,26 @@ class BookActor:
         return {
             "name": self.name, "batches": self.batches, "events": self.keeper.events,
             "instruments": self.keeper.stats(now), "latency_ms": percentiles_ms(samples),
-            "subscribers": [{"instruments": sorted(s.instruments), "sent": s.sent, "conflated": s.dropped}
-                            for s in self._subscribers],
+            "subscribers": [{"name": s.name, "instruments": sorted(s.instruments), "sent": s.sent,
+                             "conflated": s.dropped, "trades_dropped": s.trades_dropped, "errors": s.errors}
+                            for s in self._subscribers.values()],
         }  # fmt: skip
 
     # -- publishing ------------------------------------------------------------------------------------------
-    def _publish(self, changed: set[str]) -> None:
+    def _publish(self, changed: set[str], trades: list[Trade]) -> None:
         now = time.time_ns()
-        for sub in self._subscribers:
+        for sub in list(self._subscribers.values()):
             for iid in changed & sub.instruments:
                 if iid in sub.pending:
                     sub.dropped += 1
                 sub.pending[iid] = None
-            if sub.pending:
+            if sub.want_trades and trades:
+                sub.trades.extend(t for t in trades if t.instrument_id in sub.instruments)
+                excess = len(sub.trades) - self.trades_buffer
+                if excess > 0:
+                    del sub.trades[:excess]
+                    sub.trades_dropped += excess
+            if sub.pending or sub.trades:
                 self._send(sub, now)
 
     def _send(self, sub: _Subscriber, now: int) -> None:
@@ -124,10 +160,19 @@ class BookActor:
             import ray
 
             done, sub.in_flight = ray.wait(sub.in_flight, num_returns=len(sub.in_flight), timeout=0)
-        if len(sub.in_flight) >= self.max_in_flight or not sub.pending:
+            for ref in done:
+                try:
+                    ray.get(ref)
+                except Exception:  # noqa: BLE001 - a dead subscriber: drop it until it subscribes again
+                    sub.errors += 1
+                    if sub.errors >= 3 and self._subscribers.get(sub.name) is sub:
+                        del self._subscribers[sub.name]
+                        return
+        if len(sub.in_flight) >= self.max_in_flight or not (sub.pending or sub.trades):
             return
         views = [self.keeper.view(iid, sub.depth, now) for iid in sub.pending]
+        trades, sub.trades = sub.trades, []
         sub.pending.clear()
-        sub.in_flight.append(sub.handle.on_views.remote(views))
+        sub.in_flight.append(sub.handle.on_views.remote(views, trades))
         sub.sent += len(views)
 

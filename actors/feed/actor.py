@@ -24,7 +24,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from actors.errors import RateLimited, RaytradeError
+from actors.errors import PermanentVenueError, RateLimited, RaytradeError
 from actors.feed.backoff import Backoff
 from actors.feed.pipeline import FeedPipeline
 from actors.feed.rest import DepthClient
@@ -48,6 +48,9 @@ class FeedSpec:
         ws_url: the full stream URL (combined streams).
         rest_url: REST base URL for snapshots (None: the real venue's).
         book_actors: ``instrument_id -> book actor name``.
+        market_subscribers: names of actors that get every batch too, unconflated (the paper execution actor: a
+            queue model needs every level decrease and trade). Each batch is ``ray.put`` once and its ObjectRef
+            handed to the book and to each of them, so it is serialized once.
         namespace: Ray namespace of the book actors.
         flush_interval_ms, batch_max_events, max_in_flight: batching (ms, events, batches).
         stale_after_ms: reconnect after this long without a frame (ms).
@@ -62,6 +65,7 @@ class FeedSpec:
     ws_url: str
     rest_url: str | None
     book_actors: dict[str, str]
+    market_subscribers: tuple[str, ...] = ()
     namespace: str = "raytrade"
     flush_interval_ms: float = 2.0
     batch_max_events: int = 2000
@@ -75,10 +79,24 @@ class FeedSpec:
 
 
 class FeedActor:
-    """A plain class; ``actors.remote`` makes it a Ray actor. Methods are async (one event loop per actor)."""
+    """A plain class; ``actors.remote`` makes it a Ray actor. Methods are async (one event loop per actor).
 
-    def __init__(self, spec: FeedSpec) -> None:
+    Args:
+        spec: what to connect to and where to send batches.
+        lookup: ``name -> actor handle`` for the book actors and market subscribers (default: Ray's named actors
+            in ``spec.namespace``); a handle whose calls fail is looked up again on the next batch (a restarted
+            actor gets the same name).
+        put: stores a batch once for several receivers (default ``ray.put``; tests pass ``lambda x: x``).
+    """
+
+    def __init__(self, spec: FeedSpec, lookup=None, put=None) -> None:
         self.spec = spec
+        if lookup is None:
+            from actors.remote import RaySpawner
+
+            lookup = RaySpawner(spec.namespace).lookup
+        self._lookup = lookup
+        self._put = put
         specs = [spec_for(spec.venue, s) for s in spec.symbols]
         self.pipeline = FeedPipeline(spec.venue, specs, route=spec.book_actors)
         rng = random.Random(spec.seed)
@@ -101,6 +119,7 @@ class FeedActor:
         self._last_send_ns = 0
         self._flush_interval_ns = int(spec.flush_interval_ms * 1_000_000)
         self.started_ns = time.time_ns()
+        self.failed_reason: str | None = None
         self._state = "created"
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -116,7 +135,8 @@ class FeedActor:
             await self._flush()
             await self._wait_in_flight(0)
             await self.depth.close()
-            self._state = "stopped"
+            if self._state != "failed":
+                self._state = "stopped"
         return self.status()
 
     async def stop(self) -> None:
@@ -144,6 +164,7 @@ class FeedActor:
             "pending": self.pipeline.pending, "snapshot_requests": self.snapshot_requests,
             "snapshot_failures": self.snapshot_failures, "unexpected_errors": self.unexpected_errors,
             "snapshots_in_flight": sorted(self.pipeline.snapshots_in_flight), "instruments": self.pipeline.stats(),
+            "failed_reason": self.failed_reason,
         }  # fmt: skip
 
     def sync_log(self) -> dict[str, list[tuple]]:
@@ -186,22 +207,34 @@ class FeedActor:
             if not batches:
                 return
             now = self._last_send_ns = time.time_ns()
+            subscribers = self.spec.market_subscribers
             for name, events in batches.items():
-                ref = self._book(name).apply.remote(EventBatch(self.spec.feed_id, tuple(events), now))
-                self._in_flight.append(ref)
-                self._unacked += 1
-                asyncio.wrap_future(ref.future()).add_done_callback(self._acked)
+                batch = EventBatch(self.spec.feed_id, tuple(events), now)
+                payload = self._store(batch) if subscribers else batch
+                calls = [(name, self._book(name).apply)]
+                calls += [(sub, self._book(sub).on_market) for sub in subscribers]
+                for target, method in calls:
+                    try:
+                        ref = method.remote(payload)
+                    except Exception as exc:  # noqa: BLE001 - a dead receiver: look it up again next time
+                        self._books.pop(target, None)
+                        self.pipeline.last_error = exc
+                        continue
+                    self._in_flight.append((target, ref))
+                    self._unacked += 1
+                    asyncio.wrap_future(ref.future()).add_done_callback(self._acked)
                 self.batches_sent += 1
                 self.events_sent += len(events)
-            await self._wait_in_flight(self.spec.max_in_flight)
+            await self._wait_in_flight(self.spec.max_in_flight * (1 + len(subscribers)))
 
     async def _wait_in_flight(self, limit: int) -> None:
         while len(self._in_flight) > limit:
-            ref = self._in_flight.popleft()
+            target, ref = self._in_flight.popleft()
             try:
                 crossed = await ref
-            except Exception as exc:  # a dead book actor: the supervisor sees it; keep the feed alive
+            except Exception as exc:  # a dead receiver: the supervisor restarts it; look it up again next time
                 self.pipeline.last_error = exc
+                self._books.pop(target, None)
                 continue
             for iid in crossed or ():
                 self.pipeline.on_book_crossed(iid, time.time_ns())
@@ -212,10 +245,24 @@ class FeedActor:
     def _book(self, name: str):
         handle = self._books.get(name)
         if handle is None:
+            handle = self._books[name] = self._lookup(name)
+        return handle
+
+    def _store(self, batch: EventBatch):
+        if self._put is None:
             import ray
 
-            handle = self._books[name] = ray.get_actor(name, namespace=self.spec.namespace)
-        return handle
+            self._put = ray.put
+        return self._put(batch)
+
+    async def resync(self, instrument_ids: list[str]) -> list[str]:
+        """Rebuild these books from fresh snapshots (a restarted book actor starts empty). Returns those held."""
+        held = [i for i in instrument_ids if i in self.pipeline.syncs]
+        now = time.time_ns()
+        for iid in held:
+            self.pipeline.resync(iid, "book_restart", now)
+        await self._flush()
+        return held
 
     # -- snapshots -------------------------------------------------------------------------------------------
     async def _fetch_snapshot(self, iid: str) -> None:
@@ -228,7 +275,16 @@ class FeedActor:
         except asyncio.CancelledError:
             self.pipeline.on_snapshot_failed(iid)
             raise
-        except Exception as exc:  # noqa: BLE001 - typed errors expected; anything else must not wedge the resync
+        except PermanentVenueError as exc:
+            # Retrying cannot fix an unknown symbol or a bad request: stop the feed with a clear state.
+            self.snapshot_failures += 1
+            self.pipeline.last_error = exc
+            self.failed_reason = f"{iid}: {exc}"
+            log.error("feed %s stops: %s", self.spec.feed_id, exc)
+            self._state = "failed"
+            self.transport.stop()
+            return
+        except Exception as exc:  # noqa: BLE001 - transient (VenueUnavailable, RateLimited) and unexpected errors
             self.snapshot_failures += 1
             self.pipeline.last_error = exc
             delay_s = exc.retry_after_s if isinstance(exc, RateLimited) else self._snapshot_backoff.next_delay_s()

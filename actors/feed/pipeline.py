@@ -155,11 +155,19 @@ class FeedPipeline:
         sync = self.syncs.get(instrument_id)
         if sync is not None:
             sync.crossed += 1
-            fwd = self._forwarders[instrument_id]
-            fwd.ts_recv, fwd.reason = ts_recv, "crossed"
-            before = len(fwd.out)
-            sync.request_resync()
-            self.pending += len(fwd.out) - before
+            self.resync(instrument_id, "crossed", ts_recv)
+
+    def resync(self, instrument_id: str, reason: str, ts_recv: int) -> None:
+        """Reset one instrument's book (a ``BookReset`` with ``reason``) and fetch a new snapshot for it."""
+        sync = self.syncs.get(instrument_id)
+        if sync is None:
+            return
+        fwd = self._forwarders[instrument_id]
+        fwd.ts_recv, fwd.reason = ts_recv, reason
+        before = len(fwd.out)
+        sync.request_resync()
+        self.pending += len(fwd.out) - before
+        self._snapshot_in_flight.discard(instrument_id)
 
     # -- output ----------------------------------------------------------------------------------------------
     def snapshots_due(self) -> list[str]:

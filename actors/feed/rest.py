@@ -10,7 +10,9 @@ Error translation (as freqtrade does at its ccxt boundary):
 
 * ``ccxt.DDoSProtection`` / ``RateLimitExceeded`` (HTTP 429, 418) -> :class:`RateLimited` with the response's
   ``Retry-After`` seconds (default 1 s).
-* ``ccxt.BadSymbol`` / ``BadRequest`` / ``ExchangeError`` -> :class:`VenueError` (do not retry blindly).
+* ``ccxt.BadSymbol`` / ``BadRequest`` / ``ArgumentsRequired`` / ``AuthenticationError`` / ``PermissionDenied`` ->
+  :class:`PermanentVenueError`: retrying cannot help; the feed stops with state ``failed`` and this message.
+* other ``ccxt.ExchangeError`` -> :class:`VenueError` (retried with backoff, as the venue may recover).
 * ``ccxt.NetworkError`` (timeouts, 5xx, refused connections) -> :class:`VenueUnavailable` (retry with backoff).
 """
 
@@ -21,7 +23,7 @@ from typing import Any
 
 import ccxt.async_support as ccxt
 
-from actors.errors import RateLimited, VenueError, VenueUnavailable
+from actors.errors import PermanentVenueError, RateLimited, VenueError, VenueUnavailable
 from actors.feed.ccxt_markets import ccxt_api_urls
 from actors.instruments import Venue
 
@@ -61,6 +63,9 @@ def translate_ccxt_error(exc: Exception, headers: Mapping[str, str] | None = Non
         return RateLimited(f"rate limited: {exc}", retry_after)
     if isinstance(exc, ccxt.NetworkError):
         return VenueUnavailable(f"venue unavailable: {exc}")
+    if isinstance(exc, (ccxt.BadSymbol, ccxt.BadRequest, ccxt.ArgumentsRequired, ccxt.AuthenticationError,
+                        ccxt.PermissionDenied)):  # fmt: skip
+        return PermanentVenueError(f"venue refused the request permanently: {exc}")
     if isinstance(exc, ccxt.BaseError):
         return VenueError(f"venue error: {exc}")
     return exc
@@ -88,7 +93,8 @@ class DepthClient:
         Raises:
             RateLimited: HTTP 429/418; wait ``retry_after_s``.
             VenueUnavailable: network error, timeout or 5xx.
-            VenueError: any other refusal (unknown symbol, bad limit).
+            PermanentVenueError: unknown symbol, bad limit, bad credentials: never retried.
+            VenueError: any other refusal.
         """
         try:
             return await self._method({"symbol": symbol.upper(), "limit": limit})

@@ -1,15 +1,25 @@
-"""Supervisor: starts feed actors, notices a dead one at once, restarts it with backoff, opens a circuit after K
-deaths in a window, and answers ``/status``. Supervision only: portfolio risk is the RiskActor (actors/risk/).
+"""Supervisor: starts every supervised actor of a run (feeds, books, strategies, the risk gate, execution),
+notices a dead one, restarts it with backoff, opens the restart *circuit* after K deaths in a window, restores what
+the dead actor's peers relied on, and answers ``/status``. Supervision only: portfolio risk is the RiskActor.
 
-Death detection: the supervisor keeps each feed's long-running ``run()`` call outstanding; when the actor process
-dies (crash, OOM, ``ray.kill``) that call fails with ``RayActorError`` immediately, so no polling delay. The
-restart policy (:class:`~actors.supervision.restarts.RestartPolicy`) decides the backoff or opens the circuit; an
-operator's ``restart_feed`` closes the circuit and restarts at once (not counted as a death). When a feed dies its
-books are reset at once (``BookReset`` reason ``"feed_dead"``): a book nobody updates must not look live. The new
-feed resyncs them from REST snapshots.
+Death detection: a feed's long-running ``run()`` call is kept outstanding; when the process dies that call fails
+with ``RayActorError`` at once. Other roles are sync actors that cannot hold a long call, so they are pinged every
+``watch_interval_s`` (a ping that fails with an actor error is a death; a slow answer is not).
 
-Feed actors are named (``<prefix>feed-<feed_id>``) and detached, like every actor a run starts, so they survive
-a driver exit; ``stop_feeds`` and the run's teardown remove them.
+What a restart restores, by role:
+
+* **feed**: its books are reset at once (``BookReset`` reason ``"feed_dead"``: a book nobody updates must not look
+  live); the new feed resyncs them from REST snapshots.
+* **book**: the new book is empty and not ready; every subscription it had is made again, and the feed holding
+  its instruments is asked to resync them (``FeedActor.resync``).
+* **strategy / risk**: re-subscribed to their books, then ``recover()`` is called: they rebuild their orders and
+  positions from the execution and portfolio state, never from their lost memory.
+* **execution**: feeds and the risk gate look it up by name again on their next call.
+
+An operator's ``restart_feed`` closes the circuit and restarts at once (not counted as a death). Actors are named
+``<prefix><role>-<ident>`` and detached like every actor of a run; ``stop_all`` and the run's teardown remove them.
+Collaborators are passed in: ``spawner`` (``spawn`` / ``lookup`` / ``kill``, :class:`actors.remote.RaySpawner` by
+default) and ``clock`` (monotonic seconds), so unit tests drive restart decisions with fakes.
 """
 
 from __future__ import annotations
@@ -17,53 +27,98 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-import ray
-
-from actors.feed.actor import FeedActor, FeedSpec
 from actors.messages import BookReset, EventBatch
 from actors.supervision.restarts import RestartPolicy
 
-__all__ = ["Supervisor"]
+__all__ = ["ActorSpec", "Supervisor"]
 
 log = logging.getLogger(__name__)
 
+ROLES = ("execution", "risk", "book", "strategy", "feed", "recorder")
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """How to (re)start one supervised actor.
+
+    Attributes:
+        role: ``feed`` | ``book`` | ``strategy`` | ``risk`` | ``execution`` | ``recorder``.
+        ident: unique within the role (``binance-spot``, ``BTCUSDT.BINANCE``, ``mm-1``).
+        cls: the plain actor class.
+        args, kwargs: its constructor arguments (the same on every restart).
+        options: extra Ray options (resources, ``max_concurrency``).
+        instruments: for books and feeds, the instrument ids it holds (restores resyncs); feeds: ``book_actors``.
+    """
+
+    role: str
+    ident: str
+    cls: type
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+    instruments: tuple[str, ...] = ()
+
 
 @dataclass
-class _Feed:
-    spec: FeedSpec
+class _Supervised:
+    spec: ActorSpec
+    name: str
     policy: RestartPolicy
-    handle: object = None
+    handle: Any = None
     task: asyncio.Task | None = None
-    state: str = "starting"  # running | restarting | circuit_open | stopped
+    state: str = "starting"  # running | restarting | circuit_open | failed | stopped
     planned_restart: bool = False
     deaths: int = 0
     last_death: str | None = None
-    started_at_ns: list[int] = field(default_factory=list)
+    started: int = 0
+    down_since_ns: int | None = None
+    downtime_ns: int = 0
+
+
+@dataclass(frozen=True)
+class _Subscription:
+    book: str
+    subscriber: str
+    instruments: tuple[str, ...]
+    depth: int
+    trades: bool
 
 
 class Supervisor:
-    """Args: prefix (actor-name prefix), namespace, restart policy settings, Ray options for feed actors."""
+    """Args: prefix (actor-name prefix), namespace, restart policy settings, spawner, clock, watch interval."""
 
     def __init__(self, prefix: str = "raytrade-", namespace: str = "raytrade", max_deaths: int = 5,
                  window_s: float = 60.0, base_backoff_s: float = 0.2, max_backoff_s: float = 10.0,
-                 feed_options: dict | None = None) -> None:  # fmt: skip
+                 spawner: Any = None, clock: Callable[[], float] = time.monotonic,
+                 watch_interval_s: float = 0.25) -> None:  # fmt: skip
+        if spawner is None:
+            from actors.remote import RaySpawner
+
+            spawner = RaySpawner(namespace)
         self.prefix = prefix
         self.namespace = namespace
+        self.spawner = spawner
+        self.clock = clock
+        self.watch_interval_s = watch_interval_s
         self._policy_args = dict(max_deaths=max_deaths, window_s=window_s, base_backoff_s=base_backoff_s,
                                  max_backoff_s=max_backoff_s)  # fmt: skip
-        self._feed_options = {"num_cpus": 0, "max_restarts": 0, **(feed_options or {})}
-        self.feeds: dict[str, _Feed] = {}
+        self.actors: dict[str, _Supervised] = {}  # name -> supervised
+        self.subscriptions: list[_Subscription] = []
         self.book_routes: dict[str, str] = {}  # instrument_id -> book actor name
-        self.strategy_names: list[str] = []
         self.replay_names: list[str] = []
+        self.checkpoints: dict[str, Any] = {}
+        self.events: list[dict] = []
 
     # -- registration ----------------------------------------------------------------------------------------
-    def register(self, book_routes: dict[str, str], strategy_names: list[str], replay_names: list[str]) -> None:
-        """Tell the supervisor which book, strategy and replay actors belong to the run (for status and API)."""
-        self.book_routes.update(book_routes)
-        self.strategy_names = list(strategy_names)
+    def name_of(self, role: str, ident: str) -> str:
+        return f"{self.prefix}{role}-{ident}" if ident else f"{self.prefix}{role}"
+
+    def register_replay(self, replay_names: list[str]) -> None:
+        """The run's replay venues (not supervised: status only)."""
         self.replay_names = list(replay_names)
 
     def book_actor_for(self, instrument_id: str) -> str | None:
@@ -72,15 +127,50 @@ class Supervisor:
 
     def feed_ids(self) -> list[str]:
         """Supervised feed ids."""
-        return list(self.feeds)
+        return [s.spec.ident for s in self.actors.values() if s.spec.role == "feed"]
 
-    # -- feeds -----------------------------------------------------------------------------------------------
-    async def start_feed(self, spec: FeedSpec) -> str:
-        """Create the feed actor and watch it. Returns its actor name."""
-        feed = self.feeds[spec.feed_id] = _Feed(spec, RestartPolicy(**self._policy_args))
-        await self._spawn(feed)
-        feed.task = asyncio.ensure_future(self._watch(feed))
-        return self._name(spec.feed_id)
+    def names(self, role: str) -> list[str]:
+        """Names of the supervised actors of ``role``."""
+        return [n for n, s in self.actors.items() if s.spec.role == role]
+
+    def put_checkpoint(self, key: str, value: Any) -> None:
+        """Keep a small piece of state for an actor's next incarnation (the risk gate's trading state)."""
+        self.checkpoints[key] = value
+
+    def get_checkpoint(self, key: str) -> Any:
+        return self.checkpoints.get(key)
+
+    # -- starting --------------------------------------------------------------------------------------------
+    async def start(self, spec: ActorSpec) -> str:
+        """Create the actor, wait until it answers, and watch it. Returns its name.
+
+        Raises:
+            ValueError: an actor of that role and ident is already supervised.
+        """
+        name = self.name_of(spec.role, spec.ident)
+        if name in self.actors:
+            raise ValueError(f"{name} is already supervised")
+        sup = self.actors[name] = _Supervised(spec, name, RestartPolicy(**self._policy_args))
+        if spec.role == "book":
+            for iid in spec.instruments:
+                self.book_routes[iid] = name
+        await self._spawn(sup, restart=False)
+        sup.task = asyncio.ensure_future(self._watch(sup))
+        return name
+
+    async def start_feed(self, spec: Any) -> str:
+        """Start a feed from its :class:`~actors.feed.actor.FeedSpec` (the FeedActor class is imported here)."""
+        from actors.feed.actor import FeedActor
+
+        return await self.start(ActorSpec("feed", spec.feed_id, FeedActor, (spec,),
+                                          instruments=tuple(spec.book_actors)))  # fmt: skip
+
+    async def subscribe(self, book: str, subscriber: str, instruments: list[str], depth: int = 10,
+                        trades: bool = False) -> list[str]:  # fmt: skip
+        """Subscribe ``subscriber`` to ``book`` now and after either of them restarts. Returns instruments held."""
+        sub = _Subscription(book, subscriber, tuple(instruments), depth, trades)
+        self.subscriptions.append(sub)
+        return await self._do_subscribe(sub)
 
     async def restart_feed(self, feed_id: str) -> dict:
         """Operator restart: close the circuit and restart now (a running feed is killed first).
@@ -88,134 +178,224 @@ class Supervisor:
         Raises:
             KeyError: unknown feed id.
         """
-        feed = self.feeds[feed_id]
-        feed.policy.reset()
-        if feed.state in ("running", "starting"):
-            feed.planned_restart = True
-            ray.kill(feed.handle, no_restart=True)
-        elif feed.state == "circuit_open":
-            await self._spawn(feed)
-            feed.task = asyncio.ensure_future(self._watch(feed))
-        return {"feed_id": feed_id, "state": feed.state, "restarts": feed.policy.restarts}
+        sup = self.actors[self.name_of("feed", feed_id)]
+        sup.policy.reset()
+        if sup.state in ("running", "starting"):
+            sup.planned_restart = True
+            self.spawner.kill(sup.handle)
+        elif sup.state in ("circuit_open", "failed"):
+            await self._spawn(sup, restart=True)
+            sup.task = asyncio.ensure_future(self._watch(sup))
+        return {"feed_id": feed_id, "state": sup.state, "restarts": sup.policy.restarts}
 
+    # -- stopping --------------------------------------------------------------------------------------------
     async def stop_feeds(self, timeout_s: float = 10.0) -> dict:
-        """Stop every feed cleanly (last batches acknowledged), then remove the actors. Returns final statuses."""
-        finals = {}
-        for feed in self.feeds.values():
-            feed.state = "stopped"
-        stops = [f.handle.stop.remote() for f in self.feeds.values() if f.handle is not None]
+        """Stop every feed cleanly (last batches acknowledged), then remove them. Returns their final statuses."""
+        feeds = [s for s in self.actors.values() if s.spec.role == "feed"]
+        for sup in feeds:
+            sup.state = "stopped"
+        stops = [s.handle.stop.remote() for s in feeds if s.handle is not None]
         if stops:
             await asyncio.wait([asyncio.ensure_future(_await(r)) for r in stops], timeout=timeout_s)
-        for feed_id, feed in self.feeds.items():
+        finals = {}
+        for sup in feeds:
             try:
-                finals[feed_id] = await asyncio.wait_for(_await(feed.handle.status.remote()), timeout=2)
+                finals[sup.spec.ident] = await asyncio.wait_for(_await(sup.handle.status.remote()), timeout=2)
             except Exception as exc:  # noqa: BLE001 - a dead feed has no final status
-                finals[feed_id] = {"state": "dead", "error": str(exc)}
-            if feed.task is not None:
-                feed.task.cancel()
-            try:
-                ray.kill(feed.handle, no_restart=True)
-            except Exception:  # noqa: BLE001
-                pass
+                finals[sup.spec.ident] = {"state": "dead", "error": str(exc)}
+            if sup.task is not None:
+                sup.task.cancel()
+            self.spawner.kill(sup.handle)
         return finals
 
+    async def stop_all(self) -> None:
+        """Stop watching and kill every supervised actor (feeds first: call :meth:`stop_feeds` before)."""
+        for sup in self.actors.values():
+            sup.state = "stopped"
+            if sup.task is not None:
+                sup.task.cancel()
+        for sup in self.actors.values():
+            self.spawner.kill(sup.handle)
+
     # -- status ----------------------------------------------------------------------------------------------
+    def supervision(self) -> dict:
+        """Per actor: role, state, restarts, deaths, circuit, last death, downtime (s)."""
+        now = time.time_ns()
+        out = {}
+        for name, s in self.actors.items():
+            down = s.downtime_ns + (now - s.down_since_ns if s.down_since_ns else 0)
+            out[name] = {"role": s.spec.role, "ident": s.spec.ident, "state": s.state, "restarts": s.policy.restarts,
+                         "deaths": s.deaths, "circuit": s.policy.state.value, "last_death": s.last_death,
+                         "downtime_s": round(down / 1e9, 3)}  # fmt: skip
+        return out
+
     async def status(self) -> dict:
-        """Every actor of the run: feeds (state, restarts, circuit, connection), books, strategies, replay."""
+        """Every actor of the run: feeds (state, restarts, circuit, connection), books, strategies, risk, replay."""
         feeds = {}
-        for feed_id, feed in self.feeds.items():
-            info = {"role": "feed", "state": feed.state, "restarts": feed.policy.restarts, "deaths": feed.deaths,
-                    "circuit": feed.policy.state.value, "last_death": feed.last_death}  # fmt: skip
-            if feed.state in ("running", "starting"):
+        for sup in self.actors.values():
+            if sup.spec.role != "feed":
+                continue
+            info = {"role": "feed", "state": sup.state, "restarts": sup.policy.restarts, "deaths": sup.deaths,
+                    "circuit": sup.policy.state.value, "last_death": sup.last_death}  # fmt: skip
+            if sup.state in ("running", "starting", "failed"):
                 try:
-                    info.update(await asyncio.wait_for(_await(feed.handle.status.remote()), timeout=2), state=feed.state)
+                    live = await asyncio.wait_for(_await(sup.handle.status.remote()), timeout=2)
+                    info.update(live, state=sup.state if live.get("state") != "failed" else "failed")
                 except Exception as exc:  # noqa: BLE001
                     info["status_error"] = str(exc)
-            feeds[feed_id] = info
+            feeds[sup.spec.ident] = info
         return {
             "feeds": feeds,
-            "books": await self._gather(sorted(set(self.book_routes.values())), "stats"),
-            "strategies": await self._gather(self.strategy_names, "summary"),
+            "books": await self._gather(self.names("book"), "stats"),
+            "strategies": await self._gather(self.names("strategy"), "summary"),
+            "risk": await self._gather(self.names("risk"), "status"),
+            "execution": await self._gather(self.names("execution"), "status"),
             "replay": await self._gather(self.replay_names, "status"),
+            "supervision": self.supervision(),
         }
 
     async def _gather(self, names: list[str], method: str) -> dict:
-        out = {}
-        for name in names:
+        async def one(name: str):
             try:
-                handle = ray.get_actor(name, namespace=self.namespace)
-                out[name] = await asyncio.wait_for(_await(getattr(handle, method).remote()), timeout=5)
+                sup = self.actors.get(name)
+                handle = sup.handle if sup is not None else self.spawner.lookup(name)
+                return await asyncio.wait_for(_await(getattr(handle, method).remote()), timeout=5)
             except Exception as exc:  # noqa: BLE001 - report, never fail the status call
-                out[name] = {"state": "unreachable", "error": f"{type(exc).__name__}: {exc}"}
-        return out
+                return {"state": "unreachable", "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
+
+        results = await asyncio.gather(*(one(n) for n in names))
+        return dict(zip(names, results))
 
     # -- internals -------------------------------------------------------------------------------------------
-    def _name(self, feed_id: str) -> str:
-        return f"{self.prefix}feed-{feed_id}"
-
-    async def _spawn(self, feed: _Feed) -> None:
-        cls = ray.remote(FeedActor)
+    async def _spawn(self, sup: _Supervised, restart: bool) -> None:
+        spec = sup.spec
         for attempt in range(50):
             try:
-                feed.handle = cls.options(
-                    name=self._name(feed.spec.feed_id), namespace=self.namespace, lifetime="detached",
-                    **self._feed_options,
-                ).remote(feed.spec)  # fmt: skip
+                sup.handle = self.spawner.spawn(spec.cls, sup.name, *spec.args, options=spec.options, **spec.kwargs)
                 break
             except ValueError:  # the dead actor's name is not released yet
                 await asyncio.sleep(0.05 * (attempt + 1))
-        feed.state = "running"
-        feed.started_at_ns.append(time.time_ns())
+        sup.state = "running"
+        sup.started += 1
+        if sup.down_since_ns is not None:
+            sup.downtime_ns += time.time_ns() - sup.down_since_ns
+            sup.down_since_ns = None
+        if restart:
+            self.events.append({"ts": time.time_ns(), "kind": "restart", "actor": sup.name, "role": spec.role})
+            await self._restore(sup)
 
-    async def _watch(self, feed: _Feed) -> None:
-        while True:
+    async def _restore(self, sup: _Supervised) -> None:
+        """After a restart: give the new incarnation back what its peers relied on (see the module docstring)."""
+        role = sup.spec.role
+        try:
+            if role == "book":
+                for sub in self.subscriptions:
+                    if sub.book == sup.name:
+                        await self._do_subscribe(sub)
+                for feed in self.actors.values():
+                    if feed.spec.role == "feed" and feed.state == "running":
+                        held = [i for i in sup.spec.instruments if i in feed.spec.instruments]
+                        if held:
+                            await _await(feed.handle.resync.remote(held))
+            elif role in ("strategy", "risk"):
+                for sub in self.subscriptions:
+                    if sub.subscriber == sup.name:
+                        await self._do_subscribe(sub)
+                await _await(sup.handle.recover.remote())
+        except Exception as exc:  # noqa: BLE001 - a peer that is itself down is restored when it comes back
+            log.warning("restoring %s: %s", sup.name, exc)
+
+    async def _do_subscribe(self, sub: _Subscription) -> list[str]:
+        book, subscriber = self.actors.get(sub.book), self.actors.get(sub.subscriber)
+        book_handle = book.handle if book else self.spawner.lookup(sub.book)
+        sub_handle = subscriber.handle if subscriber else self.spawner.lookup(sub.subscriber)
+        return await _await(book_handle.subscribe.remote(sub.subscriber, sub_handle, list(sub.instruments),
+                                                         sub.depth, sub.trades))  # fmt: skip
+
+    async def _wait_death(self, sup: _Supervised) -> str | None:
+        """Return a reason when the actor died (or its run() ended); None when it was stopped."""
+        if sup.spec.role == "feed":
             try:
-                await _await(feed.handle.run.remote())
-                if feed.state == "stopped":
-                    return
-                reason = "run() returned"
+                result = await _await(sup.handle.run.remote())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - RayActorError (death) or the feed's own crash
-                if feed.state == "stopped":
-                    return
-                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-            if feed.planned_restart:
-                feed.planned_restart = False
-                await self._spawn(feed)
-                continue
-            feed.deaths += 1
-            feed.last_death = reason
+                return None if sup.state == "stopped" else _reason(exc)
+            if sup.state == "stopped":
+                return None
+            if isinstance(result, dict) and result.get("state") == "failed":
+                return "failed: " + str(result.get("failed_reason"))
+            return "run() returned"
+        from ray.exceptions import RayActorError
+
+        while sup.state != "stopped":
+            await asyncio.sleep(self.watch_interval_s)
             try:
-                ray.kill(feed.handle, no_restart=True)
-            except Exception:  # noqa: BLE001
-                pass
-            await self._reset_books(feed, "feed_dead")  # a dead feed's books must not look live
-            delay = feed.policy.on_death(time.monotonic())
+                await asyncio.wait_for(_await(sup.handle.ping.remote()), timeout=max(5.0, self.watch_interval_s))
+            except asyncio.TimeoutError:
+                continue  # busy, not dead
+            except RayActorError as exc:
+                return None if sup.state == "stopped" else _reason(exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - ping itself failed inside the actor: report, keep watching
+                log.warning("ping %s: %s", sup.name, exc)
+        return None
+
+    async def _watch(self, sup: _Supervised) -> None:
+        while True:
+            reason = await self._wait_death(sup)
+            if reason is None or sup.state == "stopped":
+                return
+            if sup.planned_restart:
+                sup.planned_restart = False
+                await self._spawn(sup, restart=True)
+                continue
+            if reason.startswith("failed: "):  # a permanent venue error: restarting cannot fix it
+                sup.state = "failed"
+                sup.last_death = reason
+                self.events.append({"ts": time.time_ns(), "kind": "failed", "actor": sup.name, "reason": reason})
+                await self._on_down(sup, "feed_failed")
+                return
+            sup.deaths += 1
+            sup.last_death = reason
+            sup.down_since_ns = time.time_ns()
+            self.events.append({"ts": sup.down_since_ns, "kind": "death", "actor": sup.name, "reason": reason})
+            self.spawner.kill(sup.handle)
+            await self._on_down(sup, "feed_dead")
+            delay = sup.policy.on_death(self.clock())
             if delay is None:
-                feed.state = "circuit_open"
-                log.error("feed %s: circuit open after %d deaths", feed.spec.feed_id, len(feed.policy.deaths))
+                sup.state = "circuit_open"
+                log.error("%s: circuit open after %d deaths", sup.name, len(sup.policy.deaths))
+                self.events.append({"ts": time.time_ns(), "kind": "circuit_open", "actor": sup.name})
                 return
-            feed.state = "restarting"
+            sup.state = "restarting"
             await asyncio.sleep(delay)
-            if feed.state == "stopped":
+            if sup.state == "stopped":
                 return
-            await self._spawn(feed)
+            await self._spawn(sup, restart=True)
 
-
-    async def _reset_books(self, feed: _Feed, reason: str) -> None:
+    async def _on_down(self, sup: _Supervised, reason: str) -> None:
+        if sup.spec.role != "feed":
+            return
         now = time.time_ns()
         by_book: dict[str, list] = {}
-        for iid, name in feed.spec.book_actors.items():
-            by_book.setdefault(name, []).append(BookReset(iid, reason, now))
+        for iid in sup.spec.instruments:
+            book = self.book_routes.get(iid)
+            if book is not None:
+                by_book.setdefault(book, []).append(BookReset(iid, reason, now))
         for name, events in by_book.items():
             try:
-                book = ray.get_actor(name, namespace=self.namespace)
-                await _await(book.apply.remote(EventBatch(f"supervisor:{feed.spec.feed_id}", tuple(events), now)))
-            except Exception as exc:  # noqa: BLE001 - a dead book is the book's supervisor's problem
+                book = self.actors.get(name)
+                handle = book.handle if book else self.spawner.lookup(name)
+                await _await(handle.apply.remote(EventBatch(f"supervisor:{sup.spec.ident}", tuple(events), now)))
+            except Exception as exc:  # noqa: BLE001 - a dead book is restarted and resynced on its own
                 log.warning("could not reset book %s: %s", name, exc)
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
 
 
 async def _await(ref):
     return await ref
-

@@ -1,0 +1,202 @@
+"""The supervisor's restart decisions, driven with a fake spawner (no Ray): what restarts, when, and what is
+restored for the new incarnation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from ray.exceptions import RayActorError
+
+from actors.supervision.supervisor import ActorSpec, Supervisor
+
+
+class _Method:
+    def __init__(self, handle: FakeHandle, name: str) -> None:
+        self.handle, self.name = handle, name
+
+    def remote(self, *args, **kwargs):
+        self.handle.calls.append((self.name, args))
+        return self.handle.call(self.name, args)
+
+
+class FakeHandle:
+    """Stands for one actor incarnation: calls fail with RayActorError once it is killed."""
+
+    def __init__(self, cls, name, args, kwargs) -> None:
+        self.cls, self.name, self.args, self.kwargs = cls, name, args, kwargs
+        self.dead = asyncio.Event()
+        self.calls: list[tuple[str, tuple]] = []
+
+    def __getattr__(self, item):
+        if item.startswith("_"):
+            raise AttributeError(item)
+        return _Method(self, item)
+
+    async def call(self, name, args):
+        if self.dead.is_set():
+            raise RayActorError()
+        if name == "run":  # a feed's long call: returns only when the actor dies
+            await self.dead.wait()
+            raise RayActorError()
+        if name == "subscribe":
+            return list(args[2])
+        return name
+
+
+class FakeSpawner:
+    def __init__(self) -> None:
+        self.spawned: list[FakeHandle] = []
+        self.by_name: dict[str, FakeHandle] = {}
+
+    def spawn(self, cls, name, *args, options=None, **kwargs):
+        handle = FakeHandle(cls, name, args, kwargs)
+        self.spawned.append(handle)
+        self.by_name[name] = handle
+        return handle
+
+    def lookup(self, name):
+        return self.by_name[name]
+
+    def kill(self, handle):
+        if handle is not None:
+            handle.dead.set()
+
+
+class _Feed:
+    pass
+
+
+class _Book:
+    pass
+
+
+class _Strategy:
+    pass
+
+
+def _supervisor(spawner, **kw) -> Supervisor:
+    clock = iter(range(1_000_000))
+    return Supervisor("t-", "ns", spawner=spawner, clock=lambda: float(next(clock)), base_backoff_s=0.0,
+                      max_backoff_s=0.0, watch_interval_s=0.01, **kw)  # fmt: skip
+
+
+async def _until(predicate, timeout_s: float = 2.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.005)
+
+
+def test_dead_feed_is_restarted_and_its_books_are_reset_first():
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner)
+        await sup.start(ActorSpec("book", "X.BINANCE", _Book, instruments=("X.BINANCE",)))
+        await sup.start(ActorSpec("feed", "f1", _Feed, instruments=("X.BINANCE",)))
+        first = spawner.by_name["t-feed-f1"]
+        spawner.kill(first)
+        await _until(lambda: spawner.by_name["t-feed-f1"] is not first)
+        book = spawner.by_name["t-book-X.BINANCE"]
+        resets = [args for name, args in book.calls if name == "apply"]
+        assert resets and resets[0][0].events[0].reason == "feed_dead"
+        assert sup.supervision()["t-feed-f1"]["restarts"] == 1
+        await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
+def test_restarted_book_gets_its_subscriptions_back_and_its_feed_resyncs_it():
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner)
+        await sup.start(ActorSpec("book", "X.BINANCE", _Book, instruments=("X.BINANCE",)))
+        await sup.start(ActorSpec("strategy", "s1", _Strategy))
+        await sup.start(ActorSpec("feed", "f1", _Feed, instruments=("X.BINANCE",)))
+        await sup.subscribe("t-book-X.BINANCE", "t-strategy-s1", ["X.BINANCE"], 5, True)
+        old = spawner.by_name["t-book-X.BINANCE"]
+        spawner.kill(old)
+        await _until(lambda: spawner.by_name["t-book-X.BINANCE"] is not old)
+        new = spawner.by_name["t-book-X.BINANCE"]
+        await _until(lambda: any(n == "resync" for n, _ in spawner.by_name["t-feed-f1"].calls))
+        subs = [args for name, args in new.calls if name == "subscribe"]
+        assert subs == [("t-strategy-s1", spawner.by_name["t-strategy-s1"], ["X.BINANCE"], 5, True)]
+        resync = [args for name, args in spawner.by_name["t-feed-f1"].calls if name == "resync"]
+        assert resync == [(["X.BINANCE"],)]
+        await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
+def test_restarted_strategy_is_resubscribed_then_recovers_its_state():
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner)
+        await sup.start(ActorSpec("book", "X.BINANCE", _Book, instruments=("X.BINANCE",)))
+        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
+        await sup.subscribe("t-book-X.BINANCE", "t-strategy-s1", ["X.BINANCE"], 10, True)
+        old = spawner.by_name["t-strategy-s1"]
+        spawner.kill(old)
+        await _until(lambda: spawner.by_name["t-strategy-s1"] is not old)
+        new = spawner.by_name["t-strategy-s1"]
+        await _until(lambda: any(n == "recover" for n, _ in new.calls))
+        assert new.args == ("t-strategy-s1", "s1")  # same constructor arguments
+        book_subs = [a for n, a in spawner.by_name["t-book-X.BINANCE"].calls if n == "subscribe"]
+        assert book_subs[-1][1] is new  # the book now publishes to the new incarnation
+        await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
+def test_repeated_deaths_open_the_circuit_and_an_operator_restart_closes_it():
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner, max_deaths=2, window_s=1e9)
+        await sup.start(ActorSpec("feed", "f1", _Feed))
+        for _ in range(2):
+            current = spawner.by_name["t-feed-f1"]
+            spawner.kill(current)
+            await _until(lambda: sup.supervision()["t-feed-f1"]["state"] != "running"
+                         or spawner.by_name["t-feed-f1"] is not current)  # fmt: skip
+        await _until(lambda: sup.supervision()["t-feed-f1"]["state"] == "circuit_open")
+        spawned = len(spawner.spawned)
+        await asyncio.sleep(0.05)
+        assert len(spawner.spawned) == spawned  # no automatic restart while open
+        result = await sup.restart_feed("f1")
+        assert result["state"] == "running" and len(spawner.spawned) == spawned + 1
+        await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
+def test_a_feed_that_failed_permanently_is_not_restarted():
+    class _FailingHandle(FakeHandle):
+        async def call(self, name, args):
+            if name == "run":
+                return {"state": "failed", "failed_reason": "BTCXYZ.BINANCE: unknown symbol"}
+            return await super().call(name, args)
+
+    async def scenario():
+        spawner = FakeSpawner()
+        spawner.spawn = lambda cls, name, *a, options=None, **k: spawner.by_name.setdefault(
+            name, _FailingHandle(cls, name, a, k))  # fmt: skip
+        sup = _supervisor(spawner)
+        await sup.start(ActorSpec("feed", "f1", _Feed))
+        await _until(lambda: sup.supervision()["t-feed-f1"]["state"] == "failed")
+        info = sup.supervision()["t-feed-f1"]
+        assert info["restarts"] == 0 and "unknown symbol" in info["last_death"]
+        await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
+def test_starting_the_same_actor_twice_is_an_error():
+    async def scenario():
+        sup = _supervisor(FakeSpawner())
+        await sup.start(ActorSpec("book", "X", _Book))
+        with pytest.raises(ValueError, match="already supervised"):
+            await sup.start(ActorSpec("book", "X", _Book))
+        await sup.stop_all()
+
+    asyncio.run(scenario())
