@@ -5,7 +5,8 @@ Nested fields use ``__`` in variable names (``RAYTRADE_REPLAY__SPEED=max``); the
 ``RAYTRADE_API_TOKEN``. Unknown keys are rejected. Secrets are ``SecretStr``: never logged, never returned.
 
 The defaults are the main job: replay the bundled Binance spot / USD-M / COIN-M BTC capture through loopback
-replay venues, one feed per venue, one book actor per instrument, the basis monitor, the supervisor and the API.
+replay venues, one feed per venue, one book actor per instrument, the basis monitor, the market maker and the
+basis arbitrage in paper mode, the risk gate, paper execution, the supervisor and the API.
 Pointing at real venues is a config change only: ``replay.enabled = false`` and each feed's ``ws_url``/``rest_url``
 left empty (the venue's real URLs) — no code path differs.
 
@@ -19,14 +20,25 @@ Example TOML::
     feed_id = "binance-spot"
     venue = "binance"
     symbols = ["BTCUSDT"]
+
+    [[strategies]]
+    id = "mm-1"
+    kind = "market_making"
+    instruments = ["BTCUSDT.BINANCE"]
+    allocated_capital = 10000
+    params = { order_size = "0.001" }
+
+    [risk]
+    daily_loss_limit_pct = 5
 """
 
 from __future__ import annotations
 
 import tomllib
 from contextvars import ContextVar
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -117,12 +129,68 @@ class SupervisorSettings(_Model):
     max_backoff_s: float = Field(10.0, ge=0, description="Largest restart delay (s)")
 
 
+_SPOT, _USDM, _COINM = "BTCUSDT.BINANCE", "BTCUSDT.BINANCE_USDM", "BTCUSD_PERP.BINANCE_COINM"
+
+
 class StrategySettings(_Model):
-    kind: str = Field("basis_monitor", pattern=r"^basis_monitor$")
-    name: str = Field("basis", pattern=r"^[A-Za-z0-9_\-]+$")
-    spot: str = "BTCUSDT.BINANCE"
-    perps: list[str] = Field(default_factory=lambda: ["BTCUSDT.BINANCE_USDM", "BTCUSD_PERP.BINANCE_COINM"])
-    max_skew_ms: float = Field(1000.0, gt=0, description="Largest venue event-time gap between two mids (ms)")
+    """One strategy instance (``[[strategies]]``): its kind's parameter model validates ``params``."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$", description="Instance id (prefix of its client order ids)")
+    kind: str = Field(description="A registered kind: market_making, basis_arbitrage, scheduled_event, basis_monitor")
+    instruments: list[str] = Field(min_length=1, description="Instrument ids (SYMBOL.VENUE) it trades or watches")
+    mode: Literal["paper"] = Field("paper", description="paper (live modes come with live execution)")
+    allocated_capital: Decimal = Field(Decimal(10_000), ge=0, description="Capital given to the instance (USD)")
+    params: dict[str, Any] = Field(default_factory=dict, description="The kind's parameters (validated)")
+    limits: dict[str, Any] = Field(default_factory=dict, description="Per-strategy risk limits below the portfolio's")
+    enabled: bool = Field(True, description="Start trading at once (False: started stopped)")
+
+    @model_validator(mode="after")
+    def _params(self) -> StrategySettings:
+        from strategies import registry
+
+        try:
+            registry.validate_params(self.kind, self.params)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+
+def _default_strategies() -> list[StrategySettings]:
+    return [
+        StrategySettings(id="basis", kind="basis_monitor", instruments=[_SPOT, _USDM, _COINM], allocated_capital=0),
+        StrategySettings(id="mm-1", kind="market_making", instruments=[_SPOT]),
+        StrategySettings(id="basis-arb-1", kind="basis_arbitrage", instruments=[_SPOT, _USDM, _COINM]),
+    ]
+
+
+class RiskSettings(_Model):
+    """Portfolio-wide risk limits (``[risk]``); breakers and the kill switch apply to the total."""
+
+    daily_loss_limit_pct: Decimal = Field(Decimal(5), gt=0, description="Loss from 00:00 UTC equity that halts (%)")
+    max_drawdown_pct: Decimal = Field(Decimal(20), gt=0, description="Drawdown from the equity peak that halts (%)")
+    reducing_at_pct: Decimal | None = Field(Decimal(80), gt=0, le=100,
+                                            description="Share of a breaker limit used that switches to reducing (%)")
+    max_position_pct: Decimal = Field(Decimal(20), gt=0, description="Position notional per instrument, % of equity")
+    max_open_positions: int = Field(5, ge=0, description="Open positions in total")
+    max_open_positions_per_strategy: int = Field(3, ge=0, description="Open positions per strategy")
+    max_open_orders: int = Field(50, ge=0, description="Open orders in total")
+    max_open_orders_per_strategy: int = Field(20, ge=0, description="Open orders per strategy")
+    max_order_notional: Decimal = Field(Decimal(100_000), gt=0, description="Largest order notional (USD)")
+    price_band_pct: Decimal = Field(Decimal(5), gt=0, description="Limit price at most this far from mid (%)")
+    max_orders_per_s: int = Field(20, ge=1, description="Orders per strategy per second")
+    book_stale_after_ms: int = Field(5_000, ge=1, description="A book older than this refuses new orders (ms)")
+    flatten_on_halt: bool = Field(False, description="Flatten every position when a breaker halts trading")
+
+
+class ExecutionSettings(_Model):
+    """Paper execution (the fill model's latency and queue model)."""
+
+    entry_latency_ms: float = Field(5.0, ge=0, description="Order sent -> venue accepts it (ms)")
+    response_latency_ms: float = Field(5.0, ge=0, description="Venue -> us, for every order event (ms)")
+    cancel_latency_ms: float = Field(5.0, ge=0, description="Cancel sent -> venue removes the order (ms)")
+    queue_model: str = Field("conservative", pattern=r"^(conservative|prob_linear|prob_square|prob_log|prob_pow\d+)$",
+                             description="Queue position model (hftbacktest's RiskAdverse / Prob* models)")
+    timer_interval_ms: float = Field(2.0, gt=0, description="Model advance period without market data (ms)")
 
 
 class ApiSettings(_Model):
@@ -148,7 +216,9 @@ class RaytradeConfig(BaseSettings):
     feeds: list[FeedSettings] = Field(default_factory=_default_feeds)
     books: BookSettings = Field(default_factory=BookSettings)
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
-    strategies: list[StrategySettings] = Field(default_factory=lambda: [StrategySettings()])
+    strategies: list[StrategySettings] = Field(default_factory=_default_strategies)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     ray: RaySettings = Field(default_factory=RaySettings)
     api_token: SecretStr | None = Field(None, description="Bearer token of state-changing API calls")
@@ -169,10 +239,13 @@ class RaytradeConfig(BaseSettings):
         if len(set(ids)) != len(ids):
             raise ValueError(f"feed ids must be unique: {ids}")
         instruments = {i for f in self.feeds for i in f.instrument_ids()}
+        sids = [s.id for s in self.strategies]
+        if len(set(sids)) != len(sids):
+            raise ValueError(f"strategy ids must be unique: {sids}")
         for strategy in self.strategies:
-            missing = {strategy.spot, *strategy.perps} - instruments
+            missing = set(strategy.instruments) - instruments
             if missing:
-                raise ValueError(f"strategy {strategy.name!r} needs instruments no feed provides: {sorted(missing)}")
+                raise ValueError(f"strategy {strategy.id!r} needs instruments no feed provides: {sorted(missing)}")
         if self.replay.enabled:
             venues = {f.venue.value for f in self.feeds if f.ws_url is None}
             unknown = venues - set(self.replay.captures)

@@ -52,9 +52,11 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
             topo.start_ray()
             topo.remove_leftovers()
             topo.start_replay()
+            topo.start_supervisor()
+            topo.start_trading()
             topo.start_books()
             topo.start_strategies()
-            topo.start_supervisor_and_feeds()
+            topo.start_feeds()
             topo.start_api()
             if topo.replay and not topo.wait_feeds_connected():
                 raise RuntimeError("feeds did not connect to the replay venues within 30 s")
@@ -102,13 +104,15 @@ def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: flo
         instruments = [i for f in feeds for i in f.get("instruments", {}).values()]
         gaps = sum(i.get("gaps", 0) for i in instruments)
         resyncs = sum(i.get("resyncs", 0) for i in instruments)
-        restarts = sum(f.get("restarts", 0) for f in feeds)
+        restarts = sum(a.get("restarts", 0) for a in status.get("supervision", {}).values())
+        risk = next(iter(status.get("risk", {}).values()), {})
+        fills = sum(s.get("fills", 0) for s in status["strategies"].values())
         replays = list(status["replay"].values())
         position = min((r.get("position_ns", 0) for r in replays), default=0)
         done = bool(replays) and all(r.get("finished") for r in replays)
         pos = time.strftime("%H:%M:%S", time.gmtime(position / 1e9)) if position else "-"
         line = (f"replay {pos} | frames {frames:,} ({rate:,.0f}/s) | books ready {ready}/{len(books)} | "
-                f"gaps {gaps} resyncs {resyncs} | restarts {restarts}")  # fmt: skip
+                f"gaps {gaps} resyncs {resyncs} | restarts {restarts} | fills {fills} | trading {risk.get('state', '?')}")  # fmt: skip
         if console.is_terminal:
             console.print(line, end="\r")
         elif now - last_print >= 5:
@@ -179,13 +183,53 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
     basis = {}
     for name, s in status["strategies"].items():
         basis.update(s.get("basis", {}))
+    strategies, risk = _trading_summary(topo, status)
+    ex = ray.get([h.latency_samples.remote() for h in [topo.spawner.lookup(topo.execution_name)]]) if topo.execution_name else []
+    latency["tick_to_order"] = percentiles_ms(sorted(x for s in ex for x in s))
+    dead = [n for n, a in status.get("supervision", {}).items() if a.get("state") not in ("running", "stopped")]
     replay = {r.get("venue", n): {k: r.get(k) for k in ("speed", "finished", "frames_sent", "records", "faults",
                                                          "faults_by_kind", "connections")}
               for n, r in status["replay"].items()}  # fmt: skip
     return {
-        "ok": all(i.get("ready") for i in instruments.values()), "wall_s": round(wall_s, 3),
+        "ok": all(i.get("ready") for i in instruments.values()) and not dead, "dead_actors": dead,
+        "wall_s": round(wall_s, 3),
         "total_s": round(total_s, 3), "speed": topo.config.replay.speed if topo.replay else None,
         "api_url": topo.api_url, "frames": frames, "frames_per_s": round(frames / wall_s) if wall_s else None,
         "instruments": instruments, "latency_ms": latency, "basis": basis,
         "feeds": {k: _feed_summary(v) for k, v in status["feeds"].items()}, "replay": replay,
+        "strategies": strategies, "risk": risk, "supervision": status.get("supervision", {}),
     }  # fmt: skip
+
+
+def _trading_summary(topo: Topology, status: dict) -> tuple[dict, dict]:
+    """Per strategy: orders, fills, volume, fees, PnL, drawdown, signals, rejections; the trading state and events."""
+    risk_status = next(iter(status.get("risk", {}).values()), {})
+    risk_handle = topo.spawner.lookup(topo.risk_name) if topo.risk_name else None
+    strategies = {}
+    for name, s in status["strategies"].items():
+        sid = s.get("strategy_id")
+        if sid is None:
+            strategies[name] = {"state": s.get("state", "unreachable"), "error": s.get("error")}
+            continue
+        report = {}
+        if risk_handle is not None:
+            try:
+                report = ray.get(risk_handle.strategy_report.remote(sid), timeout=10)
+            except Exception as exc:  # noqa: BLE001 - reported, never fatal to the summary
+                report = {"error": str(exc)[:200]}
+        pnl = report.get("pnl", {})
+        perf = report.get("performance", {})
+        rejections = dict(s.get("rejections", {}))
+        for reason, n in risk_status.get("rejections", {}).get(sid, {}).items():
+            rejections[reason] = max(rejections.get(reason, 0), n)
+        strategies[sid] = {
+            "kind": s.get("kind"), "mode": s.get("mode"), "state": s.get("state"), "orders": s.get("orders", 0),
+            "cancels": s.get("cancels", 0), "fills": s.get("fills", 0), "volume": pnl.get("volume"),
+            "fees": pnl.get("fees"), "realized_pnl": pnl.get("realized"), "unrealized_pnl": pnl.get("unrealized"),
+            "net_pnl": pnl.get("net"), "max_drawdown": perf.get("max_drawdown"),
+            "max_drawdown_pct": perf.get("max_drawdown_pct"), "signals": s.get("signals", 0),
+            "rejections": rejections, "errors": s.get("errors", 0),
+        }  # fmt: skip
+    risk = {"state": risk_status.get("state"), "events": risk_status.get("breaker_events", []),
+            "decisions": risk_status.get("decisions", {}), "portfolio": risk_status.get("portfolio", {})}  # fmt: skip
+    return strategies, risk

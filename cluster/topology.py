@@ -5,28 +5,32 @@ exit and the API and dashboard can find them; :meth:`Topology.teardown` removes 
 removes leftovers of a crashed one first). All actors ask for ``num_cpus=0``: they are I/O-bound or light, and on
 a 2-core machine CPU slots would only serialize them; the OS schedules the processes.
 
-Order: replay venues (paused) -> book actors -> strategy actors (subscribed to their books) -> supervisor ->
-feeds (through the supervisor) -> API -> once every feed is connected, the replay clocks start together on a
-shared origin so the captures recorded together stay aligned.
+Order: replay venues (paused) -> supervisor -> through the supervisor: paper execution, the risk gate, book actors
+(the risk gate subscribed to every book), strategy actors (subscribed to their books), feeds (each batch to its
+book and, by ObjectRef, to execution) -> API -> once every feed is connected, the replay clocks start together on
+a shared origin so the captures recorded together stay aligned.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from decimal import Decimal
 import time
 from dataclasses import dataclass, field
 
 import ray
 
 from actors.book.actor import BookActor
+from actors.execution.actor import ExecutionActor
 from actors.feed.actor import FeedSpec
 from actors.feed.venues.binance import WS_BASE_URL, combined_stream_path, default_streams
+from actors.remote import RaySpawner
 from actors.replay.captures import read_recordings
-from actors.supervision.supervisor import Supervisor
+from actors.risk.actor import RiskActor
 from actors.strategy.actor import StrategyActor
+from actors.supervision.supervisor import ActorSpec, Supervisor
 from cluster.config import RaytradeConfig
-from strategies.basis_monitor import BasisMonitor
 
 __all__ = ["Topology"]
 
@@ -48,8 +52,13 @@ class Topology:
     book_routes: dict[str, str] = field(default_factory=dict)  # instrument_id -> book name
     strategies: dict[str, object] = field(default_factory=dict)
     supervisor: object = None
+    execution_name: str | None = None
+    risk_name: str | None = None
     api_url: str | None = None
     started_ray: bool = False
+
+    def __post_init__(self) -> None:
+        self.spawner = RaySpawner(self.config.ray.namespace)
 
     # -- names -----------------------------------------------------------------------------------------------
     def name(self, role: str, ident: str = "") -> str:
@@ -105,42 +114,72 @@ class Topology:
         for venue, handle in self.replay.items():
             self.replay_urls[venue] = ray.get(handle.urls.remote())
 
+    def start_supervisor(self) -> None:
+        """The supervisor (not itself supervised: the run's driver watches it)."""
+        sup = self.config.supervisor
+        self.supervisor = self.spawner.spawn(
+            Supervisor, self.name("supervisor"), self.config.ray.prefix, self.config.ray.namespace, sup.max_deaths,
+            sup.window_s, sup.base_backoff_s, sup.max_backoff_s,
+        )  # fmt: skip
+        ray.get(self.supervisor.register_replay.remote([self.name("replay", v) for v in self.replay]))
+
+    def _start(self, spec: ActorSpec) -> str:
+        return ray.get(self.supervisor.start.remote(spec))
+
+    def start_trading(self) -> None:
+        """Paper execution and the risk gate (both supervised)."""
+        instruments = [i for f in self.config.feeds for i in f.instrument_ids()]
+        ex, risk = self.config.execution, self.config.risk
+        self.execution_name, self.risk_name = self.name("execution"), self.name("risk")
+        paper = {k: v for k, v in ex.model_dump().items() if k != "timer_interval_ms"}
+        self._start(ActorSpec("execution", "", ExecutionActor, (self.execution_name, instruments, paper),
+                              {"risk_name": self.risk_name, "namespace": self.config.ray.namespace,
+                               "timer_interval_ms": ex.timer_interval_ms}))  # fmt: skip
+        strategies = {s.id: {"allocated_capital": str(s.allocated_capital), "actor": self.name("strategy", s.id),
+                             "limits": s.limits} for s in self.config.strategies}  # fmt: skip
+        limits = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in risk.model_dump().items()}
+        self._start(ActorSpec("risk", "", RiskActor, (self.risk_name, instruments, limits, strategies),
+                              {"execution_name": self.execution_name, "supervisor_name": self.name("supervisor"),
+                               "namespace": self.config.ray.namespace}))  # fmt: skip
+
     def start_books(self) -> None:
-        """Book actors: ``books.instruments_per_actor`` instruments each, in feed order."""
+        """Book actors: ``books.instruments_per_actor`` instruments each, in feed order; the risk gate subscribes."""
         instruments = [i for f in self.config.feeds for i in f.instrument_ids()]
         per = self.config.books.instruments_per_actor
         for n in range(0, len(instruments), per):
             group = instruments[n : n + per]
             ident = group[0] if per == 1 else f"{n // per}"
-            name = self.name("book", ident)
-            handle = ray.remote(BookActor).options(**self._options("book", ident)).remote(
-                name, group, self.config.books.max_in_flight_publish
-            )
-            self.books[name] = handle
+            name = self._start(ActorSpec("book", ident, BookActor, (self.name("book", ident), group,
+                                                                     self.config.books.max_in_flight_publish),
+                                         instruments=tuple(group)))  # fmt: skip
+            self.books[name] = self.spawner.lookup(name)
             for iid in group:
                 self.book_routes[iid] = name
-        ray.get([h.instruments.remote() for h in self.books.values()])
+        if self.risk_name:
+            for book, held in self._books_of(instruments).items():
+                ray.get(self.supervisor.subscribe.remote(book, self.risk_name, held, 1, True))
+
+    def _books_of(self, instruments: list[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for iid in instruments:
+            out.setdefault(self.book_routes[iid], []).append(iid)
+        return out
 
     def start_strategies(self) -> None:
-        """Strategy actors, each subscribed to the book actors holding its instruments."""
+        """Strategy actors (supervised), each subscribed to the books holding its instruments (with trades)."""
         for s in self.config.strategies:
-            strategy = BasisMonitor(s.spot, s.perps, s.max_skew_ms)
-            name = self.name("strategy", s.name)
-            handle = ray.remote(StrategyActor).options(**self._options("strategy", s.name)).remote(name, strategy)
-            self.strategies[name] = handle
-            needed = strategy.instruments()
-            for book in {self.book_routes[i] for i in needed}:
-                ray.get(self.books[book].subscribe.remote(handle, needed, self.config.books.publish_depth))
+            name = self.name("strategy", s.id)
+            self._start(ActorSpec("strategy", s.id, StrategyActor, (name, s.id, s.kind, s.instruments, s.params),
+                                  {"allocated_capital": str(s.allocated_capital), "mode": s.mode,
+                                   "risk_name": self.risk_name, "execution_name": self.execution_name,
+                                   "namespace": self.config.ray.namespace, "enabled": s.enabled}))  # fmt: skip
+            self.strategies[name] = self.spawner.lookup(name)
+            for book, held in self._books_of(list(s.instruments)).items():
+                ray.get(self.supervisor.subscribe.remote(book, name, held, self.config.books.publish_depth, True))
 
-    def start_supervisor_and_feeds(self) -> None:
-        """The supervisor, then every feed through it."""
-        sup = self.config.supervisor
-        self.supervisor = ray.remote(Supervisor).options(**self._options("supervisor")).remote(
-            self.config.ray.prefix, self.config.ray.namespace, sup.max_deaths, sup.window_s, sup.base_backoff_s,
-            sup.max_backoff_s,
-        )  # fmt: skip
-        replay_names = [self.name("replay", v) for v in self.replay]
-        ray.get(self.supervisor.register.remote(self.book_routes, list(self.strategies), replay_names))
+    def start_feeds(self) -> None:
+        """Every feed, through the supervisor; each batch also goes to paper execution (by ObjectRef)."""
+        subscribers = (self.execution_name,) if self.execution_name else ()
         for f in self.config.feeds:
             streams = f.streams or [s for sym in f.symbols for s in default_streams(f.venue, sym)]
             urls = self.replay_urls.get(f.venue.value, {}) if f.ws_url is None else {}
@@ -148,7 +187,7 @@ class Topology:
             spec = FeedSpec(
                 feed_id=f.feed_id, venue=f.venue.value, symbols=tuple(s.upper() for s in f.symbols),
                 ws_url=ws_base.rstrip("/") + combined_stream_path(streams), rest_url=f.rest_url or urls.get("rest"),
-                book_actors={i: self.book_routes[i] for i in f.instrument_ids()},
+                book_actors={i: self.book_routes[i] for i in f.instrument_ids()}, market_subscribers=subscribers,
                 namespace=self.config.ray.namespace, flush_interval_ms=f.flush_interval_ms,
                 batch_max_events=f.batch_max_events, max_in_flight=f.max_in_flight,
                 stale_after_ms=f.stale_after_ms, snapshot_limit=f.snapshot_limit, seed=self.config.replay.seed,
@@ -167,7 +206,9 @@ class Topology:
         token = self.config.api_token.get_secret_value() if self.config.api_token else None
         digest = hashlib.sha256(token.encode()).hexdigest() if token else None
         serve.start(http_options={"host": cfg.host, "port": cfg.port})
-        serve.run(build_app(self.name("supervisor"), self.config.ray.namespace, digest), name="raytrade",
+        app = build_app(self.name("supervisor"), self.config.ray.namespace, digest, self.risk_name,
+                        self.execution_name, self.config.ray.prefix, self.config.books.publish_depth)  # fmt: skip
+        serve.run(app, name="raytrade",
                   route_prefix="/", blocking=False)  # fmt: skip
         self.api_url = f"http://{cfg.host}:{cfg.port}"
 
@@ -195,6 +236,10 @@ class Topology:
                 finals = ray.get(self.supervisor.stop_feeds.remote(), timeout=30)
             except Exception as exc:  # noqa: BLE001 - teardown goes on regardless
                 log.warning("stopping feeds: %s", exc)
+            try:
+                ray.get(self.supervisor.stop_all.remote(), timeout=30)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("stopping actors: %s", exc)
         for handle in self.replay.values():
             try:
                 ray.get(handle.stop.remote(), timeout=10)

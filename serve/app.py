@@ -8,8 +8,14 @@ Endpoints (OpenAPI at ``/docs``):
 * ``GET /books/{instrument_id}?depth=N`` — the book view (404 for an unknown instrument, 422 for a bad depth).
 * ``GET /trades/{instrument_id}?limit=N`` — the last trades.
 * ``POST /feeds/{feed_id}/restart`` — bearer token required (401 otherwise); 404 for an unknown feed.
+* Trading (:mod:`serve.trading` holds the handlers): ``GET/POST /strategies``, ``GET/PATCH /strategies/{id}``,
+  ``POST /strategies/{id}/stop|start``, ``GET /strategies/{id}/signals``, ``POST /orders`` (a manual order through
+  the risk gate), ``DELETE /orders/{client_order_id}``, ``GET /orders``, ``GET /fills``, ``GET /positions``,
+  ``GET /portfolio``, ``GET /performance``, ``GET /risk``, ``POST /risk/kill``, ``POST /risk/reset``,
+  ``PATCH /risk/limits``.
 
-Replicas use ``num_cpus=0`` (they only forward calls). Errors from dead actors become 503 with a clear message.
+Every mutation needs ``Authorization: Bearer <token>`` (401 otherwise). Bad input: 422 naming the field; unknown
+ids: 404; a dead or silent actor: 503 naming its role. Replicas use ``num_cpus=0`` (they only forward calls).
 """
 
 import asyncio
@@ -19,8 +25,21 @@ import ray
 from fastapi import FastAPI, HTTPException, Path, Query, Request
 from ray import serve
 
+from serve import trading
 from serve.auth import TokenCheck
-from serve.schemas import BookResponse, Health, RestartResponse, TradeModel, TradesResponse
+from serve.schemas import (
+    BookResponse,
+    Health,
+    IntentResult,
+    KillRequest,
+    LimitsPatch,
+    OrderCreate,
+    RestartResponse,
+    StrategyCreate,
+    StrategyPatch,
+    TradeModel,
+    TradesResponse,
+)
 
 __all__ = ["ApiServer", "build_app"]
 
@@ -30,23 +49,36 @@ InstrumentIdPath = Annotated[
     str, Path(description="SYMBOL.VENUE, e.g. BTCUSDT.BINANCE", pattern=r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_]+$")
 ]
 FeedIdPath = Annotated[str, Path(description="A feed id, e.g. binance-spot", pattern=r"^[A-Za-z0-9_\-]+$")]
+StrategyIdPath = Annotated[str, Path(description="A strategy id, e.g. mm-1", pattern=r"^[A-Za-z0-9_\-]+$")]
+OrderIdPath = Annotated[str, Path(description="A client order id", pattern=r"^[A-Za-z0-9_\-]{1,80}$")]
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 0}, num_replicas=1)
 @serve.ingress(api)
 class ApiServer:
-    """Args: supervisor_name, namespace, token_digest (SHA-256 of the API token or None)."""
+    """Args: supervisor_name, namespace, token_digest (SHA-256 of the API token or None), names of the risk gate
+    and execution actors, prefix of actor names, publish depth for new strategies' subscriptions."""
 
-    def __init__(self, supervisor_name: str, namespace: str, token_digest: str | None) -> None:
+    def __init__(self, supervisor_name: str, namespace: str, token_digest: str | None, risk_name: str | None = None,
+                 execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10) -> None:  # fmt: skip
         self.supervisor_name = supervisor_name
         self.namespace = namespace
         self.require_token = TokenCheck(token_digest)
+        self.names = {"supervisor": supervisor_name, "risk": risk_name, "execution": execution_name}
+        self.prefix = prefix
+        self.publish_depth = publish_depth
 
-    def _actor(self, name: str):
+    def _actor(self, name: str | None, role: str = "actor"):
+        if name is None:
+            raise HTTPException(503, detail=f"{role}: not part of this run")
         try:
             return ray.get_actor(name, namespace=self.namespace)
         except ValueError:
-            raise HTTPException(503, detail=f"actor {name!r} is not running") from None
+            raise HTTPException(503, detail=f"{role} ({name}) is not running") from None
+
+    def role(self, role: str):
+        """The handle of the run's ``supervisor`` / ``risk`` / ``execution`` actor (503 naming the role if down)."""
+        return self._actor(self.names[role], role)
 
     async def _call(self, ref, what: str):
         try:
@@ -105,6 +137,122 @@ class ApiServer:
         return RestartResponse(**result)
 
 
-def build_app(supervisor_name: str, namespace: str, token_digest: str | None):
+    # -- trading -------------------------------------------------------------------------------------------
+    @api.get("/strategies")
+    async def list_strategies(self) -> dict:
+        """Every strategy instance (state, counters) and the kinds that can be started."""
+        return await trading.list_strategies(self)
+
+    @api.post("/strategies", status_code=201, responses={401: {}, 409: {}, 422: {}, 503: {}})
+    async def create_strategy(self, body: StrategyCreate, request: Request) -> dict:
+        """Start a new strategy instance (a new StrategyActor, supervised, subscribed to its books)."""
+        self.require_token(request)
+        return await trading.create_strategy(self, body)
+
+    @api.get("/strategies/{strategy_id}", responses={404: {}, 503: {}})
+    async def get_strategy(self, strategy_id: StrategyIdPath) -> dict:
+        """State, parameters, positions and performance of one instance."""
+        return await trading.get_strategy(self, strategy_id)
+
+    @api.patch("/strategies/{strategy_id}", responses={401: {}, 404: {}, 422: {}, 503: {}})
+    async def patch_strategy(self, strategy_id: StrategyIdPath, body: StrategyPatch, request: Request) -> dict:
+        """Change parameters (validated by the kind's model; 422 names the field)."""
+        self.require_token(request)
+        return await trading.patch_strategy(self, strategy_id, body.params)
+
+    @api.post("/strategies/{strategy_id}/stop", responses={401: {}, 404: {}, 503: {}})
+    async def stop_strategy(self, strategy_id: StrategyIdPath, request: Request) -> dict:
+        """Stop submitting and cancel the instance's open orders."""
+        self.require_token(request)
+        return await trading.control_strategy(self, strategy_id, "stop")
+
+    @api.post("/strategies/{strategy_id}/start", responses={401: {}, 404: {}, 503: {}})
+    async def start_strategy(self, strategy_id: StrategyIdPath, request: Request) -> dict:
+        """Resume a stopped instance."""
+        self.require_token(request)
+        return await trading.control_strategy(self, strategy_id, "start")
+
+    @api.get("/strategies/{strategy_id}/signals", responses={404: {}, 503: {}})
+    async def strategy_signals(
+        self, strategy_id: StrategyIdPath, limit: Annotated[int, Query(ge=1, le=10_000)] = 100
+    ) -> dict:
+        """The instance's most recent signals (newest last)."""
+        return await trading.strategy_signals(self, strategy_id, limit)
+
+    @api.post("/orders", response_model=IntentResult, responses={401: {}, 422: {}, 503: {}})
+    async def create_order(self, body: OrderCreate, request: Request) -> IntentResult:
+        """A manual order: through the risk gate (rejections carry the rule's reason), then execution."""
+        self.require_token(request)
+        return IntentResult(**await trading.create_order(self, body))
+
+    @api.delete("/orders/{client_order_id}", response_model=IntentResult, responses={401: {}, 404: {}, 503: {}})
+    async def cancel_order(self, client_order_id: OrderIdPath, request: Request) -> IntentResult:
+        """Cancel an open order (through the risk gate, which always lets a cancel pass)."""
+        self.require_token(request)
+        return IntentResult(**await trading.cancel_order(self, client_order_id))
+
+    @api.get("/orders", responses={503: {}})
+    async def list_orders(
+        self,
+        status: Annotated[str | None, Query(pattern=r"^(open|closed)$")] = None,
+        strategy: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_\-]+$")] = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    ) -> dict:
+        """Orders (latest state each), filtered by status and strategy."""
+        orders = await self._call(self.role("execution").orders.remote(strategy, status, limit), "execution")
+        return {"orders": [o.to_json() for o in orders]}
+
+    @api.get("/fills", responses={503: {}})
+    async def list_fills(
+        self,
+        strategy: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_\-]+$")] = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    ) -> dict:
+        """Fills, oldest first."""
+        fills = await self._call(self.role("execution").fills.remote(strategy, limit), "execution")
+        return {"fills": [f.to_json() for f in fills]}
+
+    @api.get("/positions", responses={503: {}})
+    async def list_positions(self, strategy: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_\-]+$")] = None) -> dict:
+        """Positions per strategy and instrument (exact decimal strings)."""
+        return await trading.positions(self, strategy)
+
+    @api.get("/portfolio", responses={503: {}})
+    async def get_portfolio(self) -> dict:
+        """Equity, balances, realized / unrealized PnL and fees (USD)."""
+        return await self._call(self.role("risk").portfolio_summary.remote(), "risk")
+
+    @api.get("/performance", responses={503: {}})
+    async def get_performance(self) -> dict:
+        """Performance analytics per strategy and in total."""
+        return await trading.performance(self)
+
+    @api.get("/risk", responses={503: {}})
+    async def get_risk(self) -> dict:
+        """Trading state, limits, usage of each limit, breaker history."""
+        return await self._call(self.role("risk").status.remote(), "risk")
+
+    @api.post("/risk/kill", responses={401: {}, 503: {}})
+    async def kill(self, request: Request, body: KillRequest | None = None) -> dict:
+        """Kill switch: halted, every open order canceled, every position flattened."""
+        self.require_token(request)
+        reason = body.reason if body else "kill_switch"
+        return await self._call(self.role("risk").kill.remote(reason, "api"), "risk")
+
+    @api.post("/risk/reset", responses={401: {}, 503: {}})
+    async def reset(self, request: Request) -> dict:
+        """Leave halted / reducing (explicit operator action)."""
+        self.require_token(request)
+        return await self._call(self.role("risk").reset.remote("api"), "risk")
+
+    @api.patch("/risk/limits", responses={401: {}, 422: {}, 503: {}})
+    async def patch_limits(self, body: LimitsPatch, request: Request) -> dict:
+        """Change risk limits (validated)."""
+        self.require_token(request)
+        return await trading.patch_limits(self, body)
+
+
+def build_app(supervisor_name: str, namespace: str, token_digest: str | None, risk_name: str | None = None,
+              execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10):  # fmt: skip
     """The Serve application to ``serve.run``."""
-    return ApiServer.bind(supervisor_name, namespace, token_digest)
+    return ApiServer.bind(supervisor_name, namespace, token_digest, risk_name, execution_name, prefix, publish_depth)

@@ -1,0 +1,211 @@
+"""ExecutionActor: paper execution of approved orders. Thin around the pure :class:`~actors.execution.paper.PaperVenue`.
+
+Inputs:
+
+* ``on_market(batch)``: every feed batch, unconflated (the same ``EventBatch`` object the book actor applies,
+  passed by ObjectRef): the fill model needs every trade and every level decrease.
+* ``submit(intents)``: approved intents, **only from the risk gate** (nothing else holds this actor's handle in a
+  run). Every submit is logged with its wall receive time (``submit_log``), so a test can prove that nothing was
+  executed while the risk gate was down.
+
+Outputs: every :class:`~actors.orders.OrderEvent` gets a sequence number and is kept in an in-memory log
+(``events_since(seq)``: the risk gate rebuilds its portfolio from it after a restart) and pushed, in order, to the
+risk gate (``RiskActor.on_execution_events``), which applies fills to the portfolio and forwards each strategy its
+events. Pushes are bounded in flight; while the risk gate is unreachable they queue here (bounded) and are re-sent
+when it answers again.
+
+Clock: the paper model runs on the market-data clock (the feed's ``ts_recv``, wall time on this machine), and
+submits are stamped with this actor's wall clock, the same clock. A timer (every ``timer_interval_ms``) advances the
+model so that an order's entry latency elapses even when no market data arrives.
+
+Tick-to-order latency (``latency_ms.tick_to_order``): from the feed's receipt of the frame that triggered the
+strategy's decision (``OrderIntent.ts_created`` = the view's ``ts_recv``) to this actor's receipt of the approved
+intent, i.e. through book, strategy and risk gate; the model's entry latency comes on top.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Sequence
+
+from actors.execution.paper import PaperConfig, PaperVenue
+from actors.instruments import spec_for, split_instrument_id
+from actors.messages import EventBatch
+from actors.metrics import latency_histogram, percentiles_ms
+from actors.orders import Fill, Order, OrderEvent, OrderIntent
+
+__all__ = ["ExecutionActor"]
+
+log = logging.getLogger(__name__)
+
+
+class ExecutionActor:
+    """Args:
+    name: the actor's name.
+    instrument_ids: instruments it can trade.
+    paper: :class:`PaperConfig` fields (dict).
+    risk_name: the risk gate's actor name (events go there).
+    lookup: ``name -> handle`` (default: Ray named actors in ``namespace``).
+    clock: wall clock in ns (tests pass a fake).
+    timer_interval_ms: model advance period.
+    """
+
+    def __init__(self, name: str, instrument_ids: Sequence[str], paper: dict | None = None,
+                 risk_name: str | None = None, namespace: str = "raytrade", lookup=None, clock=time.time_ns,
+                 timer_interval_ms: float = 2.0, max_log: int = 1_000_000) -> None:  # fmt: skip
+        if lookup is None:
+            from actors.remote import RaySpawner
+
+            lookup = RaySpawner(namespace).lookup
+        self.name = name
+        self.specs = {i: spec_for(v, s) for i in instrument_ids for s, v in [split_instrument_id(i)]}
+        self.config = PaperConfig(**(paper or {}))
+        self.venue = PaperVenue(self.specs, self.config)
+        self.risk_name = risk_name
+        self._lookup = lookup
+        self._risk = None
+        self.clock = clock
+        self.timer_interval_s = timer_interval_ms / 1000
+        self.log: deque[tuple[int, OrderEvent]] = deque(maxlen=max_log)
+        self.seq = 0
+        self.submit_log: deque[tuple[int, str, str]] = deque(maxlen=100_000)  # (wall ns, client_order_id, action)
+        self._unsent: deque[tuple[int, OrderEvent]] = deque(maxlen=max_log)
+        self._in_flight: list = []
+        self._timer: asyncio.Task | None = None
+        self._tick_to_order: deque[int] = deque(maxlen=100_000)
+        self._hist = latency_histogram("raytrade_tick_to_order_ms", "Frame receipt to order at paper execution (ms)")
+        self.batches = self.market_events = 0
+        self.push_errors = 0
+
+    # -- inputs ----------------------------------------------------------------------------------------------
+    async def on_market(self, batch: EventBatch) -> list:
+        """Apply one feed batch to the fill model; push the events it caused. Returns [] (nothing crossed)."""
+        self._ensure_timer()
+        self.batches += 1
+        self.market_events += len(batch.events)
+        self._emit(self.venue.on_market(batch.events))
+        return []
+
+    async def submit(self, intents: list[OrderIntent]) -> list[OrderEvent]:
+        """Approved intents (from the risk gate). Returns the events they caused at once (immediate rejections);
+        accepted / filled events follow through the push to the risk gate."""
+        self._ensure_timer()
+        now = self.clock()
+        out: list[OrderEvent] = []
+        for intent in intents:
+            self.submit_log.append((now, intent.client_order_id, intent.action.value))
+            if intent.ts_created:
+                lat = now - intent.ts_created
+                self._tick_to_order.append(lat)
+                if self._hist is not None:
+                    self._hist.observe(lat / 1e6)
+            out.extend(self.venue.submit(intent, now))
+        self._emit(out)
+        return out
+
+    async def cancel_all(self, strategy_id: str | None = None, reason: str = "kill_switch") -> list[OrderEvent]:
+        """Cancel every open order (of one strategy, or all). Returns the events released at once."""
+        events = self.venue.cancel_all(self.clock(), strategy_id, reason)
+        self._emit(events)
+        return events
+
+    # -- queries ---------------------------------------------------------------------------------------------
+    def open_orders(self, strategy_id: str | None = None) -> list[Order]:
+        return self.venue.open_orders(strategy_id)
+
+    def order(self, client_order_id: str) -> Order | None:
+        try:
+            return self.venue.order(client_order_id)
+        except KeyError:
+            return None
+
+    def orders(self, strategy_id: str | None = None, status: str | None = None, limit: int = 1000) -> list[Order]:
+        """Latest state of every order (``status``: ``open`` / ``closed`` / None), newest last."""
+        latest: dict[str, Order] = {}
+        for _, ev in self.log:
+            latest[ev.order.client_order_id] = ev.order
+        out = [o for o in latest.values() if strategy_id is None or o.strategy_id == strategy_id]
+        if status == "open":
+            out = [o for o in out if o.is_open]
+        elif status == "closed":
+            out = [o for o in out if not o.is_open]
+        return out[-limit:]
+
+    def fills(self, strategy_id: str | None = None, limit: int = 1000) -> list[Fill]:
+        out = [ev.fill for _, ev in self.log if ev.fill is not None and (strategy_id is None or ev.fill.strategy_id == strategy_id)]
+        return out[-limit:]
+
+    def events_since(self, seq: int = 0) -> list[tuple[int, OrderEvent]]:
+        """Every event with sequence number > ``seq``, in order."""
+        return [(s, ev) for s, ev in self.log if s > seq]
+
+    def submits(self) -> list[tuple[int, str, str]]:
+        """The submit log: ``(wall receive ns, client_order_id, action)`` of every intent received."""
+        return list(self.submit_log)
+
+    def ping(self) -> str:
+        return self.name
+
+    def status(self) -> dict:
+        return {"name": self.name, "mode": "paper", "seq": self.seq, "batches": self.batches,
+                "market_events": self.market_events, "open_orders": len(self.venue.open_orders()),
+                "unsent_events": len(self._unsent), "push_errors": self.push_errors,
+                "latency_ms": {"tick_to_order": percentiles_ms(sorted(self._tick_to_order))},
+                "config": {k: (v if isinstance(v, (int, float, str)) else str(v))
+                           for k, v in vars(self.config).items()} if hasattr(self.config, "__dict__") else {},
+                **self.venue.stats()}  # fmt: skip
+
+    def latency_samples(self) -> list[int]:
+        return list(self._tick_to_order)
+
+    # -- internals -------------------------------------------------------------------------------------------
+    def _ensure_timer(self) -> None:
+        if self._timer is None or self._timer.done():
+            self._timer = asyncio.ensure_future(self._timer_loop())
+
+    async def _timer_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.timer_interval_s)
+            try:
+                self._emit(self.venue.advance(self.clock()))
+                if self._unsent and not self._in_flight:
+                    self._push()
+            except Exception:  # noqa: BLE001 - the timer must survive a bad event; it is logged
+                log.exception("execution timer")
+
+    def _emit(self, events: list[OrderEvent]) -> None:
+        for ev in events:
+            self.seq += 1
+            self.log.append((self.seq, ev))
+            self._unsent.append((self.seq, ev))
+        if self._unsent:
+            self._push()
+
+    def _push(self) -> None:
+        if self.risk_name is None:
+            self._unsent.clear()
+            return
+        import ray
+
+        if self._in_flight:
+            done, self._in_flight = ray.wait(self._in_flight, num_returns=len(self._in_flight), timeout=0)
+            for ref in done:
+                try:
+                    ray.get(ref)
+                except Exception:  # noqa: BLE001 - risk gate down: it rebuilds from events_since on recovery
+                    self.push_errors += 1
+                    self._risk = None
+        if len(self._in_flight) >= 8 or not self._unsent:
+            return
+        try:
+            if self._risk is None:
+                self._risk = self._lookup(self.risk_name)
+            batch = list(self._unsent)
+            self._unsent.clear()
+            self._in_flight.append(self._risk.on_execution_events.remote(batch))
+        except Exception:  # noqa: BLE001 - not registered yet / dead: keep the events and retry on the timer
+            self.push_errors += 1
+            self._risk = None

@@ -1,0 +1,384 @@
+"""RiskActor: the risk gate. Every intent passes it before execution; it owns the portfolio and the trading state.
+
+Thin around pure code: :class:`~actors.risk.gate.RiskGate` (pre-trade rules, breakers, kill switch) and
+:class:`~actors.portfolio.ledger.Portfolio` (positions, PnL, equity). Flow:
+
+* ``submit(intents)`` (from strategy actors and the API): each intent is checked against a
+  :class:`~actors.risk.gate.RiskContext` built from the portfolio, the latest book view and the open orders; the
+  approved ones go to the execution actor in one call. Returns one result per intent: approved or the rejection
+  reason. A strategy that gets no answer in time treats every intent as rejected with ``risk_unavailable``
+  (fail closed: only this actor talks to execution).
+* ``on_views(views, trades)`` (book subscriptions): marks the portfolio to mid, feeds equity to the breakers on
+  the venue event clock (the daily-loss baseline is the equity at 00:00 UTC of ``ts_event``), checks stop-loss /
+  take-profit per position on every trade; a breaker that trips to ``halted`` cancels every open order (and
+  flattens when ``flatten_on_halt``).
+* ``on_execution_events(batch)`` (from execution, sequence-numbered): applies fills to the portfolio, tracks open
+  orders, forwards each strategy its events and its updated positions (``StrategyActor.on_execution``).
+* ``kill`` / ``reset`` / ``update_limits``: the API's controls (the API checks the token first).
+
+Recovery (after the supervisor restarts it): ``recover()`` rebuilds the portfolio and open orders from the execution
+actor's event log (``events_since(0)``) and the trading state from its last checkpoint at the supervisor; pushes that
+arrive meanwhile are held and applied after, by sequence number, so nothing is applied twice or out of order.
+Every decision is a :class:`~actors.risk.breakers.RiskEvent`, kept in order (``events()``) for the recorder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Sequence
+from decimal import Decimal
+
+from actors.instruments import spec_for, split_instrument_id
+from actors.messages import BookView, Trade
+from actors.orders import (
+    IntentAction,
+    OrderEvent,
+    OrderEventKind,
+    OrderIntent,
+    OrderType,
+    Side,
+    TERMINAL_STATUSES,
+)
+from actors.portfolio.analytics import EquityCurve, performance
+from actors.portfolio.ledger import Portfolio
+from actors.risk.breakers import RiskEvent, TradingState
+from actors.risk.gate import BookState, RiskContext, RiskGate
+from actors.risk.limits import RiskLimits
+
+__all__ = ["RiskActor"]
+
+log = logging.getLogger(__name__)
+
+
+class RiskActor:
+    """Args:
+    name: the actor's name.
+    instrument_ids: the run's instruments.
+    limits: :class:`RiskLimits` fields (dict; Decimals as strings are fine).
+    strategies: ``strategy_id -> {"allocated_capital": str, "actor": actor name or None, "limits": {...}}``.
+    execution_name, supervisor_name: collaborators, by name.
+    lookup: ``name -> handle`` (default Ray named actors in ``namespace``); clock: wall ns.
+    execution_timeout_s: how long a submit waits for execution before rejecting ``execution_unavailable``.
+    equity_interval_s: sampling interval of the equity curves (market clock).
+    """
+
+    def __init__(self, name: str, instrument_ids: Sequence[str], limits: dict | None = None,
+                 strategies: dict | None = None, execution_name: str | None = None,
+                 supervisor_name: str | None = None, namespace: str = "raytrade", lookup=None,
+                 clock=time.time_ns, execution_timeout_s: float = 2.0, equity_interval_s: float = 1.0) -> None:  # fmt: skip
+        if lookup is None:
+            from actors.remote import RaySpawner
+
+            lookup = RaySpawner(namespace).lookup
+        self.name = name
+        self.specs = {i: spec_for(v, s) for i in instrument_ids for s, v in [split_instrument_id(i)]}
+        self.limits = RiskLimits.from_dict(limits or {})
+        self.gate = RiskGate(self.limits)
+        self.strategies = dict(strategies or {})
+        self.portfolio = Portfolio(self.specs)
+        for sid, info in self.strategies.items():
+            self.portfolio.add_strategy(sid, Decimal(str(info.get("allocated_capital", "0"))))
+        self.execution_name = execution_name
+        self.supervisor_name = supervisor_name
+        self._lookup = lookup
+        self._handles: dict[str, object] = {}
+        self.clock = clock
+        self.execution_timeout_s = execution_timeout_s
+        self.books: dict[str, BookView] = {}
+        self.open_orders: dict[str, object] = {}  # client_order_id -> Order (latest)
+        self.pending_submits: dict[str, str] = {}  # approved, not yet known to execution: cid -> strategy
+        self.applied_seq = 0
+        self._recovering = False
+        self._held: list[tuple[int, OrderEvent]] = []
+        self.equity_interval_s = equity_interval_s
+        self.curves: dict[str | None, EquityCurve] = {None: EquityCurve(equity_interval_s)}
+        for sid in self.strategies:
+            self.curves[sid] = EquityCurve(equity_interval_s)
+        self.decisions: Counter = Counter()
+        self.rejections: dict[str, Counter] = {}
+        self.event_log: deque[RiskEvent] = deque(maxlen=100_000)
+        self.breaker_events: list[dict] = []
+        self.market_ts = 0
+        self.forward_errors = 0
+        self.closing: set[tuple[str, str]] = set()
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+    def _peer(self, name: str):
+        handle = self._handles.get(name)
+        if handle is None:
+            handle = self._handles[name] = self._lookup(name)
+        return handle
+
+    def _drop(self, name: str) -> None:
+        self._handles.pop(name, None)
+
+    def _record(self, events: Sequence[RiskEvent]) -> None:
+        for ev in events:
+            self.event_log.append(ev)
+            if ev.kind in ("breaker", "kill", "reset", "state"):
+                self.breaker_events.append({"ts_event": ev.ts_event, "kind": ev.kind, "reason": ev.reason,
+                                            "state": ev.state, "detail": ev.detail})  # fmt: skip
+
+    def _context(self, intent: OrderIntent, now: int) -> RiskContext:
+        sid, iid = intent.strategy_id, intent.instrument_id
+        spec = self.specs.get(iid)
+        view = self.books.get(iid)
+        book = None
+        if view is not None:
+            pd = view.price_decimals
+            bid = Decimal(view.bids[0][0]).scaleb(-pd) if view.bids else None
+            ask = Decimal(view.asks[0][0]).scaleb(-pd) if view.asks else None
+            age_ms = (now - view.ts_recv) / 1e6 if view.ts_recv else None
+            book = BookState(view.ready, bid, ask, age_ms)
+        pos = self.portfolio.position(sid, iid) if spec is not None else None
+        open_total = len(self.open_orders) + len(self.pending_submits)
+        open_strategy = sum(1 for o in self.open_orders.values() if o.strategy_id == sid)
+        open_strategy += sum(1 for s in self.pending_submits.values() if s == sid)
+        return RiskContext(
+            now_ns=now, spec=spec, book=book, position_size=pos.size if pos else 0,
+            position_notional_usd=self.portfolio.notional_usd(sid, iid) if spec is not None else Decimal(0),
+            strategy_equity_usd=self.portfolio.equity_usd(sid) if sid in self.strategies else self.portfolio.equity_usd(),
+            portfolio_equity_usd=self.portfolio.equity_usd(),
+            open_positions_total=self.portfolio.open_position_count(),
+            open_positions_strategy=self.portfolio.open_position_count(sid),
+            has_position=bool(pos and pos.size), open_orders_total=open_total, open_orders_strategy=open_strategy,
+        )  # fmt: skip
+
+    # -- the gate --------------------------------------------------------------------------------------------
+    async def submit(self, intents: list[OrderIntent]) -> list[dict]:
+        """Check each intent; send the approved ones to execution. Returns per intent
+        ``{"client_order_id", "approved", "reason", "detail"}`` (reason ``execution_unavailable`` when execution did
+        not answer in time: then nothing of the batch is known to have executed)."""
+        now = self.clock()
+        results, approved = [], []
+        for intent in intents:
+            decision = self.gate.check(intent, self._context(intent, now))
+            if decision.event is not None:
+                self._record([decision.event])
+            self.decisions["approved" if decision.approved else "rejected"] += 1
+            if decision.approved:
+                approved.append(intent)
+                if intent.action is IntentAction.SUBMIT:
+                    self.pending_submits[intent.client_order_id] = intent.strategy_id
+                elif intent.action is IntentAction.REPLACE and intent.new_client_order_id:
+                    self.pending_submits[intent.new_client_order_id] = intent.strategy_id
+            else:
+                self.rejections.setdefault(intent.strategy_id, Counter())[decision.reason] += 1
+            results.append({"client_order_id": intent.client_order_id, "approved": decision.approved,
+                            "reason": decision.reason, "detail": decision.detail})  # fmt: skip
+        if approved:
+            try:
+                await asyncio.wait_for(self._call(self.execution_name, "submit", approved), self.execution_timeout_s)
+            except Exception as exc:  # noqa: BLE001 - fail closed: report, the orders may not exist
+                log.warning("execution unavailable: %s", exc)
+                for r in results:
+                    if r["approved"]:
+                        r.update(approved=False, reason="execution_unavailable", detail=str(exc)[:200])
+                for intent in approved:
+                    self.pending_submits.pop(intent.client_order_id, None)
+        return results
+
+    async def _call(self, name: str, method: str, *args):
+        try:
+            return await getattr(self._peer(name), method).remote(*args)
+        except Exception:
+            self._drop(name)
+            raise
+
+    # -- market data -----------------------------------------------------------------------------------------
+    async def on_views(self, views: list[BookView], trades: list[Trade] = ()) -> int:
+        """Mark the portfolio, feed the breakers, check stop-loss / take-profit on trades."""
+        for view in views:
+            self.books[view.instrument_id] = view
+            if view.ready:
+                mid = view.mid()
+                if mid is not None:
+                    self.portfolio.on_mark(view.instrument_id, mid, view.ts_event)
+            if view.ts_event:
+                self.market_ts = max(self.market_ts, view.ts_event)
+        intents: list[OrderIntent] = []
+        for trade in trades:
+            price = trade.price_decimal()
+            for trig in self.portfolio.protection_triggers(trade.instrument_id, price, trade.ts_event):
+                key = (trig.strategy_id, trig.instrument_id)
+                if key in self.closing:
+                    continue
+                self.closing.add(key)
+                spec = self.specs[trig.instrument_id]
+                intents.append(OrderIntent(IntentAction.SUBMIT, trig.strategy_id,
+                                           f"{trig.strategy_id}-{trig.reason}-{trade.trade_id}", trig.instrument_id,
+                                           spec.price_decimals, spec.size_decimals, trig.close_side,
+                                           OrderType.MARKET, trig.size, reduce_only=True,
+                                           ts_created=trade.ts_recv, tag=trig.reason))  # fmt: skip
+        if self.market_ts and views:
+            await self._on_equity()
+        if intents:
+            await self.submit(intents)
+        return len(views)
+
+    async def _on_equity(self) -> None:
+        equity = self.portfolio.equity_usd()
+        self.curves[None].sample(self.market_ts, equity)
+        for sid in self.strategies:
+            self.curves[sid].sample(self.market_ts, self.portfolio.equity_usd(sid))
+        before = self.gate.breakers.state
+        events = self.gate.breakers.on_equity(equity, self.market_ts)
+        if events:
+            self._record(events)
+            await self._checkpoint()
+        if before is not TradingState.HALTED and self.gate.breakers.state is TradingState.HALTED:
+            await self._halt(self.limits.flatten_on_halt, "breaker")
+
+    async def _halt(self, flatten: bool, why: str) -> None:
+        try:
+            await asyncio.wait_for(self._call(self.execution_name, "cancel_all", None, why), self.execution_timeout_s)
+        except Exception as exc:  # noqa: BLE001
+            log.error("cancel all on halt failed: %s", exc)
+        if flatten:
+            intents = self.gate.flatten_intents(self.portfolio.positions(open_only=True), self.specs, self.clock())
+            if intents:
+                try:
+                    await asyncio.wait_for(self._call(self.execution_name, "submit", intents), self.execution_timeout_s)
+                except Exception as exc:  # noqa: BLE001
+                    log.error("flatten failed: %s", exc)
+
+    # -- execution events ------------------------------------------------------------------------------------
+    async def on_execution_events(self, batch: list[tuple[int, OrderEvent]]) -> int:
+        """Apply sequence-numbered execution events (each at most once, in order); forward them to strategies."""
+        if self._recovering:
+            self._held.extend(batch)
+            return 0
+        return await self._apply_events(batch)
+
+    async def _apply_events(self, batch: list[tuple[int, OrderEvent]], forward: bool = True) -> int:
+        per_strategy: dict[str, list[OrderEvent]] = {}
+        applied = 0
+        for seq, ev in batch:
+            if seq <= self.applied_seq:
+                continue
+            self.applied_seq = seq
+            applied += 1
+            order = ev.order
+            cid = order.client_order_id
+            self.pending_submits.pop(cid, None)
+            if order.status in TERMINAL_STATUSES:
+                self.open_orders.pop(cid, None)
+            else:
+                self.open_orders[cid] = order
+            if ev.fill is not None:
+                self.portfolio.on_fill(ev.fill)
+                pos = self.portfolio.position(order.strategy_id, order.instrument_id)
+                if not pos.size:
+                    self.closing.discard((order.strategy_id, order.instrument_id))
+            per_strategy.setdefault(order.strategy_id, []).append(ev)
+        if forward:
+            for sid, events in per_strategy.items():
+                actor = self.strategies.get(sid, {}).get("actor")
+                if not actor:
+                    continue
+                positions = self.portfolio.positions(sid)
+                try:
+                    self._peer(actor).on_execution.remote(events, positions)
+                except Exception:  # noqa: BLE001 - a dead strategy recovers from execution and portfolio state
+                    self.forward_errors += 1
+                    self._drop(actor)
+        return applied
+
+    # -- controls --------------------------------------------------------------------------------------------
+    async def kill(self, reason: str = "kill_switch", actor: str = "api") -> dict:
+        """Kill switch: ``halted``, cancel every open order, flatten every position. Returns the status."""
+        self._record(self.gate.breakers.kill(self._ts(), reason, actor))
+        await self._checkpoint()
+        await self._halt(True, reason)
+        return self.status()
+
+    async def reset(self, actor: str = "api") -> dict:
+        """Leave ``halted`` / ``reducing`` (an explicit, authenticated operator action). Returns the status."""
+        self._record(self.gate.breakers.reset(self._ts(), actor))
+        await self._checkpoint()
+        return self.status()
+
+    def update_limits(self, changes: dict) -> dict:
+        """Change limits (validated; ``ConfigError`` names the bad field). Returns the new limits."""
+        self.limits = self.gate.update_limits(**changes)
+        return self.status()["limits"]
+
+    def add_strategy(self, strategy_id: str, allocated_capital: str, actor: str | None = None,
+                     limits: dict | None = None) -> None:  # fmt: skip
+        """Register a strategy started at run time (``POST /strategies``)."""
+        self.strategies[strategy_id] = {"allocated_capital": str(allocated_capital), "actor": actor, "limits": limits or {}}
+        self.portfolio.add_strategy(strategy_id, Decimal(str(allocated_capital)))
+        self.curves.setdefault(strategy_id, EquityCurve(self.equity_interval_s))
+
+    def _ts(self) -> int:
+        return self.market_ts or self.clock()
+
+    # -- recovery --------------------------------------------------------------------------------------------
+    async def _checkpoint(self) -> None:
+        if self.supervisor_name is None:
+            return
+        try:
+            self._peer(self.supervisor_name).put_checkpoint.remote(self.name, self.gate.breakers.to_state())
+        except Exception:  # noqa: BLE001
+            self._drop(self.supervisor_name)
+
+    async def recover(self) -> dict:
+        """Rebuild portfolio, open orders and trading state after a restart (see the module docstring)."""
+        self._recovering = True
+        try:
+            if self.supervisor_name is not None:
+                state = await self._call(self.supervisor_name, "get_checkpoint", self.name)
+                if state:
+                    self.gate.breakers.restore(state)
+            events = await self._call(self.execution_name, "events_since", 0)
+            await self._apply_events(events, forward=False)
+        finally:
+            held, self._held = sorted(self._held, key=lambda x: x[0]), []
+            self._recovering = False
+        await self._apply_events(held)
+        return {"applied_seq": self.applied_seq, "open_orders": len(self.open_orders),
+                "state": self.gate.breakers.state.value}  # fmt: skip
+
+    # -- queries ---------------------------------------------------------------------------------------------
+    def ping(self) -> str:
+        return self.name
+
+    def positions(self, strategy_id: str | None = None) -> list:
+        return self.portfolio.positions(strategy_id)
+
+    def events(self, since: int = 0) -> list[dict]:
+        """Risk events (approve / reject / breaker / kill / reset), oldest first, from index ``since``."""
+        return [e.to_json() for e in list(self.event_log)[since:]]
+
+    def portfolio_summary(self) -> dict:
+        pnl = self.portfolio.pnl_usd()
+        return {"equity_usd": str(self.portfolio.equity_usd()), "balances": {k: str(v) for k, v in self.portfolio.balances().items()},
+                **{k: str(v) for k, v in pnl.items()}, "positions": len(self.portfolio.positions(open_only=True)),
+                "open_orders": len(self.open_orders)}  # fmt: skip
+
+    def strategy_report(self, strategy_id: str | None = None) -> dict:
+        """Per strategy (or the total for None): fills, volume, fees, realized / unrealized PnL, performance."""
+        curve = self.curves.get(strategy_id) or EquityCurve(self.equity_interval_s)
+        trips = self.portfolio.round_trips(strategy_id)
+        start = (Decimal(str(self.strategies[strategy_id].get("allocated_capital", "0"))) if strategy_id
+                 else sum((Decimal(str(s.get("allocated_capital", "0"))) for s in self.strategies.values()), Decimal(0)))  # fmt: skip
+        perf = performance(curve.points(), trips, self.equity_interval_s, start)
+        pnl = self.portfolio.pnl_usd(strategy_id)
+        return {"pnl": {k: str(v) for k, v in pnl.items()}, "performance": perf,
+                "equity_usd": str(self.portfolio.equity_usd(strategy_id))}  # fmt: skip
+
+    def equity_curve(self, strategy_id: str | None = None) -> list[tuple[int, str]]:
+        curve = self.curves.get(strategy_id)
+        return [(t, str(v)) for t, v in curve.points()] if curve else []
+
+    def status(self) -> dict:
+        """Trading state, limits, usage of each limit, breaker history, decision counts."""
+        gate = self.gate.status()
+        return {**gate, "breaker_events": list(self.breaker_events), "decisions": dict(self.decisions),
+                "rejections": {k: dict(v) for k, v in self.rejections.items()},
+                "open_orders": len(self.open_orders), "pending_submits": len(self.pending_submits),
+                "applied_seq": self.applied_seq, "market_ts": self.market_ts,
+                "portfolio": self.portfolio_summary()}  # fmt: skip
