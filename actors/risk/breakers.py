@@ -24,6 +24,7 @@ Every transition is a :class:`RiskEvent`, appended to :attr:`Breakers.events` an
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -90,6 +91,7 @@ class Breakers:
     Args:
         limits: read for ``daily_loss_limit_pct``, ``max_drawdown_pct``, ``reducing_at_pct``, ``flatten_on_halt``;
             may be replaced later (``breakers.limits = ...``), taking effect at the next sample.
+        on_event: called with every event as it happens (the gate records them through it), optional.
 
     Attributes:
         state: the current :class:`TradingState`.
@@ -99,8 +101,9 @@ class Breakers:
         events: every event so far, oldest first.
     """
 
-    def __init__(self, limits: RiskLimits) -> None:
+    def __init__(self, limits: RiskLimits, on_event: Callable[[RiskEvent], None] | None = None) -> None:
         self.limits = limits
+        self.on_event = on_event
         self.state = TradingState.ACTIVE
         self.flatten_requested = False
         self.halt_reason = ""
@@ -138,7 +141,8 @@ class Breakers:
         self.last_equity, self.last_ts = equity, ts_event
         if self.state is not TradingState.HALTED:
             out.extend(self._evaluate(ts_event))
-        self.events.extend(out)
+        for event in out:
+            self._emit(event)
         return out
 
     def kill(self, ts: int, reason: str = "kill_switch", actor: str = "api") -> list[RiskEvent]:
@@ -148,9 +152,7 @@ class Breakers:
             ts: ns. reason: recorded as the event's reason. actor: who pulled it (``"api"``, a user name).
         """
         self.state, self.halt_reason, self.flatten_requested = TradingState.HALTED, reason, True
-        event = self._event(ts, "kill", reason, f"by {actor}; flatten requested")
-        self.events.append(event)
-        return [event]
+        return [self._emit(self._event(ts, "kill", reason, f"by {actor}; flatten requested"))]
 
     def reset(self, ts: int, actor: str) -> list[RiskEvent]:
         """Leave ``halted`` / ``reducing``: back to ``active``, explicitly. The next equity sample starts a new day
@@ -167,9 +169,7 @@ class Breakers:
         before = self.state
         self.state, self.halt_reason, self.flatten_requested = TradingState.ACTIVE, "", False
         self.day = self.start_of_day_equity = self.peak_equity = None
-        event = self._event(ts, "reset", "reset", f"by {actor}; was {before.value}")
-        self.events.append(event)
-        return [event]
+        return [self._emit(self._event(ts, "reset", "reset", f"by {actor}; was {before.value}"))]
 
     def usage(self) -> dict:
         """JSON-friendly: equities (USD strings), losses and their share of each limit (% strings), the state."""
@@ -218,6 +218,36 @@ class Breakers:
             self.state = TradingState.ACTIVE
             return [self._event(ts, "state", "recovered", f"{daily.describe()}; {drawdown.describe()}")]
         return []
+
+    def to_state(self) -> dict:
+        """The state a restarted risk actor needs (JSON-friendly: Decimals as strings), for a checkpoint."""
+        s = lambda v: None if v is None else str(v)  # noqa: E731
+        return {"state": self.state.value, "halt_reason": self.halt_reason,
+                "flatten_requested": self.flatten_requested, "day": self.day,
+                "start_of_day_equity": s(self.start_of_day_equity), "peak_equity": s(self.peak_equity),
+                "last_equity": s(self.last_equity), "last_ts": self.last_ts}  # fmt: skip
+
+    def restore(self, state: Mapping[str, object]) -> None:
+        """Continue from a :meth:`to_state` checkpoint: same trading state, same day baseline and peak.
+
+        Raises:
+            ValueError: not a checkpoint of this class (unknown state, missing keys, bad numbers).
+        """
+        try:
+            d = lambda k: None if state[k] is None else Decimal(str(state[k]))  # noqa: E731
+            restored = (TradingState(state["state"]), str(state["halt_reason"]), bool(state["flatten_requested"]),
+                        None if state["day"] is None else int(state["day"]), d("start_of_day_equity"),
+                        d("peak_equity"), d("last_equity"), None if state["last_ts"] is None else int(state["last_ts"]))  # fmt: skip
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise ValueError(f"not a breakers checkpoint: {exc!r}") from None
+        (self.state, self.halt_reason, self.flatten_requested, self.day, self.start_of_day_equity,
+         self.peak_equity, self.last_equity, self.last_ts) = restored  # fmt: skip
+
+    def _emit(self, event: RiskEvent) -> RiskEvent:
+        self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
+        return event
 
     def _event(self, ts: int, kind: str, reason: str, detail: str) -> RiskEvent:
         return RiskEvent(ts_event=ts, kind=kind, reason=reason, detail=detail, state=self.state.value)

@@ -11,7 +11,8 @@ Every intent (strategies' and manual API orders) passes :meth:`RiskGate.check` b
 6. an approval is counted in the strategy's sliding 1 s order-rate window (a deque of ``now_ns`` stamps).
 
 Every decision, breaker trip, kill, reset and limits change is a :class:`~actors.risk.breakers.RiskEvent`: on the
-decision, in :attr:`RiskGate.recent`, and queued for the recorder until :meth:`RiskGate.drain_events`.
+decision, in :attr:`RiskGate.recent`, and queued for the recorder until :meth:`RiskGate.drain_events` (breaker
+events too when the caller drives ``gate.breakers`` directly: the breakers report every event to the gate).
 
 Fail closed: when the risk actor is down or late, the caller must not execute; :func:`unavailable` builds the
 rejection strategies then see (reason ``risk_unavailable``). Flatten orders built by :meth:`RiskGate.flatten_intents`
@@ -31,9 +32,9 @@ from actors.instruments import InstrumentSpec, spec_for, split_instrument_id
 from actors.orders import IntentAction, OrderIntent, OrderType, PositionSnapshot, Side, TimeInForce
 from actors.risk.breakers import Breakers, RiskEvent, TradingState
 from actors.risk.limits import RiskLimits
-from actors.risk.rules import RULES, RiskContext, is_reducing
+from actors.risk.rules import RULES, BookState, RiskContext, is_reducing
 
-__all__ = ["Decision", "RiskGate", "unavailable"]
+__all__ = ["BookState", "Decision", "RiskContext", "RiskEvent", "RiskGate", "TradingState", "unavailable"]
 
 _WINDOW_NS = 1_000_000_000
 
@@ -82,7 +83,7 @@ class RiskGate:
 
     def __init__(self, limits: RiskLimits | None = None, recent_events: int = 100) -> None:
         self.limits = limits or RiskLimits()
-        self.breakers = Breakers(self.limits)
+        self.breakers = Breakers(self.limits, on_event=self._record_one)
         self.approvals: Counter[str] = Counter()
         self.rejections: Counter[str] = Counter()
         self.recent: deque[RiskEvent] = deque(maxlen=recent_events)
@@ -128,16 +129,16 @@ class RiskGate:
 
     def on_equity(self, equity_usd, ts_event: int) -> list[RiskEvent]:
         """Feed one portfolio equity sample (USD, market clock ns) to the breakers; returns their events."""
-        return self._record(self.breakers.on_equity(equity_usd, ts_event))
+        return self.breakers.on_equity(equity_usd, ts_event)
 
     def kill(self, ts: int, reason: str = "kill_switch", actor: str = "api") -> list[RiskEvent]:
         """The kill switch: ``halted`` + flatten requested; the actor cancels all open orders and sends
         :meth:`flatten_intents` to execution."""
-        return self._record(self.breakers.kill(ts, reason, actor))
+        return self.breakers.kill(ts, reason, actor)
 
     def reset(self, ts: int, actor: str) -> list[RiskEvent]:
         """The explicit, authenticated way out of ``halted`` / ``reducing`` (see ``Breakers.reset``)."""
-        return self._record(self.breakers.reset(ts, actor))
+        return self.breakers.reset(ts, actor)
 
     def update_limits(self, ts: int = 0, actor: str = "api", **changes: object) -> RiskLimits:
         """Change limits at run time, validated; recorded as a ``limits`` event.
@@ -215,9 +216,13 @@ class RiskGate:
         return Decision(approved, reason, detail, event)
 
     def _record(self, events: list[RiskEvent]) -> list[RiskEvent]:
-        self.recent.extend(events)
-        self._pending.extend(events)
+        for event in events:
+            self._record_one(event)
         return events
+
+    def _record_one(self, event: RiskEvent) -> None:
+        self.recent.append(event)
+        self._pending.append(event)
 
     def _limits_for(self, strategy_id: str) -> RiskLimits:
         limits = self._effective.get(strategy_id)

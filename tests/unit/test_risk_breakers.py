@@ -185,3 +185,19 @@ def test_the_recorded_spot_trades_cross_midnight_and_restart_the_daily_baseline(
     assert breakers.daily_loss_pct() == (equity(first_after) - last) / equity(first_after) * 100
     assert breakers.drawdown_pct() == (breakers.peak_equity - last) / breakers.peak_equity * 100
     assert breakers.daily_loss_pct() < breakers.drawdown_pct()  # day 1's losses no longer count as daily loss
+
+
+def test_a_checkpoint_restores_the_state_and_the_day_baseline():
+    # Arrange: reducing on 2024-08-09 after a 4.5 % loss, then a restart.
+    before = Breakers(RiskLimits())
+    run(before, [(MIDNIGHT_NS, 100_000), (MIDNIGHT_NS + 1, 95_500)])
+    assert before.state is TradingState.REDUCING
+    # Act
+    after = Breakers(RiskLimits())
+    after.restore(json.loads(json.dumps(before.to_state())))
+    events = run(after, [(MIDNIGHT_NS + 2, 95_000)])
+    # Assert: the restored day keeps counting from 100,000 (no new baseline), so 5 % halts.
+    assert [(e.kind, e.reason, e.state) for e in events] == [("breaker", "daily_loss_limit", "halted")]
+    assert after.usage()["start_of_day_equity"] == "100000"
+    with pytest.raises(ValueError):
+        after.restore({"state": "paused"})

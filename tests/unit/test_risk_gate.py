@@ -232,6 +232,14 @@ def test_every_decision_and_transition_is_one_event_in_order(book):
     assert len(status["recent_events"]) == 6 and status["state"] == "active"
 
 
+def test_breaker_events_reach_the_gate_when_the_breakers_are_driven_directly():
+    gate = RiskGate()
+    gate.breakers.on_equity(Decimal(100_000), NOW)
+    gate.breakers.kill(NOW + 1, actor="ops")
+    assert [(e.kind, e.reason) for e in gate.drain_events()] == [("state", "start_of_day"), ("kill", "kill_switch")]
+    assert [e["kind"] for e in gate.status()["recent_events"]] == ["state", "kill"]
+
+
 def test_an_unavailable_gate_rejects_with_risk_unavailable():
     decision = unavailable(submit(), NOW, "no answer within 200 ms")
     assert (decision.approved, decision.reason) == (False, "risk_unavailable")
