@@ -235,9 +235,9 @@ class Breakers:
         """
         try:
             d = lambda k: None if state[k] is None else Decimal(str(state[k]))  # noqa: E731
+            i = lambda k: None if state[k] is None else int(state[k])  # noqa: E731
             restored = (TradingState(state["state"]), str(state["halt_reason"]), bool(state["flatten_requested"]),
-                        None if state["day"] is None else int(state["day"]), d("start_of_day_equity"),
-                        d("peak_equity"), d("last_equity"), None if state["last_ts"] is None else int(state["last_ts"]))  # fmt: skip
+                        i("day"), d("start_of_day_equity"), d("peak_equity"), d("last_equity"), i("last_ts"))
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise ValueError(f"not a breakers checkpoint: {exc!r}") from None
         (self.state, self.halt_reason, self.flatten_requested, self.day, self.start_of_day_equity,

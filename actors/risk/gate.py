@@ -64,7 +64,7 @@ class Decision(msgspec.Struct, frozen=True, gc=False):
 def unavailable(intent: OrderIntent, ts: int, detail: str = "the risk gate did not answer") -> Decision:
     """The fail-closed rejection when the risk actor is down or does not answer in time (``risk_unavailable``)."""
     event = RiskEvent(ts_event=ts, kind="reject", reason="risk_unavailable", strategy_id=intent.strategy_id,
-                      client_order_id=intent.client_order_id, instrument_id=intent.instrument_id, detail=detail)  # fmt: skip
+                      client_order_id=intent.client_order_id, instrument_id=intent.instrument_id, detail=detail)
     return Decision(False, "risk_unavailable", detail, event)
 
 

@@ -189,7 +189,7 @@ def test_quote_currency_is_converted_to_usd(books):
 def test_position_after_the_order_may_reach_max_position_pct_of_strategy_equity(books):
     # Arrange: equity 10,000 USD -> cap 2,000 USD; already long 1,000 USD.
     ctx = context(USDM_SPEC, books[USDM_SPEC.instrument_id], strategy_equity_usd=Decimal(10_000),
-                  position_size=to_fixed("0.020", 3), position_notional_usd=Decimal(1000), has_position=True)  # fmt: skip
+                  position_size=to_fixed("0.020", 3), position_notional_usd=Decimal(1000), has_position=True)
     # Act / Assert: +1,000 USD reaches the cap exactly; one lot more (+50 USD) is over.
     assert check_max_position(order(USDM_SPEC, "0.020", "50000.0"), ctx, LIMITS) is None
     rejection = check_max_position(order(USDM_SPEC, "0.021", "50000.0"), ctx, LIMITS)
@@ -200,7 +200,7 @@ def test_position_after_the_order_may_reach_max_position_pct_of_strategy_equity(
 def test_flipping_order_is_valued_by_the_size_beyond_flat(books):
     # Arrange: long 0.010 at equity 10,000 USD (cap 2,000 USD).
     ctx = context(USDM_SPEC, books[USDM_SPEC.instrument_id], strategy_equity_usd=Decimal(10_000),
-                  position_size=to_fixed("0.010", 3), position_notional_usd=Decimal(500), has_position=True)  # fmt: skip
+                  position_size=to_fixed("0.010", 3), position_notional_usd=Decimal(500), has_position=True)
     # Act / Assert: selling 0.050 leaves short 0.040 = 2,000 USD; 0.051 leaves 2,050 USD.
     assert check_max_position(order(USDM_SPEC, "0.050", "50000.0", Side.SELL), ctx, LIMITS) is None
     assert check_max_position(order(USDM_SPEC, "0.051", "50000.0", Side.SELL), ctx, LIMITS).reason == "max_position"
