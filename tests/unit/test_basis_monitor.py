@@ -30,11 +30,11 @@ def test_basis_is_an_as_of_join_on_event_time_whatever_the_arrival_order():
 def test_stale_side_is_skipped_and_not_ready_books_give_no_mid():
     m = BasisMonitor(SPOT, [PERP], max_skew_ms=100)
     m.on_book(view(PERP, 1, 10, 12), CTX)
-    m.on_book(view(SPOT, 1000, 20, 22), 0)  # point t=1 has no spot mid yet
+    m.on_book(view(SPOT, 1000, 20, 22), CTX)  # point t=1 has no spot mid yet
     assert m.stats[PERP].skipped == 1 and m.stats[PERP].count == 0
-    m.on_book(view(PERP, 1000, 10, 12, ready=False), 0)  # point t=1000 (twice): the perp has no mid
+    m.on_book(view(PERP, 1000, 10, 12, ready=False), CTX)  # point t=1000 (twice): the perp has no mid
     assert m.stats[PERP].skipped == 3 and m.stats[PERP].count == 0
-    m.on_book(view(PERP, 1500, 10, 12), 0)  # waits until spot reaches t=1500
+    m.on_book(view(PERP, 1500, 10, 12), CTX)  # waits until spot reaches t=1500
     m.on_book(view(SPOT, 1500, 20, 22), CTX)
     assert m.stats[PERP].count == 2 and m.stats[PERP].skipped == 3
     assert m.stats[PERP].last == Decimal("0.10")
