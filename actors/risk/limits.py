@@ -15,7 +15,8 @@ Config contract (``[risk]`` in the TOML config; unknown keys are errors)::
     max_order_notional = 20000
 
 Money and percentages are :class:`~decimal.Decimal`. A TOML float (``2.5``) is converted through its shortest
-repr (``Decimal("2.5")``), never through its binary value. Counts are ``int`` (``bool`` is refused).
+repr (``Decimal("2.5")``), never through its binary value. Counts are ``int`` (``bool`` is refused); the open
+position / order counts may be 0 (no new ones), the rate and the staleness must be >= 1.
 """
 
 from __future__ import annotations
@@ -159,7 +160,9 @@ class RiskLimits:
             raise ConfigError(f"risk.max_order_notional: must be > 0 USD, got {notional}")
         put("max_order_notional", notional)
         for name in ("max_open_positions", "max_open_positions_per_strategy", "max_open_orders",
-                     "max_open_orders_per_strategy", "max_orders_per_s", "book_stale_after_ms"):  # fmt: skip
+                     "max_open_orders_per_strategy"):  # fmt: skip
+            _count(getattr(self, name), name, minimum=0)  # 0: no new positions / orders (cluster/config.py: ge=0)
+        for name in ("max_orders_per_s", "book_stale_after_ms"):
             _count(getattr(self, name), name)
         if not isinstance(self.flatten_on_halt, bool):
             raise ConfigError(f"risk.flatten_on_halt: expected true/false, got {self.flatten_on_halt!r}")
@@ -184,6 +187,8 @@ class RiskLimits:
         if unknown:
             raise ConfigError(f"risk: unknown keys {unknown} (known: {sorted(known)})")
         return cls(**dict(values))
+
+    from_dict = from_config  # the name the risk actor uses
 
     def with_changes(self, **changes: object) -> RiskLimits:
         """A copy with ``changes`` applied and validated. Raises ConfigError on an unknown name or a bad value."""

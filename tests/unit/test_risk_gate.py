@@ -146,7 +146,8 @@ def test_per_strategy_overrides_apply_to_that_strategy_only(book):
 def test_update_limits_validates_and_takes_effect(book):
     gate = RiskGate()
     for bad in ({"max_order_notional_usd": 1}, {"price_band_pct": 0}, {"daily_loss_limit_pct": 101},
-                {"max_orders_per_s": True}, {"max_open_positions_per_strategy": 6}, {"max_drawdown_pct": "x"},
+                {"max_orders_per_s": True}, {"max_orders_per_s": 0}, {"max_open_orders": -1},
+                {"max_open_positions_per_strategy": 6}, {"max_drawdown_pct": "x"},
                 {"strategies": {"s1": {"max_open_orders": 51}}}, {"strategies": {"s1": {"leverage": 3}}}):  # fmt: skip
         with pytest.raises(ConfigError):
             gate.update_limits(**bad)
