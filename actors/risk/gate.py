@@ -74,6 +74,8 @@ class RiskGate:
     Args:
         limits: the risk limits (:class:`~actors.risk.limits.RiskLimits`, defaults when omitted).
         recent_events: how many events :attr:`recent` and :meth:`status` keep.
+        pending_events: at most this many undrained events are kept for :meth:`drain_events` (oldest dropped), so a
+            caller that records events its own way never grows the gate without bound.
 
     Attributes:
         breakers: the portfolio trading state (:class:`~actors.risk.breakers.Breakers`).
@@ -81,13 +83,14 @@ class RiskGate:
         recent: the last events, oldest first.
     """
 
-    def __init__(self, limits: RiskLimits | None = None, recent_events: int = 100) -> None:
+    def __init__(self, limits: RiskLimits | None = None, recent_events: int = 100,
+                 pending_events: int = 100_000) -> None:  # fmt: skip
         self.limits = limits or RiskLimits()
         self.breakers = Breakers(self.limits, on_event=self._record_one)
         self.approvals: Counter[str] = Counter()
         self.rejections: Counter[str] = Counter()
         self.recent: deque[RiskEvent] = deque(maxlen=recent_events)
-        self._pending: list[RiskEvent] = []
+        self._pending: deque[RiskEvent] = deque(maxlen=pending_events)
         self._windows: dict[str, deque[int]] = {}
         self._effective: dict[str, RiskLimits] = {}
         self._flatten_seq = 0
@@ -192,7 +195,8 @@ class RiskGate:
 
     def drain_events(self) -> list[RiskEvent]:
         """Every event since the last drain, oldest first (the actor sends them to the recorder)."""
-        out, self._pending = self._pending, []
+        out = list(self._pending)
+        self._pending.clear()
         return out
 
     def status(self) -> dict:
