@@ -12,7 +12,8 @@ One batch is one transaction (PostgreSQL docs, "COPY" and "INSERT ... ON CONFLIC
     INSERT INTO <table> SELECT ... FROM stg ON CONFLICT DO NOTHING;
     COMMIT;
 
-so a re-sent batch inserts nothing and the count returned is the number of new rows.
+so a re-sent batch inserts nothing and the count returned is the number of new rows. Batches of at most
+``_SMALL_BATCH`` rows (write-ahead order events) skip the staging table: ``INSERT ... ON CONFLICT DO NOTHING``.
 
 Errors: every connection-level failure (refused, server stopped mid-write, bad password, unknown database) is a
 :class:`~actors.recorder.errors.StoreUnavailable` naming ``host:port`` (never the password). After one, the next
@@ -31,6 +32,9 @@ from actors.recorder.migrations import upgrade
 from actors.recorder.schema import COLUMNS, TABLES
 
 __all__ = ["PostgresStore", "describe_dsn"]
+
+_SMALL_BATCH = 16
+"""Batches up to this many rows (write-ahead events) use a plain multi-row insert instead of COPY."""
 
 
 def describe_dsn(dsn: str) -> str:
@@ -102,6 +106,11 @@ class PostgresStore:
         try:
             conn = self._conn = self._conn if self._conn and not self._conn.closed else self._connect()
             with conn.transaction(), conn.cursor() as cur:
+                if len(rows) <= _SMALL_BATCH:  # one order event: a plain insert beats a staging table
+                    marks = ", ".join(["%s"] * len(cols))
+                    cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                                    [[row[c] for c in cols] for row in rows])
+                    return max(cur.rowcount, 0)
                 cur.execute(f"CREATE TEMP TABLE stg_{table} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
                 with cur.copy(f"COPY stg_{table} ({names}) FROM STDIN") as copy:
                     for row in rows:

@@ -61,8 +61,10 @@ class PgServer:
                   "--auth", "scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync")
         pwfile.unlink()
 
-    def start(self) -> None:
-        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    def start(self, durable: bool = False) -> None:
+        """Start the server; ``durable=False`` (tests) turns fsync off, benchmarks keep PostgreSQL's defaults."""
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        opts += "" if durable else " -c fsync=off -c full_page_writes=off"
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", opts, "-w",
                   "-t", "30", "start")
 
