@@ -20,13 +20,14 @@ entry_threshold_usd``: buy the cheap venue and sell the rich one with market ord
 ``size_btc = min(max_trade_btc, touch_fraction * the smaller touch size in BTC)``; USD-M in 0.001 BTC lots; COIN-M
 ``contracts = round(size_btc * price / contract_size)`` (100 USD contracts, inverse) and the spot leg matched to
 ``contracts * 100 / price``. Defaults are conservative: fees alone are about 92 USD per BTC, so the capture's
-normal premium and its noise (a few USD) never trade.
+normal premium and its swings (deviations up to about 68 USD from the USD-M rolling mean) never trade.
 
 Pairs. Each entry is a pair of legs. When both legs are terminal (or ``pair_timeout_ms`` passed: open legs are
 canceled first), any BTC imbalance (a lone leg, or a partial one) is flattened with a reduce-only market order,
 and entries on that pair pause for ``failed_pair_backoff_ms``. A held pair is closed (both legs, reduce-only market)
-when the deviation has come back to within ``exit_deviation_usd`` of zero (or past it). Positions come from ``ctx.positions``: a restarted instance still exits
-what it holds.
+when the deviation has come back to within ``exit_deviation_usd`` of zero (or past it).
+Positions come from ``ctx.positions``: a restarted instance still exits what it holds (its in-flight pairs are
+forgotten, so a lone leg left by a crash is closed by the exit rule, not the unwind).
 """
 
 from __future__ import annotations
@@ -217,7 +218,8 @@ class BasisArbitrage:
         perp_touch = (pv.asks if rich_spot else pv.bids)[0][1]
         legs = self._leg_sizes(sspec, pspec, spot_touch, perp_touch, perp_px)
         trade = (edge > Decimal(str(p.entry_threshold_usd)) and ctx.trading_enabled and legs is not None
-                 and ctx.now_ns >= self._next_entry_ns[perp] and not any(x.perp == perp for x in self._pairs.values()))  # fmt: skip
+                 and ctx.now_ns >= self._next_entry_ns[perp]
+                 and not any(x.perp == perp for x in self._pairs.values()))  # fmt: skip
         out: list[Action] = []
         new_episode = not self._episode[perp]
         self._episode[perp] = True

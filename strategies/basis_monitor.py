@@ -39,7 +39,7 @@ class BasisMonitorParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_skew_ms: float = Field(1000.0, gt=0, description="Largest age of an as-of mid at a sample point (ms, event clock)")
+    max_skew_ms: float = Field(1000.0, gt=0, description="Largest age of an as-of mid (ms, event clock)")
 
 
 @dataclass

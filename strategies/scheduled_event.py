@@ -64,7 +64,7 @@ class ScheduledEventParams(BaseModel):
     capital_fraction: Decimal = Field(Decimal("0.10"), gt=0, le=1, description="Share of allocated capital per trade")
     min_event_size_pct: float = Field(0.5, ge=0, description="Smallest event size to trade (% of supply)")
     volume_window_s: float = Field(300.0, gt=0, description="Window of the recent-volume filter (s)")
-    min_recent_volume: Decimal = Field(Decimal("10"), ge=0, description="Least traded volume in the window (base units)")
+    min_recent_volume: Decimal = Field(Decimal("10"), ge=0, description="Least volume in the window (base units)")
     trend_window_s: float = Field(300.0, gt=0, description="Window of the recent-trend filter (s)")
     max_adverse_trend_pct: float = Field(0.5, ge=0, description="Largest move against the direction in the window (%)")
 
@@ -94,7 +94,8 @@ def parse_calendar(text: str, source: str = "calendar") -> list[ScheduledEvent]:
                 when = when.replace(tzinfo=timezone.utc)
             size = Decimal(row["event_size_pct_supply"])
         except (ValueError, InvalidOperation, AttributeError) as exc:
-            raise ConfigError(f"{source}: data row {n - 1}: bad event_time_utc or event_size_pct_supply ({exc})") from None
+            raise ConfigError(f"{source}: data row {n - 1}: bad event_time_utc or event_size_pct_supply "
+                              f"({exc})") from None
         seconds = int(when.timestamp())
         events.append(ScheduledEvent(row["event_id"], row["instrument_id"], seconds * 10**9 + when.microsecond * 1000,
                                      size, row.get("description") or ""))  # fmt: skip
@@ -229,7 +230,8 @@ class ScheduledEventStrategy:
         sl = price * (1 - sign * Decimal(str(p.stop_loss_pct)) / 100)
         tp = price * (1 + sign * Decimal(str(p.take_profit_pct)) / 100)
         reasoning = (f"event {ev.event_id} ({ev.event_size_pct_supply} % of supply) in "
-                     f"{(ev.event_ns - ctx.now_ns) / 1e9:.0f} s; volume {self._volume[iid]}, trend {trend_pct:+.4f} %")  # fmt: skip
+                     f"{(ev.event_ns - ctx.now_ns) / 1e9:.0f} s; volume {self._volume[iid]}, "
+                     f"trend {trend_pct:+.4f} %")  # fmt: skip
         if failed:
             self._set(ev, "skipped", "; ".join(failed))
             return [Signal(self.strategy_id, iid, "skip", 0.0, ctx.now_ns, f"{reasoning}; blocked: {'; '.join(failed)}",
