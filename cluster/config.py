@@ -166,8 +166,8 @@ def _default_strategies() -> list[StrategySettings]:
 class RiskSettings(_Model):
     """Portfolio-wide risk limits (``[risk]``); breakers and the kill switch apply to the total."""
 
-    daily_loss_limit_pct: Decimal = Field(Decimal(5), gt=0, description="Loss from 00:00 UTC equity that halts (%)")
-    max_drawdown_pct: Decimal = Field(Decimal(20), gt=0, description="Drawdown from the equity peak that halts (%)")
+    daily_loss_limit_pct: Decimal = Field(Decimal(5), gt=0, le=100, description="Loss from 00:00 UTC equity that halts (%)")
+    max_drawdown_pct: Decimal = Field(Decimal(20), gt=0, le=100, description="Drawdown from the equity peak that halts (%)")
     reducing_at_pct: Decimal | None = Field(Decimal(80), gt=0, le=100,
                                             description="Share of a breaker limit used that switches to reducing (%)")
     max_position_pct: Decimal = Field(Decimal(20), gt=0, description="Position notional per instrument, % of equity")
@@ -176,7 +176,7 @@ class RiskSettings(_Model):
     max_open_orders: int = Field(50, ge=0, description="Open orders in total")
     max_open_orders_per_strategy: int = Field(20, ge=0, description="Open orders per strategy")
     max_order_notional: Decimal = Field(Decimal(100_000), gt=0, description="Largest order notional (USD)")
-    price_band_pct: Decimal = Field(Decimal(5), gt=0, description="Limit price at most this far from mid (%)")
+    price_band_pct: Decimal = Field(Decimal(5), gt=0, le=100, description="Limit price at most this far from mid (%)")
     max_orders_per_s: int = Field(20, ge=1, description="Orders per strategy per second")
     book_stale_after_ms: int = Field(5_000, ge=1, description="A book older than this refuses new orders (ms)")
     flatten_on_halt: bool = Field(False, description="Flatten every position when a breaker halts trading")

@@ -115,12 +115,15 @@ class BookKeeper:
                 ib.ready = True
                 ib.snapshots += 1
                 ib.sequence = ev.sequence
-                ib.ts_event = ev.ts_event or ib.ts_event  # 0: the venue gave no time (Binance spot REST)
+                # 0 when the venue gives no time (Binance spot REST): the view then says "unknown" until a diff
+                # brings a venue time, never an older time that would pair new prices with an old clock.
+                ib.ts_event = ev.ts_event
                 ib.ts_recv = ev.ts_recv
                 changed.add(ev.instrument_id)
             elif kind is BookReset:
                 ib.book.clear()
                 ib.ready = False
+                ib.ts_event = 0
                 ib.resets += 1
                 changed.add(ev.instrument_id)
             elif kind is MarkPrice:

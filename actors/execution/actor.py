@@ -188,16 +188,14 @@ class ExecutionActor:
         if self.risk_name is None:
             self._unsent.clear()
             return
-        import ray
-
-        if self._in_flight:
-            done, self._in_flight = ray.wait(self._in_flight, num_returns=len(self._in_flight), timeout=0)
-            for ref in done:
-                try:
-                    ray.get(ref)
-                except Exception:  # noqa: BLE001 - risk gate down: it rebuilds from events_since on recovery
-                    self.push_errors += 1
-                    self._risk = None
+        still = []
+        for fut in self._in_flight:
+            if not fut.done():
+                still.append(fut)
+            elif fut.cancelled() or fut.exception() is not None:
+                self.push_errors += 1  # risk gate down: it rebuilds from events_since on recovery
+                self._risk = None
+        self._in_flight = still
         if len(self._in_flight) >= 8 or not self._unsent:
             return
         try:
@@ -205,7 +203,11 @@ class ExecutionActor:
                 self._risk = self._lookup(self.risk_name)
             batch = list(self._unsent)
             self._unsent.clear()
-            self._in_flight.append(self._risk.on_execution_events.remote(batch))
+            self._in_flight.append(asyncio.ensure_future(_await(self._risk.on_execution_events.remote(batch))))
         except Exception:  # noqa: BLE001 - not registered yet / dead: keep the events and retry on the timer
             self.push_errors += 1
             self._risk = None
+
+
+async def _await(ref):
+    return await ref

@@ -101,7 +101,7 @@ class FeedActor:
         self.pipeline = FeedPipeline(spec.venue, specs, route=spec.book_actors)
         rng = random.Random(spec.seed)
         self.transport = WebSocketTransport(
-            spec.ws_url, self._on_frame, self._on_connect, drain=self._flush,
+            spec.ws_url, self._on_frame, self._on_connect, drain=self._flush, on_disconnect=self._on_disconnect,
             backoff=Backoff(spec.backoff_base_s, spec.backoff_cap_s, spec.backoff_reset_after_s, rng=rng),
             stale_after_ms=spec.stale_after_ms,
         )  # fmt: skip
@@ -181,6 +181,13 @@ class FeedActor:
         if pending >= self.spec.batch_max_events:
             return True
         return pending > 0 and self._unacked == 0 and ts_recv - self._last_send_ns >= self._flush_interval_ns
+
+    async def _on_disconnect(self, reason: str) -> None:
+        """The connection is gone: every book is not ready (reason ``disconnected`` / ``stale``) until resynced."""
+        now = time.time_ns()
+        for iid in self.pipeline.syncs:
+            self.pipeline.resync(iid, reason, now)
+        await self._flush()
 
     async def _on_connect(self, reconnect: bool) -> None:
         if reconnect:

@@ -1,4 +1,9 @@
-"""Reconnect backoff: exponential, capped, full jitter, reset after a healthy period. Pure (clock and RNG in).
+"""Reconnect backoff: exponential, capped, full jitter, reset after a healthy connection. Pure (clock and RNG in).
+
+A connection is *healthy* when it delivered data and stayed up for at least ``healthy_after_s``; the failure count
+then resets when it ends (:meth:`Backoff.disconnected`), so a venue that drops every connection after 20 s (a
+periodic disconnect) is reconnected at once each time instead of climbing to the cap. It also resets while
+connected once the connection has been up for ``reset_after_s`` (:meth:`Backoff.tick`).
 
 Full jitter as in AWS Architecture Blog, "Exponential Backoff And Jitter" (2015): the n-th consecutive
 failure waits ``uniform(0, min(cap_s, base_s * 2**n))`` seconds, so reconnecting clients spread out instead of
@@ -20,7 +25,8 @@ class Backoff:
     Args:
         base_s: first ceiling (s).
         cap_s: largest ceiling (s).
-        reset_after_s: a connection healthy this long (s) resets the failure count.
+        reset_after_s: a connection up this long (s) resets the failure count while still connected.
+        healthy_after_s: a connection that delivered data and lasted this long (s) resets it when it ends.
         rng: the randomness (seed it in tests).
 
     Attributes:
@@ -30,6 +36,7 @@ class Backoff:
     base_s: float = 0.5
     cap_s: float = 30.0
     reset_after_s: float = 60.0
+    healthy_after_s: float = 5.0
     rng: random.Random = field(default_factory=random.Random)
     failures: int = 0
     _healthy_since_s: float | None = None
@@ -44,6 +51,12 @@ class Backoff:
     def connected(self, now_s: float) -> None:
         """Record a successful connection at ``now_s`` (monotonic seconds)."""
         self._healthy_since_s = now_s
+
+    def disconnected(self, now_s: float, delivered: bool) -> None:
+        """Record the end of a connection at ``now_s``; ``delivered``: it received at least one data frame."""
+        if delivered and self._healthy_since_s is not None and now_s - self._healthy_since_s >= self.healthy_after_s:
+            self.failures = 0
+        self._healthy_since_s = None
 
     def tick(self, now_s: float) -> None:
         """Reset the failure count once the connection has been healthy for ``reset_after_s``."""

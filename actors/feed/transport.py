@@ -11,7 +11,9 @@ Behaviour:
 * stale feed: no frame for ``stale_after_ms`` closes the connection (counted in ``stale_disconnects``) and
   reconnects;
 * reconnect: exponential backoff with full jitter (:class:`~actors.feed.backoff.Backoff`), reset after a
-  healthy period; every (re)connection calls ``on_connect(reconnect: bool)`` so the feed can resync its books.
+  healthy connection; every (re)connection calls ``on_connect(reconnect: bool)`` so the feed can resync its books,
+  and every lost connection calls ``on_disconnect(reason)`` at once, so books are marked not ready while the
+  connection is down (a book nobody updates must not be served as ready).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class WebSocketTransport:
         on_frame: called with ``(frame_text, ts_recv_ns)`` for every text frame, in order; returns True when the
             consumer wants ``drain`` awaited before the next frame is read (backpressure).
         on_connect: awaited after every successful connection (``reconnect`` is False the first time).
+        on_disconnect: awaited when a connection is lost (reason ``"stale"`` or ``"disconnected"``), not on stop.
         drain: awaited when ``on_frame`` returns True.
         backoff: the reconnect policy.
         stale_after_ms: reconnect when no frame arrived for this long (ms); 0 disables.
@@ -69,6 +72,7 @@ class WebSocketTransport:
         on_connect: Callable[[bool], Awaitable[None]],
         drain: Callable[[], Awaitable[None]] | None = None,
         backoff: Backoff | None = None,
+        on_disconnect: Callable[[str], Awaitable[None]] | None = None,
         stale_after_ms: int = 10_000,
         ping_interval_s: float = 20.0,
         ping_timeout_s: float = 20.0,
@@ -78,6 +82,7 @@ class WebSocketTransport:
         self.on_frame = on_frame
         self.on_connect = on_connect
         self.drain = drain
+        self.on_disconnect = on_disconnect
         self.backoff = backoff or Backoff()
         self.stale_after_ms = stale_after_ms
         self.ping_interval_s = ping_interval_s
@@ -97,6 +102,8 @@ class WebSocketTransport:
         """Connect and receive until :meth:`stop`; reconnect on any failure."""
         first = True
         while not self._stop.is_set():
+            frames_before = self.stats.frames
+            stale_before = self.stats.stale_disconnects
             try:
                 async with connect(
                     self.url,
@@ -117,12 +124,16 @@ class WebSocketTransport:
             except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as exc:
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
             finally:
-                if self.stats.connected:
+                was_connected = self.stats.connected
+                if was_connected:
                     self.stats.disconnects += 1
+                    self.backoff.disconnected(time.monotonic(), self.stats.frames > frames_before)
                 self.stats.connected = False
                 self._ws = None
             if self._stop.is_set():
                 break
+            if was_connected and self.on_disconnect is not None:
+                await self.on_disconnect("stale" if self.stats.stale_disconnects > stale_before else "disconnected")
             delay = self.backoff.next_delay_s()
             self.stats.backoff_s = (self.stats.backoff_s + [round(delay, 3)])[-10:]
             try:

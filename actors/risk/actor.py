@@ -75,9 +75,10 @@ class RiskActor:
             lookup = RaySpawner(namespace).lookup
         self.name = name
         self.specs = {i: spec_for(v, s) for i in instrument_ids for s, v in [split_instrument_id(i)]}
-        self.limits = RiskLimits.from_dict(limits or {})
-        self.gate = RiskGate(self.limits)
         self.strategies = dict(strategies or {})
+        overrides = {sid: info["limits"] for sid, info in self.strategies.items() if info.get("limits")}
+        self.limits = RiskLimits.from_dict({**(limits or {}), **({"strategies": overrides} if overrides else {})})
+        self.gate = RiskGate(self.limits)
         self.portfolio = Portfolio(self.specs)
         for sid, info in self.strategies.items():
             self.portfolio.add_strategy(sid, Decimal(str(info.get("allocated_capital", "0"))))
@@ -115,8 +116,9 @@ class RiskActor:
     def _drop(self, name: str) -> None:
         self._handles.pop(name, None)
 
-    def _record(self, events: Sequence[RiskEvent]) -> None:
-        for ev in events:
+    def _record(self, events: Sequence[RiskEvent] = ()) -> None:
+        """Take every event the gate produced (decisions, breakers, kill, reset) into the ordered log."""
+        for ev in self.gate.drain_events():
             self.event_log.append(ev)
             if ev.kind in ("breaker", "kill", "reset", "state"):
                 self.breaker_events.append({"ts_event": ev.ts_event, "kind": ev.kind, "reason": ev.reason,
@@ -156,8 +158,6 @@ class RiskActor:
         results, approved = [], []
         for intent in intents:
             decision = self.gate.check(intent, self._context(intent, now))
-            if decision.event is not None:
-                self._record([decision.event])
             self.decisions["approved" if decision.approved else "rejected"] += 1
             if decision.approved:
                 approved.append(intent)
@@ -167,6 +167,7 @@ class RiskActor:
                     self.pending_submits[intent.new_client_order_id] = intent.strategy_id
             else:
                 self.rejections.setdefault(intent.strategy_id, Counter())[decision.reason] += 1
+            self._record()
             results.append({"client_order_id": intent.client_order_id, "approved": decision.approved,
                             "reason": decision.reason, "detail": decision.detail})  # fmt: skip
         if approved:
@@ -225,9 +226,9 @@ class RiskActor:
         for sid in self.strategies:
             self.curves[sid].sample(self.market_ts, self.portfolio.equity_usd(sid))
         before = self.gate.breakers.state
-        events = self.gate.breakers.on_equity(equity, self.market_ts)
+        events = self.gate.on_equity(equity, self.market_ts)
         if events:
-            self._record(events)
+            self._record()
             await self._checkpoint()
         if before is not TradingState.HALTED and self.gate.breakers.state is TradingState.HALTED:
             await self._halt(self.limits.flatten_on_halt, "breaker")
@@ -290,26 +291,31 @@ class RiskActor:
     # -- controls --------------------------------------------------------------------------------------------
     async def kill(self, reason: str = "kill_switch", actor: str = "api") -> dict:
         """Kill switch: ``halted``, cancel every open order, flatten every position. Returns the status."""
-        self._record(self.gate.breakers.kill(self._ts(), reason, actor))
+        self.gate.kill(self._ts(), reason, actor)
+        self._record()
         await self._checkpoint()
         await self._halt(True, reason)
         return self.status()
 
     async def reset(self, actor: str = "api") -> dict:
         """Leave ``halted`` / ``reducing`` (an explicit, authenticated operator action). Returns the status."""
-        self._record(self.gate.breakers.reset(self._ts(), actor))
+        self.gate.reset(self._ts(), actor)
+        self._record()
         await self._checkpoint()
         return self.status()
 
     def update_limits(self, changes: dict) -> dict:
         """Change limits (validated; ``ConfigError`` names the bad field). Returns the new limits."""
-        self.limits = self.gate.update_limits(**changes)
+        self.limits = self.gate.update_limits(self._ts(), "api", **changes)
         return self.status()["limits"]
 
     def add_strategy(self, strategy_id: str, allocated_capital: str, actor: str | None = None,
                      limits: dict | None = None) -> None:  # fmt: skip
         """Register a strategy started at run time (``POST /strategies``)."""
         self.strategies[strategy_id] = {"allocated_capital": str(allocated_capital), "actor": actor, "limits": limits or {}}
+        if limits:
+            self.limits = self.gate.update_limits(self._ts(), "api", strategies={**self.gate.limits.strategies,
+                                                                             strategy_id: limits})  # fmt: skip
         self.portfolio.add_strategy(strategy_id, Decimal(str(allocated_capital)))
         self.curves.setdefault(strategy_id, EquityCurve(self.equity_interval_s))
 

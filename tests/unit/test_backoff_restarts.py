@@ -33,3 +33,31 @@ def test_circuit_opens_after_k_deaths_in_the_window_and_not_for_spread_out_death
     assert spread.state is CircuitState.CLOSED and spread.restarts == 4
     policy.reset()
     assert policy.state is CircuitState.CLOSED and policy.on_death(3) == 0.2
+
+
+def test_periodic_disconnects_after_healthy_connections_do_not_climb_the_backoff():
+    # A venue that drops every connection after 20 s (replay `disconnect_every=20s`): each connection delivered
+    # data and lasted longer than healthy_after_s, so every reconnect starts from the base delay again.
+    import random
+
+    backoff = Backoff(base_s=0.25, cap_s=10.0, reset_after_s=30.0, healthy_after_s=5.0, rng=random.Random(1))
+    ceilings = []
+    now = 0.0
+    for _ in range(10):
+        backoff.connected(now)
+        now += 20.0
+        backoff.disconnected(now, delivered=True)
+        ceilings.append(min(backoff.cap_s, backoff.base_s * 2**backoff.failures))
+        now += backoff.next_delay_s()
+    assert ceilings == [0.25] * 10
+
+
+def test_short_or_silent_connections_keep_climbing():
+    import random
+
+    backoff = Backoff(base_s=0.25, cap_s=10.0, healthy_after_s=5.0, rng=random.Random(1))
+    for delivered, up_s in [(True, 1.0), (False, 60.0), (True, 2.0)]:
+        backoff.connected(0.0)
+        backoff.disconnected(up_s, delivered=delivered)
+        backoff.next_delay_s()
+    assert backoff.failures == 3
