@@ -173,9 +173,10 @@ class Topology:
                                   {"allocated_capital": str(s.allocated_capital), "mode": s.mode,
                                    "risk_name": self.risk_name, "execution_name": self.execution_name,
                                    "namespace": self.config.ray.namespace, "enabled": s.enabled}))  # fmt: skip
-            self.strategies[name] = self.spawner.lookup(name)
+            handle = self.strategies[name] = self.spawner.lookup(name)
+            trades = ray.get(handle.wants_trades.remote())
             for book, held in self._books_of(list(s.instruments)).items():
-                ray.get(self.supervisor.subscribe.remote(book, name, held, self.config.books.publish_depth, True))
+                ray.get(self.supervisor.subscribe.remote(book, name, held, self.config.books.publish_depth, trades))
 
     def start_feeds(self) -> None:
         """Every feed, through the supervisor; each batch also goes to paper execution (by ObjectRef)."""

@@ -87,6 +87,8 @@ class Strategy(Protocol):
 
     strategy_id: str
     kind: str
+    # Optional class attribute ``wants_trades`` (default True): False when ``on_trade`` does nothing, so the host
+    # does not subscribe the strategy to public trades (fewer messages on the hot path).
 
     def instruments(self) -> Sequence[str]:
         """Instrument ids whose books and trades the strategy needs."""

@@ -88,6 +88,7 @@ class BasisArbitrage:
     """See the module docstring. Args: strategy_id, spot (instrument id), perps (instrument ids), params."""
 
     kind = "basis_arbitrage"
+    wants_trades = False  # decides on book views only: its host does not subscribe it to trades
 
     def __init__(self, strategy_id: str, spot: str, perps: Sequence[str], params: BasisArbitrageParams) -> None:
         self.strategy_id = strategy_id

@@ -104,6 +104,7 @@ class BasisMonitor:
     """
 
     name = kind = "basis_monitor"
+    wants_trades = False  # decides on book views only: its host does not subscribe it to trades
 
     def __init__(self, spot: str, perps: Sequence[str], max_skew_ms: float = 1000.0,
                  strategy_id: str = "basis") -> None:  # fmt: skip

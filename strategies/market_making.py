@@ -25,7 +25,8 @@ bid + tick). A side whose fill would take ``|position|`` past ``max_inventory`` 
 canceled). A quote is moved with a ``replace`` intent (cancel + submit, queue position lost) only when its target
 moved by ``requote_threshold_ticks`` or more. Quotes are pulled (canceled) when the book is not ready, crossed,
 or stale (no update for ``stale_after_ms`` of the host clock), and while trading is disabled. A ``rejected`` quote
-backs its side off for ``reject_backoff_ms``, doubling per consecutive rejection up to 60 s. What is open and held
+backs its side off for ``reject_backoff_ms``, doubling per consecutive rejection up to 60 s; a post-only quote the
+market moved through while it travelled (``post_only_would_take``) only pauses ``post_only_backoff_ms``. What is open and held
 comes from ``ctx.open_orders`` / ``ctx.positions``; the only own memory is the in-flight ids (cleared by an
 order event or after ``pending_timeout_ms``) and the backoff, so a restarted instance carries on.
 Signals: one ``quote`` signal per ``signal_interval_ms`` summarising the current quotes.
@@ -72,6 +73,7 @@ class MarketMakingParams(BaseModel):
     stale_after_ms: float = Field(5000.0, gt=0, description="Pull quotes when the book had no update this long (ms)")
     pending_timeout_ms: float = Field(2000.0, gt=0, description="Forget an unanswered intent after this long (ms)")
     reject_backoff_ms: float = Field(1000.0, ge=0, description="Pause of a side after a rejection, doubling (ms)")
+    post_only_backoff_ms: float = Field(200.0, ge=0, description="Pause after a post-only quote would have taken (ms)")
     signal_interval_ms: float = Field(5000.0, ge=0, description="At most one quote signal per interval (ms)")
 
 
@@ -97,6 +99,7 @@ class MarketMaker:
     """
 
     kind = "market_making"
+    wants_trades = False  # decides on book views only: its host does not subscribe it to trades
 
     def __init__(self, strategy_id: str, instrument_id: str, params: MarketMakingParams) -> None:
         self.strategy_id = strategy_id
@@ -141,8 +144,13 @@ class MarketMaker:
             del self._pending[side]
         if event.kind is OrderEventKind.REJECTED and order.tag == _TAGS[side]:
             self.counts["rejects"] += 1
-            self._rejects[side] += 1
-            backoff = min(self.params.reject_backoff_ms * 2 ** (self._rejects[side] - 1), _MAX_BACKOFF_MS)
+            if event.reason == "post_only_would_take":
+                # The market moved through the quote while it travelled: normal, not a fault; requote after the
+                # short pause without escalating.
+                backoff = self.params.post_only_backoff_ms
+            else:
+                self._rejects[side] += 1
+                backoff = min(self.params.reject_backoff_ms * 2 ** (self._rejects[side] - 1), _MAX_BACKOFF_MS)
             self._backoff_until[side] = event.ts_event + int(backoff * 1e6)
         elif event.kind is OrderEventKind.ACCEPTED:
             self._rejects[side] = 0

@@ -63,12 +63,15 @@ class RiskActor:
     lookup: ``name -> handle`` (default Ray named actors in ``namespace``); clock: wall ns.
     execution_timeout_s: how long a submit waits for execution before rejecting ``execution_unavailable``.
     equity_interval_s: sampling interval of the equity curves (market clock).
+    equity_check_interval_ms: the breakers see the portfolio equity at most this often (market clock, ms): a
+        daily-loss or drawdown breach is acted on within this time of the mark that caused it.
     """
 
     def __init__(self, name: str, instrument_ids: Sequence[str], limits: dict | None = None,
                  strategies: dict | None = None, execution_name: str | None = None,
                  supervisor_name: str | None = None, namespace: str = "raytrade", lookup=None,
-                 clock=time.time_ns, execution_timeout_s: float = 2.0, equity_interval_s: float = 1.0) -> None:  # fmt: skip
+                 clock=time.time_ns, execution_timeout_s: float = 2.0, equity_interval_s: float = 1.0,
+                 equity_check_interval_ms: float = 100.0) -> None:  # fmt: skip
         if lookup is None:
             from actors.remote import RaySpawner
 
@@ -105,6 +108,17 @@ class RiskActor:
         self.market_ts = 0
         self.forward_errors = 0
         self.closing: set[tuple[str, str]] = set()
+        self.volume_usd: dict[str, Decimal] = {}
+        self.equity_check_ns = int(equity_check_interval_ms * 1e6)
+        self._last_equity_ts = 0
+
+    def _notional_usd(self, fill) -> Decimal:
+        """A fill's notional in USD: linear ``price * size`` at the quote's USD rate; inverse ``size * contract``."""
+        spec = self.specs.get(fill.instrument_id)
+        if spec is not None and spec.inverse:
+            return fill.size_decimal() * spec.contract_size
+        rate = self.portfolio.usd_rate(spec.quote) if spec is not None else None
+        return fill.price_decimal() * fill.size_decimal() * (rate if rate is not None else Decimal(1))
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _peer(self, name: str):
@@ -214,7 +228,8 @@ class RiskActor:
                                            spec.price_decimals, spec.size_decimals, trig.close_side,
                                            OrderType.MARKET, trig.size, reduce_only=True,
                                            ts_created=trade.ts_recv, tag=trig.reason))  # fmt: skip
-        if self.market_ts and views:
+        if self.market_ts and views and self.market_ts - self._last_equity_ts >= self.equity_check_ns:
+            self._last_equity_ts = self.market_ts
             await self._on_equity()
         if intents:
             await self.submit(intents)
@@ -271,6 +286,8 @@ class RiskActor:
                 self.open_orders[cid] = order
             if ev.fill is not None:
                 self.portfolio.on_fill(ev.fill)
+                self.volume_usd[order.strategy_id] = self.volume_usd.get(order.strategy_id, Decimal(0)) + \
+                    self._notional_usd(ev.fill)
                 pos = self.portfolio.position(order.strategy_id, order.instrument_id)
                 if not pos.size:
                     self.closing.discard((order.strategy_id, order.instrument_id))
@@ -361,8 +378,9 @@ class RiskActor:
 
     def portfolio_summary(self) -> dict:
         pnl = self.portfolio.pnl_usd()
-        return {"equity_usd": str(self.portfolio.equity_usd()), "balances": {k: str(v) for k, v in self.portfolio.balances().items()},
-                **{k: str(v) for k, v in pnl.items()}, "positions": len(self.portfolio.positions(open_only=True)),
+        return {"equity_usd": _money(self.portfolio.equity_usd()),
+                "balances": {k: _money(v) for k, v in self.portfolio.balances().items()},
+                **{k: _money(v) for k, v in pnl.items()}, "positions": len(self.portfolio.positions(open_only=True)),
                 "open_orders": len(self.open_orders)}  # fmt: skip
 
     def strategy_report(self, strategy_id: str | None = None) -> dict:
@@ -372,9 +390,12 @@ class RiskActor:
         start = (Decimal(str(self.strategies[strategy_id].get("allocated_capital", "0"))) if strategy_id
                  else sum((Decimal(str(s.get("allocated_capital", "0"))) for s in self.strategies.values()), Decimal(0)))  # fmt: skip
         perf = performance(curve.points(), trips, self.equity_interval_s, start)
-        pnl = self.portfolio.pnl_usd(strategy_id)
-        return {"pnl": {k: str(v) for k, v in pnl.items()}, "performance": perf,
-                "equity_usd": str(self.portfolio.equity_usd(strategy_id))}  # fmt: skip
+        pnl = {k: _money(v) for k, v in self.portfolio.pnl_usd(strategy_id).items()}
+        volume = (self.volume_usd.get(strategy_id, Decimal(0)) if strategy_id
+                  else sum(self.volume_usd.values(), Decimal(0)))  # fmt: skip
+        pnl["volume"] = _money(volume)
+        return {"pnl": pnl, "performance": perf,
+                "equity_usd": _money(self.portfolio.equity_usd(strategy_id))}  # fmt: skip
 
     def equity_curve(self, strategy_id: str | None = None) -> list[tuple[int, str]]:
         curve = self.curves.get(strategy_id)
@@ -388,3 +409,11 @@ class RiskActor:
                 "open_orders": len(self.open_orders), "pending_submits": len(self.pending_submits),
                 "applied_seq": self.applied_seq, "market_ts": self.market_ts,
                 "portfolio": self.portfolio_summary()}  # fmt: skip
+
+
+_REPORT_QUANTUM = Decimal("1e-10")
+
+
+def _money(value: Decimal) -> str:
+    """A report amount as a plain decimal string at 10 decimals (the ledger itself keeps full precision)."""
+    return format(Decimal(value).quantize(_REPORT_QUANTUM), "f")

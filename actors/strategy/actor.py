@@ -260,6 +260,10 @@ class StrategyActor:
     def instruments(self) -> list[str]:
         return list(self.strategy.instruments())
 
+    def wants_trades(self) -> bool:
+        """Whether the strategy reads public trades (the book subscription sends them only then)."""
+        return bool(getattr(self.strategy, "wants_trades", True))
+
     def recent_signals(self, limit: int = 100) -> list[dict]:
         return [s.to_json() for s in list(self.signals)[-limit:]]
 
