@@ -175,16 +175,16 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
                 "ticker_checks": s["ticker_checks"], "ticker_mismatches": s["ticker_mismatches"],
                 "trades": s["trades"], "crossed": s["crossed"], "book_resets": s["resets"],
             })  # fmt: skip
-    samples = ray.get([h.latency_samples.remote() for h in topo.books.values()])
+    samples = _gather_live(topo, list(topo.books), "latency_samples")
     latency["frame_to_book"] = percentiles_ms(sorted(x for s in samples for x in s))
-    strat = ray.get([h.latency_samples.remote() for h in topo.strategies.values()])
+    strat = _gather_live(topo, list(topo.strategies), "latency_samples")
     latency["frame_to_subscriber"] = percentiles_ms(sorted(x for s in strat for x in s["frame_to_subscriber"]))
     latency["book_to_subscriber"] = percentiles_ms(sorted(x for s in strat for x in s["book_to_subscriber"]))
     basis = {}
     for name, s in status["strategies"].items():
         basis.update(s.get("basis", {}))
     strategies, risk = _trading_summary(topo, status)
-    ex = ray.get([h.latency_samples.remote() for h in [topo.spawner.lookup(topo.execution_name)]]) if topo.execution_name else []
+    ex = _gather_live(topo, [topo.execution_name] if topo.execution_name else [], "latency_samples")
     latency["tick_to_order"] = percentiles_ms(sorted(x for s in ex for x in s))
     dead = [n for n, a in status.get("supervision", {}).items() if a.get("state") not in ("running", "stopped")]
     replay = {r.get("venue", n): {k: r.get(k) for k in ("speed", "finished", "frames_sent", "records", "faults",
@@ -199,6 +199,18 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
         "feeds": {k: _feed_summary(v) for k, v in status["feeds"].items()}, "replay": replay,
         "strategies": strategies, "risk": risk, "supervision": status.get("supervision", {}),
     }  # fmt: skip
+
+
+def _gather_live(topo: Topology, names: list[str], method: str, timeout_s: float = 10.0) -> list:
+    """``method()`` of each named actor's current incarnation; a dead or silent actor is left out (it is reported
+    as dead in the summary's ``supervision``), never an exception that would lose the summary."""
+    out = []
+    for name in names:
+        try:
+            out.append(ray.get(getattr(topo.spawner.lookup(name), method).remote(), timeout=timeout_s))
+        except Exception:  # noqa: BLE001
+            continue
+    return out
 
 
 def _trading_summary(topo: Topology, status: dict) -> tuple[dict, dict]:

@@ -264,6 +264,11 @@ class StrategyActor:
         """Whether the strategy reads public trades (the book subscription sends them only then)."""
         return bool(getattr(self.strategy, "wants_trades", True))
 
+    def context_state(self) -> dict:
+        """What the strategy currently sees: open order ids and position sizes by instrument (tests, debugging)."""
+        return {"open_orders": sorted(self.ctx.open_orders),
+                "positions": {i: p.size for i, p in self.ctx.positions.items()}}  # fmt: skip
+
     def recent_signals(self, limit: int = 100) -> list[dict]:
         return [s.to_json() for s in list(self.signals)[-limit:]]
 

@@ -229,6 +229,10 @@ class Supervisor:
                          "downtime_s": round(down / 1e9, 3)}  # fmt: skip
         return out
 
+    def supervision_events(self) -> list[dict]:
+        """Deaths, restarts, circuit openings and permanent failures, oldest first (``ts`` wall ns)."""
+        return list(self.events)
+
     async def status(self) -> dict:
         """Every actor of the run: feeds (state, restarts, circuit, connection), books, strategies, risk, replay."""
         feeds = {}

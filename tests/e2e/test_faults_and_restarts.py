@@ -22,7 +22,7 @@ FUTURES = {"BTCUSDT.BINANCE_USDM", "BTCUSD_PERP.BINANCE_COINM"}
 def _final_state(store: dict):
     def grab(topo) -> None:
         for iid, name in topo.book_routes.items():
-            store[iid] = ray.get(topo.books[name].view.remote(iid, 100))
+            store[iid] = ray.get(topo.spawner.lookup(name).view.remote(iid, 100))
         for feed in topo.config.feeds:
             try:
                 handle = ray.get_actor(topo.name("feed", feed.feed_id), namespace=topo.config.ray.namespace)

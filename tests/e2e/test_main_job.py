@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from decimal import Decimal
 
 import httpx
 
@@ -73,3 +74,13 @@ def test_raytrade_run_speed_max_matches_verify_and_serves_the_api(tmp_path):
         assert stats["samples"] > 20, pair  # views are conflated at speed max: the count varies
         assert abs(float(stats["mean"]) - reference[perp]) < 5.0, (pair, stats["mean"], reference[perp])
     assert summary["latency_ms"]["frame_to_book"]["count"] > 0
+    # trading in paper mode: the market maker quotes and gets filled; the basis arbitrage never trades the normal
+    # premium; the portfolio crossed 00:00 UTC inside the run (a new daily-loss baseline)
+    mm, arb = summary["strategies"]["mm-1"], summary["strategies"]["basis-arb-1"]
+    assert mm["kind"] == "market_making" and mm["mode"] == "paper" and mm["orders"] > 0 and mm["fills"] > 0, mm
+    assert Decimal(mm["volume"]) > 0 and Decimal(mm["fees"]) > 0, mm
+    assert arb["fills"] == 0 and arb["orders"] == 0, arb
+    assert summary["risk"]["state"] == "active"
+    days = [e for e in summary["risk"]["events"] if e["reason"] == "start_of_day"]
+    assert [d["detail"][-10:] for d in days] == ["2024-08-08", "2024-08-09"], days
+    assert summary["latency_ms"]["tick_to_order"]["count"] > 0
