@@ -65,20 +65,43 @@ def run(
     faults: Annotated[str | None, typer.Option("--faults", help="Replay fault spec (see raytrade replay).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Replay fault seed.")] = None,
     api_port: Annotated[int | None, typer.Option("--api-port", help="HTTP API port (default 8000).")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="embedded (default) or postgres (DSN from config/env).")] = None,
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory (default runs/<run_id>).")] = None,
+    record_raw: Annotated[bool, typer.Option("--record-raw", help="Also record every received frame.")] = False,
 ) -> None:
     """Run the system: replay venues, feeds, books, strategies, supervisor and API; end with a JSON summary."""
     from cluster.config import load_config
     from cluster.run import run as run_system
 
     overrides = {k: v for k, v in {"replay__speed": speed, "ray__address": address, "replay__faults": faults,
-                                   "replay__seed": seed, "api__port": api_port}.items() if v is not None}  # fmt: skip
+                                   "replay__seed": seed, "api__port": api_port, "store__kind": store,
+                                   "store__run_dir": None if run_dir is None else str(run_dir),
+                                   "store__record_raw": record_raw or None}.items() if v is not None}  # fmt: skip
     try:
         cfg = load_config(config, **overrides)
     except RaytradeError as exc:
         typer.echo(f"raytrade run: error: {exc}", err=True)
         raise typer.Exit(2) from None
-    summary = run_system(cfg, duration_s=duration, keep_serving=keep_serving)
+    try:
+        summary = run_system(cfg, duration_s=duration, keep_serving=keep_serving)
+    except RaytradeError as exc:  # e.g. the store cannot be opened: reported before any actor starts
+        typer.echo(f"raytrade run: error: {exc}", err=True)
+        raise typer.Exit(2) from None
     raise typer.Exit(0 if summary.get("ok") else 1)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path | None, typer.Argument(help="A run directory (runs/<run_id>) of the embedded store.")] = None,
+    dsn: Annotated[str | None, typer.Option("--dsn", help="Read a PostgreSQL store instead (latest run).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object: strategies and plots.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Where the PNG plots go (default: the run dir).")] = None,
+) -> None:
+    """Performance per strategy from a stored run, with PNG plots (equity and drawdown, PnL, fills, basis)."""
+    from cluster.report import report_command
+
+    raise typer.Exit(report_command(None if run_dir is None else str(run_dir), dsn, as_json,
+                                    None if out is None else str(out)))
 
 
 def main() -> None:

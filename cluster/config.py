@@ -192,6 +192,26 @@ class ExecutionSettings(_Model):
     timer_interval_ms: float = Field(2.0, gt=0, description="Model advance period without market data (ms)")
 
 
+class StoreSettings(_Model):
+    """Where a run's records go (``[store]``) and the durability contract's knobs (README "Persistence")."""
+
+    enabled: bool = Field(True, description="Record the run (the recorder actor and write-ahead of trading records)")
+    kind: Literal["embedded", "postgres"] = Field("embedded", description="embedded: SQLite + Parquet in run_dir")
+    run_dir: str | None = Field(None, description="Run directory (default runs/<run_id>)")
+    dsn: SecretStr | None = Field(None, description="PostgreSQL DSN (RAYTRADE_STORE__DSN); never logged")
+    flush_interval_s: float = Field(1.0, gt=0, description="Market data may lose at most this much on a crash (s)")
+    spool_max_bytes: int = Field(64 << 20, ge=1024, description="Bound of the local spool while the store is down")
+    book_snapshot_interval_s: float = Field(10.0, gt=0, description="book_snapshots row per instrument every (s)")
+    connect_timeout_s: float = Field(5.0, gt=0, description="PostgreSQL connection timeout (s)")
+    record_raw: bool = Field(False, description="Also write every received frame in the capture format")
+
+    @model_validator(mode="after")
+    def _dsn(self) -> StoreSettings:
+        if self.enabled and self.kind == "postgres" and self.dsn is None:
+            raise ValueError("store.kind = 'postgres' needs store.dsn (or RAYTRADE_STORE__DSN)")
+        return self
+
+
 class ApiSettings(_Model):
     enabled: bool = True
     host: str = "127.0.0.1"
@@ -218,6 +238,7 @@ class RaytradeConfig(BaseSettings):
     strategies: list[StrategySettings] = Field(default_factory=_default_strategies)
     risk: RiskSettings = Field(default_factory=RiskSettings)
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     ray: RaySettings = Field(default_factory=RaySettings)
     api_token: SecretStr | None = Field(None, description="Bearer token of state-changing API calls")

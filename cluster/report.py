@@ -39,7 +39,9 @@ def _frames(store) -> dict[str, pd.DataFrame]:
 
 
 def _dec(v) -> str | None:
-    return None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    return format(v, "f") if isinstance(v, Decimal) else str(v)
 
 
 def _strategy_stats(frames: dict[str, pd.DataFrame]) -> dict[str, dict]:

@@ -48,11 +48,14 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
     summary: dict[str, Any] = {"ok": False}
     previous = signal.signal(signal.SIGINT, lambda *_: stop.__setitem__("flag", True))
     try:
+        topo.check_store()  # a bad DSN or an unreachable server: one clear error before any actor starts
         with console.status("starting Ray and the actors...") if console.is_terminal else nullcontext():
             topo.start_ray()
             topo.remove_leftovers()
             topo.start_replay()
             topo.start_supervisor()
+            topo.start_recorder()
+            topo.record_session("start")
             topo.start_trading()
             topo.start_books()
             topo.start_strategies()
@@ -80,6 +83,11 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
     for feed_id, final in finals.items():  # the feeds' own last words (after the last batch), plus supervision
         live[feed_id] = {**live.get(feed_id, {}), **_feed_summary(final), "state": live.get(feed_id, {}).get("state")}
     summary["feeds"] = live
+    if topo.recorder_name is not None:
+        summary["store"] = _store_summary(topo)
+        if summary["store"].get("failed"):
+            summary["ok"] = False
+            summary["error"] = f"recording failed, trading halted: {summary['store']['failed']}"
     sys.stdout.write(json.dumps(summary) + "\n")
     sys.stdout.flush()
     return summary
@@ -119,6 +127,11 @@ def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: flo
             console.print(line)
             last_print = now
         if duration_s is not None and now - started >= duration_s:
+            break
+        failed = next((e.get("recorder_failed") for e in status.get("execution", {}).values()
+                       if e.get("recorder_failed")), None)  # fmt: skip
+        if failed:
+            console.print(f"raytrade: recording failed, trading halted: {failed}")
             break
         if done and _drained(status) and frames == prev_frames:
             finished_since = finished_since or now
@@ -192,6 +205,7 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
               for n, r in status["replay"].items()}  # fmt: skip
     return {
         "ok": all(i.get("ready") for i in instruments.values()) and not dead, "dead_actors": dead,
+        "run_id": topo.run_id, "run_dir": topo.run_dir,
         "wall_s": round(wall_s, 3),
         "total_s": round(total_s, 3), "speed": topo.config.replay.speed if topo.replay else None,
         "api_url": topo.api_url, "frames": frames, "frames_per_s": round(frames / wall_s) if wall_s else None,
@@ -199,6 +213,18 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
         "feeds": {k: _feed_summary(v) for k, v in status["feeds"].items()}, "replay": replay,
         "strategies": strategies, "risk": risk, "supervision": status.get("supervision", {}),
     }  # fmt: skip
+
+
+def _store_summary(topo: Topology) -> dict:
+    """``{kind, run_dir, rows: {table: n}, recorder: final status}``; rows are counted in the store itself."""
+    try:
+        rows = topo.store_rows()
+    except Exception as exc:  # noqa: BLE001 - the store went away after the run: say so
+        rows = {"error": f"{type(exc).__name__}: {exc}"}
+    final = topo.recorder_final or {}
+    return {"kind": topo.config.store.kind, "run_dir": topo.run_dir, "rows": rows,
+            "spooled_rows": final.get("spooled_rows"), "failed": final.get("failed"),
+            "last_error": final.get("last_error")}  # fmt: skip
 
 
 def _gather_live(topo: Topology, names: list[str], method: str, timeout_s: float = 10.0) -> list:

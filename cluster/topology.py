@@ -14,7 +14,10 @@ a shared origin so the captures recorded together stay aligned.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import uuid
+from pathlib import Path
 from decimal import Decimal
 import time
 from dataclasses import dataclass, field
@@ -30,7 +33,7 @@ from actors.replay.captures import read_recordings
 from actors.risk.actor import RiskActor
 from actors.strategy.actor import StrategyActor
 from actors.supervision.supervisor import ActorSpec, Supervisor
-from cluster.config import RaytradeConfig
+from cluster.config import ROOT, RaytradeConfig
 
 __all__ = ["Topology"]
 
@@ -54,11 +57,89 @@ class Topology:
     supervisor: object = None
     execution_name: str | None = None
     risk_name: str | None = None
+    recorder_name: str | None = None
+    run_id: str = ""
+    run_dir: str | None = None
+    recorder_final: dict | None = None
     api_url: str | None = None
     started_ray: bool = False
 
     def __post_init__(self) -> None:
         self.spawner = RaySpawner(self.config.ray.namespace)
+        self.run_id = self.run_id or new_run_id()
+        store = self.config.store
+        if store.enabled:
+            self.run_dir = str(Path(store.run_dir or ROOT / "runs" / self.run_id).resolve())
+
+    # -- the store -------------------------------------------------------------------------------------------
+    def store_config(self) -> dict | None:
+        """The recorder's :class:`~actors.recorder.store.StoreConfig` (a dict; the DSN stays a SecretStr)."""
+        store = self.config.store
+        if not store.enabled:
+            return None
+        return {"kind": store.kind, "run_dir": self.run_dir, "dsn": store.dsn,
+                "connect_timeout_s": store.connect_timeout_s}  # fmt: skip
+
+    def check_store(self) -> None:
+        """Open (and migrate) the store once in the driver, before any actor starts.
+
+        Raises:
+            StoreUnavailable: a bad DSN or an unreachable server: one clear error naming host:port, never the
+                password.
+        """
+        from actors.recorder.store import StoreConfig, open_store
+
+        cfg = self.store_config()
+        if cfg is None:
+            return
+        Path(self.run_dir).mkdir(parents=True, exist_ok=True)
+        store = open_store(StoreConfig.model_validate(cfg))
+        try:
+            store.check()
+        finally:
+            store.close()
+
+    def start_recorder(self) -> None:
+        """The recorder (supervised): every batch of market data, and the write-ahead of trading records."""
+        from actors.recorder.actor import RecorderActor
+
+        cfg = self.store_config()
+        if cfg is None:
+            return
+        st = self.config.store
+        self.recorder_name = self.name("recorder")
+        self._start(ActorSpec("recorder", "", RecorderActor, (cfg, self.run_id),
+                              {"flush_interval_s": st.flush_interval_s, "spool_max_bytes": st.spool_max_bytes,
+                               "book_snapshot_interval_s": st.book_snapshot_interval_s}))  # fmt: skip
+
+    def record_session(self, phase: str, outcome: str = "") -> None:
+        """A ``trading_sessions`` row (``start`` / ``end``): config digest and config with secrets removed."""
+        if self.recorder_name is None:
+            return
+        safe = self.config.model_dump(mode="json")  # SecretStr fields dump as "**********"
+        text = json.dumps(safe, sort_keys=True, default=str)
+        now = time.time_ns()
+        row = {"phase": phase, "config_digest": hashlib.sha256(text.encode()).hexdigest(), "config": safe,
+               "ts_start": now if phase == "start" else None, "ts_end": now if phase == "end" else None,
+               "outcome": outcome}  # fmt: skip
+        try:
+            ray.get(self.spawner.lookup(self.recorder_name).write_now.remote("trading_sessions", [row]), timeout=10)
+        except Exception as exc:  # noqa: BLE001 - reported in the summary's store status
+            log.warning("recording the session %s: %s", phase, exc)
+
+    def store_rows(self) -> dict[str, int]:
+        """Rows of this run in every table, counted in the store itself (after the recorder closed)."""
+        from actors.recorder.schema import COLUMNS
+        from actors.recorder.store import StoreConfig, open_store
+
+        cfg = self.store_config()
+        if cfg is None:
+            return {}
+        store = open_store(StoreConfig.model_validate(cfg))
+        try:
+            return {table: store.count(table, self.run_id) for table in COLUMNS}
+        finally:
+            store.close()
 
     # -- names -----------------------------------------------------------------------------------------------
     def name(self, role: str, ident: str = "") -> str:
@@ -134,13 +215,13 @@ class Topology:
         paper = {k: v for k, v in ex.model_dump().items() if k != "timer_interval_ms"}
         self._start(ActorSpec("execution", "", ExecutionActor, (self.execution_name, instruments, paper),
                               {"risk_name": self.risk_name, "namespace": self.config.ray.namespace,
-                               "timer_interval_ms": ex.timer_interval_ms}))  # fmt: skip
+                               "timer_interval_ms": ex.timer_interval_ms, "recorder_name": self.recorder_name}))  # fmt: skip
         strategies = {s.id: {"allocated_capital": str(s.allocated_capital), "actor": self.name("strategy", s.id),
-                             "limits": s.limits} for s in self.config.strategies}  # fmt: skip
+                             "limits": s.limits, "mode": s.mode} for s in self.config.strategies}  # fmt: skip
         limits = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in risk.model_dump().items()}
         self._start(ActorSpec("risk", "", RiskActor, (self.risk_name, instruments, limits, strategies),
                               {"execution_name": self.execution_name, "supervisor_name": self.name("supervisor"),
-                               "namespace": self.config.ray.namespace}))  # fmt: skip
+                               "namespace": self.config.ray.namespace, "recorder_name": self.recorder_name}))  # fmt: skip
 
     def start_books(self) -> None:
         """Book actors: ``books.instruments_per_actor`` instruments each, in feed order; the risk gate subscribes."""
@@ -155,9 +236,11 @@ class Topology:
             self.books[name] = self.spawner.lookup(name)
             for iid in group:
                 self.book_routes[iid] = name
-        if self.risk_name:
-            for book, held in self._books_of(instruments).items():
+        for book, held in self._books_of(instruments).items():
+            if self.risk_name:
                 ray.get(self.supervisor.subscribe.remote(book, self.risk_name, held, 1, True))
+            if self.recorder_name:
+                ray.get(self.supervisor.subscribe.remote(book, self.recorder_name, held, 10, False))
 
     def _books_of(self, instruments: list[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -172,7 +255,8 @@ class Topology:
             self._start(ActorSpec("strategy", s.id, StrategyActor, (name, s.id, s.kind, s.instruments, s.params),
                                   {"allocated_capital": str(s.allocated_capital), "mode": s.mode,
                                    "risk_name": self.risk_name, "execution_name": self.execution_name,
-                                   "namespace": self.config.ray.namespace, "enabled": s.enabled}))  # fmt: skip
+                                   "namespace": self.config.ray.namespace, "enabled": s.enabled,
+                                   "recorder_name": self.recorder_name}))  # fmt: skip
             handle = self.strategies[name] = self.spawner.lookup(name)
             trades = ray.get(handle.wants_trades.remote())
             for book, held in self._books_of(list(s.instruments)).items():
@@ -180,7 +264,7 @@ class Topology:
 
     def start_feeds(self) -> None:
         """Every feed, through the supervisor; each batch also goes to paper execution (by ObjectRef)."""
-        subscribers = (self.execution_name,) if self.execution_name else ()
+        subscribers = tuple(n for n in (self.execution_name, self.recorder_name) if n)
         for f in self.config.feeds:
             streams = f.streams or [s for sym in f.symbols for s in default_streams(f.venue, sym)]
             urls = self.replay_urls.get(f.venue.value, {}) if f.ws_url is None else {}
@@ -229,6 +313,22 @@ class Topology:
         ray.get([h.start.remote(at) for h in self.replay.values()])
 
     # -- teardown --------------------------------------------------------------------------------------------
+    def _close_records(self) -> None:
+        """After the feeds stopped: write what execution and the risk gate still hold, then close the recorder."""
+        if self.recorder_name is None:
+            return
+        for name in (self.execution_name, self.risk_name):
+            try:
+                ray.get(self.spawner.lookup(name).flush_records.remote(), timeout=30)
+            except Exception as exc:  # noqa: BLE001 - reported through the recorder's counts
+                log.warning("flushing %s: %s", name, exc)
+        self.record_session("end", "finished")
+        try:
+            self.recorder_final = ray.get(self.spawner.lookup(self.recorder_name).close.remote(), timeout=60)
+        except Exception as exc:  # noqa: BLE001
+            self.recorder_final = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
+
+
     def teardown(self) -> dict:
         """Stop feeds cleanly, then remove every actor of the run and the API; returns the feeds' final status."""
         finals = {}
@@ -237,6 +337,7 @@ class Topology:
                 finals = ray.get(self.supervisor.stop_feeds.remote(), timeout=30)
             except Exception as exc:  # noqa: BLE001 - teardown goes on regardless
                 log.warning("stopping feeds: %s", exc)
+            self._close_records()
             try:
                 ray.get(self.supervisor.stop_all.remote(), timeout=30)
             except Exception as exc:  # noqa: BLE001
@@ -262,6 +363,11 @@ class Topology:
         if self.started_ray:
             ray.shutdown()
         return finals
+
+
+def new_run_id() -> str:
+    """``YYYYMMDDTHHMMSSZ-<6 hex>``: sortable by start time, unique across concurrent runs."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
 
 
 def _first_ts(paths: list[str]) -> int:

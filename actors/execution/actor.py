@@ -9,10 +9,14 @@ Inputs:
   executed while the risk gate was down.
 
 Outputs: every :class:`~actors.orders.OrderEvent` gets a sequence number and is kept in an in-memory log
-(``events_since(seq)``: the risk gate rebuilds its portfolio from it after a restart) and pushed, in order, to the
-risk gate (``RiskActor.on_execution_events``), which applies fills to the portfolio and forwards each strategy its
-events. Pushes are bounded in flight; while the risk gate is unreachable they queue here (bounded) and are re-sent
-when it answers again.
+(``events_since(seq)``: the risk gate rebuilds its portfolio from it after a restart). **Write-ahead**: each event
+(and its fill) is committed by the recorder (``RecorderActor.write_now`` into ``orders`` / ``fills``) before it is
+pushed, in order, to the risk gate (``RiskActor.on_execution_events``), which applies fills to the portfolio and
+forwards each strategy its events: nothing is acknowledged that is not stored. While the recorder is unreachable
+events wait here and are retried on the timer (trading sees them late, never lost); when the recorder reports
+``SpoolFull`` (its store is down and its spool is full) this actor stops acknowledging, asks the risk gate to halt
+(``kill("recorder_failed")``) and reports ``recorder_failed`` in its status. Pushes are bounded in flight; while
+the risk gate is unreachable they are re-sent by the risk gate's own recovery (``events_since``).
 
 Clock: the paper model runs on the market-data clock (the feed's ``ts_recv``, wall time on this machine), and
 submits are stamped with this actor's wall clock, the same clock. A timer (every ``timer_interval_ms``) advances the
@@ -51,11 +55,14 @@ class ExecutionActor:
     lookup: ``name -> handle`` (default: Ray named actors in ``namespace``).
     clock: wall clock in ns (tests pass a fake).
     timer_interval_ms: model advance period.
+    recorder_name: the recorder (None: no persistence; events are acknowledged at once).
+    recorder_timeout_s: how long one write-ahead may take before it is retried.
     """
 
     def __init__(self, name: str, instrument_ids: Sequence[str], paper: dict | None = None,
                  risk_name: str | None = None, namespace: str = "raytrade", lookup=None, clock=time.time_ns,
-                 timer_interval_ms: float = 2.0, max_log: int = 1_000_000) -> None:  # fmt: skip
+                 timer_interval_ms: float = 2.0, max_log: int = 1_000_000, recorder_name: str | None = None,
+                 recorder_timeout_s: float = 5.0) -> None:  # fmt: skip
         if lookup is None:
             from actors.remote import RaySpawner
 
@@ -79,6 +86,13 @@ class ExecutionActor:
         self._hist = latency_histogram("raytrade_tick_to_order_ms", "Frame receipt to order at paper execution (ms)")
         self.batches = self.market_events = 0
         self.push_errors = 0
+        self.recorder_name = recorder_name
+        self.recorder_timeout_s = recorder_timeout_s
+        self._recorder = None
+        self._unpersisted: deque[tuple[int, OrderEvent]] = deque()
+        self._persist_lock = asyncio.Lock()
+        self.persist_errors = 0
+        self.recorder_failed: str | None = None
 
     # -- inputs ----------------------------------------------------------------------------------------------
     async def on_market(self, batch: EventBatch) -> list:
@@ -86,7 +100,7 @@ class ExecutionActor:
         self._ensure_timer()
         self.batches += 1
         self.market_events += len(batch.events)
-        self._emit(self.venue.on_market(batch.events))
+        await self._emit(self.venue.on_market(batch.events))
         return []
 
     async def submit(self, intents: list[OrderIntent]) -> list[OrderEvent]:
@@ -103,14 +117,20 @@ class ExecutionActor:
                 if self._hist is not None:
                     self._hist.observe(lat / 1e6)
             out.extend(self.venue.submit(intent, now))
-        self._emit(out)
+        await self._emit(out)
         return out
 
     async def cancel_all(self, strategy_id: str | None = None, reason: str = "kill_switch") -> list[OrderEvent]:
         """Cancel every open order (of one strategy, or all). Returns the events released at once."""
         events = self.venue.cancel_all(self.clock(), strategy_id, reason)
-        self._emit(events)
+        await self._emit(events)
         return events
+
+    async def flush_records(self) -> int:
+        """Persist and push whatever waits (the run's teardown calls it). Returns events still unpersisted."""
+        await self._persist()
+        self._push()
+        return len(self._unpersisted)
 
     # -- queries ---------------------------------------------------------------------------------------------
     def open_orders(self, strategy_id: str | None = None) -> list[Order]:
@@ -153,6 +173,8 @@ class ExecutionActor:
         return {"name": self.name, "mode": "paper", "seq": self.seq, "batches": self.batches,
                 "market_events": self.market_events, "open_orders": len(self.venue.open_orders()),
                 "unsent_events": len(self._unsent), "push_errors": self.push_errors,
+                "unpersisted_events": len(self._unpersisted), "persist_errors": self.persist_errors,
+                "recorder_failed": self.recorder_failed,
                 "latency_ms": {"tick_to_order": percentiles_ms(sorted(self._tick_to_order))},
                 "config": {k: (v if isinstance(v, (int, float, str)) else str(v))
                            for k, v in vars(self.config).items()} if hasattr(self.config, "__dict__") else {},
@@ -170,19 +192,59 @@ class ExecutionActor:
         while True:
             await asyncio.sleep(self.timer_interval_s)
             try:
-                self._emit(self.venue.advance(self.clock()))
+                await self._emit(self.venue.advance(self.clock()))
                 if self._unsent and not self._in_flight:
                     self._push()
             except Exception:  # noqa: BLE001 - the timer must survive a bad event; it is logged
                 log.exception("execution timer")
 
-    def _emit(self, events: list[OrderEvent]) -> None:
+    async def _emit(self, events: list[OrderEvent]) -> None:
         for ev in events:
             self.seq += 1
             self.log.append((self.seq, ev))
-            self._unsent.append((self.seq, ev))
+            self._unpersisted.append((self.seq, ev))
+        if self._unpersisted:
+            await self._persist()
         if self._unsent:
             self._push()
+
+    async def _persist(self) -> None:
+        """Write-ahead of the waiting events (in order, one writer at a time); the written ones become pushable."""
+        async with self._persist_lock:
+            if not self._unpersisted:
+                return
+            batch = list(self._unpersisted)
+            if self.recorder_name is not None:
+                if self.recorder_failed:
+                    return  # never acknowledge what cannot be stored
+                try:
+                    if self._recorder is None:
+                        self._recorder = self._lookup(self.recorder_name)
+                    fills = [ev.fill for _, ev in batch if ev.fill is not None]
+                    await asyncio.wait_for(_await(self._recorder.write_now.remote("orders", [e for _, e in batch])),
+                                           self.recorder_timeout_s)  # fmt: skip
+                    if fills:
+                        await asyncio.wait_for(_await(self._recorder.write_now.remote("fills", fills)),
+                                               self.recorder_timeout_s)  # fmt: skip
+                except Exception as exc:  # noqa: BLE001 - recorder down or failed: keep the events, retry later
+                    self.persist_errors += 1
+                    self._recorder = None
+                    if "SpoolFull" in f"{type(exc).__name__} {exc}":
+                        self.recorder_failed = str(exc).splitlines()[-1][:300]
+                        log.error("recorder failed, halting trading: %s", self.recorder_failed)
+                        await self._halt_on_store_failure()
+                    return
+            for _ in batch:
+                self._unsent.append(self._unpersisted.popleft())
+
+    async def _halt_on_store_failure(self) -> None:
+        if self.risk_name is None:
+            return
+        try:
+            risk = self._risk or self._lookup(self.risk_name)
+            risk.kill.remote("recorder_failed", "execution")
+        except Exception:  # noqa: BLE001 - the risk gate fails closed on its own when it is down
+            pass
 
     def _push(self) -> None:
         if self.risk_name is None:

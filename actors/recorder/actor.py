@@ -28,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from actors.messages import Quote, Trade
 from actors.recorder.batcher import Batcher
 from actors.recorder.errors import SpoolFull, StoreUnavailable
 from actors.recorder.rows import to_rows
@@ -51,6 +52,7 @@ class RecorderActor:
         retry_s: while the store is down, how often a call may try it again (s).
         clock: ns clock (tests pass a fake one).
         store: an already open store (tests); then ``store_config`` is ignored.
+        book_snapshot_interval_s: venue-clock interval between two ``book_snapshots`` rows of one instrument (s).
 
     Raises:
         StoreUnavailable: the store cannot be opened (bad DSN, unreachable server): one clear error at start-up.
@@ -58,7 +60,8 @@ class RecorderActor:
 
     def __init__(self, store_config: dict | StoreConfig | None, run_id: str, flush_interval_s: float = 1.0,
                  max_batch_rows: int = 5000, spool_dir: str | None = None, spool_max_bytes: int = 64 << 20,
-                 retry_s: float = 1.0, clock: Callable[[], int] = time.time_ns, store: Store | None = None) -> None:  # fmt: skip
+                 retry_s: float = 1.0, clock: Callable[[], int] = time.time_ns, store: Store | None = None,
+                 book_snapshot_interval_s: float = 10.0) -> None:  # fmt: skip
         if store is None:
             store_config = store_config if isinstance(store_config, StoreConfig) else StoreConfig.model_validate(
                 store_config)
@@ -79,6 +82,8 @@ class RecorderActor:
         self.failed: SpoolFull | None = None
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder-io")
         self._flusher: asyncio.Task | None = None
+        self.book_snapshot_interval_ns = int(book_snapshot_interval_s * 1e9)
+        self._snapshot_at: dict[str, int] = {}
 
     # -- the API producers call ------------------------------------------------------------------------------------
     async def write_market(self, table: str, rows: list) -> int:
@@ -104,6 +109,33 @@ class RecorderActor:
         batch = self._rows(table, rows)
         await self._run(self._write_sync, table, batch)
         return len(batch)
+
+    async def on_market(self, batch) -> list:
+        """A feed batch (the same ObjectRef the book and execution get): its trades and venue quotes are buffered
+        as market rows. Returns [] (the feed's acknowledgement protocol)."""
+        trades = [e for e in batch.events if type(e) is Trade]
+        quotes = [e for e in batch.events if type(e) is Quote]
+        if trades:
+            await self.write_market("trades", trades)
+        if quotes:
+            await self.write_market("quotes", quotes)
+        return []
+
+    async def on_views(self, views: list, trades: list = ()) -> int:
+        """Book views (a book subscription): one ``book_snapshots`` row per instrument every
+        ``book_snapshot_interval_s`` of the venue clock."""
+        keep = []
+        for view in views:
+            last = self._snapshot_at.get(view.instrument_id, 0)
+            if view.ready and view.ts_event and view.ts_event - last >= self.book_snapshot_interval_ns:
+                self._snapshot_at[view.instrument_id] = view.ts_event
+                keep.append(view)
+        if keep:
+            await self.write_market("book_snapshots", keep)
+        return len(views)
+
+    def ping(self) -> str:
+        return self.run_id
 
     async def flush(self) -> dict:
         """Write every buffered row now and try to drain the spool; returns :meth:`status`."""

@@ -172,8 +172,8 @@ class EmbeddedStore:
             out = [r for r in out if r["run_id"] == run_id]
         return sorted(out, key=lambda r: r["row_key"])
 
-    def count(self, table: str) -> int:
-        """Rows stored in ``table``."""
+    def count(self, table: str, run_id: str | None = None) -> int:
+        """Rows stored in ``table`` (one run directory holds one run, so ``run_id`` changes nothing)."""
         with self.engine.connect() as conn:
             if table in MARKET_TABLES:
                 q = select(func.coalesce(func.sum(PARQUET_FILES.c.rows), 0)).where(PARQUET_FILES.c.table_name == table)

@@ -140,9 +140,13 @@ class PostgresStore:
         except Exception as exc:  # noqa: BLE001
             raise self._unavailable(exc) from None
 
-    def count(self, table: str) -> int:
+    def count(self, table: str, run_id: str | None = None) -> int:
+        """Rows stored in ``table`` (of ``run_id`` when given: the server holds every run)."""
+        query = select(func.count()).select_from(TABLES[table])
+        if run_id is not None:
+            query = query.where(TABLES[table].c.run_id == run_id)
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(TABLES[table])).scalar_one())
+            return int(conn.execute(query).scalar_one())
 
     def check(self) -> None:
         """Raise :class:`StoreUnavailable` unless the server answers."""

@@ -19,7 +19,14 @@ Thin around pure code: :class:`~actors.risk.gate.RiskGate` (pre-trade rules, bre
 Recovery (after the supervisor restarts it): ``recover()`` rebuilds the portfolio and open orders from the execution
 actor's event log (``events_since(0)``) and the trading state from its last checkpoint at the supervisor; pushes that
 arrive meanwhile are held and applied after, by sequence number, so nothing is applied twice or out of order.
-Every decision is a :class:`~actors.risk.breakers.RiskEvent`, kept in order (``events()``) for the recorder.
+Every decision is a :class:`~actors.risk.breakers.RiskEvent`, kept in order (``events()``). **Write-ahead**: the
+events of a ``submit`` batch are committed by the recorder (``risk_events``) before any approved intent goes to
+execution and before the caller gets its answer; when the recorder cannot be reached the approved intents are
+rejected with ``recorder_unavailable`` (their events are kept and written later: nothing is lost, nothing goes out
+unrecorded). Breaker trips, kills and resets are written the same way and also raise a ``system_alerts`` row.
+Positions are written on every fill; ``strategy_state``, ``performance_metrics`` and ``account_balances`` every
+``state_interval_s`` of the market clock. Decision events carry the gate's clock (wall ns), breaker events the
+market clock (venue ``ts_event``), as the daily-loss baseline needs.
 """
 
 from __future__ import annotations
@@ -71,7 +78,8 @@ class RiskActor:
                  strategies: dict | None = None, execution_name: str | None = None,
                  supervisor_name: str | None = None, namespace: str = "raytrade", lookup=None,
                  clock=time.time_ns, execution_timeout_s: float = 2.0, equity_interval_s: float = 1.0,
-                 equity_check_interval_ms: float = 100.0) -> None:  # fmt: skip
+                 equity_check_interval_ms: float = 100.0, recorder_name: str | None = None,
+                 recorder_timeout_s: float = 5.0, state_interval_s: float = 10.0, modes: dict | None = None) -> None:  # fmt: skip
         if lookup is None:
             from actors.remote import RaySpawner
 
@@ -109,6 +117,13 @@ class RiskActor:
         self.forward_errors = 0
         self.closing: set[tuple[str, str]] = set()
         self.volume_usd: dict[str, Decimal] = {}
+        self.recorder_name = recorder_name
+        self.recorder_timeout_s = recorder_timeout_s
+        self._unpersisted: list[RiskEvent] = []
+        self._persist_lock = asyncio.Lock()
+        self.persist_errors = 0
+        self.state_interval_ns = int(state_interval_s * 1e9)
+        self._last_state_ts = 0
         self.equity_check_ns = int(equity_check_interval_ms * 1e6)
         self._last_equity_ts = 0
 
@@ -134,9 +149,84 @@ class RiskActor:
         """Take every event the gate produced (decisions, breakers, kill, reset) into the ordered log."""
         for ev in self.gate.drain_events():
             self.event_log.append(ev)
+            self._unpersisted.append(ev)
             if ev.kind in ("breaker", "kill", "reset", "state"):
                 self.breaker_events.append({"ts_event": ev.ts_event, "kind": ev.kind, "reason": ev.reason,
                                             "state": ev.state, "detail": ev.detail})  # fmt: skip
+
+    async def _persist(self) -> bool:
+        """Write-ahead of the waiting risk events (and an alert per breaker / kill / reset). True when all are
+        stored (or there is no recorder)."""
+        async with self._persist_lock:
+            if not self._unpersisted:
+                return True
+            if self.recorder_name is None:
+                self._unpersisted.clear()
+                return True
+            batch = list(self._unpersisted)
+            alerts = [{"severity": "critical" if e.state == "halted" else "warning", "source": "risk",
+                       "message": f"{e.kind}: {e.reason} ({e.detail})", "acknowledged": False, "ts": e.ts_event}
+                      for e in batch if e.kind in ("breaker", "kill", "reset")]  # fmt: skip
+            try:
+                await asyncio.wait_for(self._call(self.recorder_name, "write_now", "risk_events", batch),
+                                       self.recorder_timeout_s)  # fmt: skip
+                if alerts:
+                    await asyncio.wait_for(self._call(self.recorder_name, "write_now", "system_alerts", alerts),
+                                           self.recorder_timeout_s)  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - kept, retried by the next call
+                self.persist_errors += 1
+                log.warning("recorder unavailable: %s", str(exc).splitlines()[0][:200] if str(exc) else exc)
+                return False
+            del self._unpersisted[: len(batch)]
+            return True
+
+    def _market(self, table: str, rows: list) -> None:
+        """Fire-and-forget market-class rows (positions, state snapshots): may lose the last flush interval."""
+        if self.recorder_name is None or not rows:
+            return
+        try:
+            self._peer(self.recorder_name).write_market.remote(table, rows)
+        except Exception:  # noqa: BLE001
+            self._drop(self.recorder_name)
+
+    async def flush_records(self) -> int:
+        """Persist whatever waits and a last state snapshot (the run's teardown calls it). Returns events left."""
+        self._write_state(self.market_ts or self.clock())
+        await self._persist()
+        return len(self._unpersisted)
+
+    def _write_state(self, ts: int) -> None:
+        """``strategy_state``, ``performance_metrics`` and ``account_balances`` rows at ``ts``."""
+        states, metrics = [], []
+        for sid, info in self.strategies.items():
+            report = self.strategy_report(sid)
+            perf, pnl = report["performance"], report["pnl"]
+            dd = perf.get("max_drawdown_pct")
+            metrics.append({"strategy_id": sid, "equity": report["equity_usd"], "total_pnl": pnl["net"],
+                            "realized_pnl": pnl["realized"], "unrealized_pnl": pnl["unrealized"], "fees": pnl["fees"],
+                            "trades": perf.get("trades"), "win_rate": _float(perf.get("win_rate")),
+                            "sharpe": _float(perf.get("sharpe")), "sortino": _float(perf.get("sortino")),
+                            "max_drawdown": _float(dd), "ts": ts})  # fmt: skip
+            usage = self.gate.breakers.usage()
+            states.append({"strategy_id": sid, "active": self.gate.breakers.state is TradingState.ACTIVE,
+                           "mode": info.get("mode", "paper"), "allocated_capital": str(info.get("allocated_capital", "0")),
+                           "current_capital": report["equity_usd"], "total_pnl": pnl["net"],
+                           "realized_pnl": pnl["realized"], "unrealized_pnl": pnl["unrealized"],
+                           "trades": perf.get("trades"), "wins": perf.get("wins"), "losses": perf.get("losses"),
+                           "win_rate": _float(perf.get("win_rate")), "sharpe": _float(perf.get("sharpe")),
+                           "max_drawdown": _float(dd), "daily_loss_limit": str(self.limits.daily_loss_limit_pct),
+                           "daily_loss_used": _dec(usage.get("daily_loss_pct")),
+                           "max_position_size": str(self.limits.max_position_pct),
+                           "open_positions": self.portfolio.open_position_count(sid),
+                           "emergency_stop": self.gate.breakers.state is TradingState.HALTED,
+                           "emergency_reason": self.gate.breakers.halt_reason, "ts": ts})  # fmt: skip
+        balances = [{"venue": "paper", "asset": asset, "free": _money(v), "locked": "0", "total": _money(v),
+                     "value_usd": None if self.portfolio.usd_rate(asset) is None
+                     else _money(v * self.portfolio.usd_rate(asset)), "ts": ts}
+                    for asset, v in self.portfolio.balances().items()]  # fmt: skip
+        self._market("strategy_state", states)
+        self._market("performance_metrics", metrics)
+        self._market("account_balances", balances)
 
     def _context(self, intent: OrderIntent, now: int) -> RiskContext:
         sid, iid = intent.strategy_id, intent.instrument_id
@@ -184,6 +274,15 @@ class RiskActor:
             self._record()
             results.append({"client_order_id": intent.client_order_id, "approved": decision.approved,
                             "reason": decision.reason, "detail": decision.detail})  # fmt: skip
+        if not await self._persist() and approved:  # fail closed: nothing goes out unrecorded
+            for r in results:
+                if r["approved"]:
+                    r.update(approved=False, reason="recorder_unavailable", detail="risk events not stored")
+            for intent in approved:
+                self.pending_submits.pop(intent.client_order_id, None)
+                if intent.new_client_order_id:
+                    self.pending_submits.pop(intent.new_client_order_id, None)
+            approved = []
         if approved:
             try:
                 await asyncio.wait_for(self._call(self.execution_name, "submit", approved), self.execution_timeout_s)
@@ -244,7 +343,11 @@ class RiskActor:
         events = self.gate.on_equity(equity, self.market_ts)
         if events:
             self._record()
+            await self._persist()
             await self._checkpoint()
+        if self.market_ts - self._last_state_ts >= self.state_interval_ns:
+            self._last_state_ts = self.market_ts
+            self._write_state(self.market_ts)
         if before is not TradingState.HALTED and self.gate.breakers.state is TradingState.HALTED:
             await self._halt(self.limits.flatten_on_halt, "breaker")
 
@@ -293,6 +396,9 @@ class RiskActor:
                     self.closing.discard((order.strategy_id, order.instrument_id))
             per_strategy.setdefault(order.strategy_id, []).append(ev)
         if forward:
+            touched = {(ev.order.strategy_id, ev.order.instrument_id) for evs in per_strategy.values() for ev in evs
+                       if ev.fill is not None}  # fmt: skip
+            self._market("positions", [self.portfolio.position(sid, iid) for sid, iid in sorted(touched)])
             for sid, events in per_strategy.items():
                 actor = self.strategies.get(sid, {}).get("actor")
                 if not actor:
@@ -310,6 +416,7 @@ class RiskActor:
         """Kill switch: ``halted``, cancel every open order, flatten every position. Returns the status."""
         self.gate.kill(self._ts(), reason, actor)
         self._record()
+        await self._persist()
         await self._checkpoint()
         await self._halt(True, reason)
         return self.status()
@@ -318,6 +425,7 @@ class RiskActor:
         """Leave ``halted`` / ``reducing`` (an explicit, authenticated operator action). Returns the status."""
         self.gate.reset(self._ts(), actor)
         self._record()
+        await self._persist()
         await self._checkpoint()
         return self.status()
 
@@ -408,6 +516,7 @@ class RiskActor:
                 "rejections": {k: dict(v) for k, v in self.rejections.items()},
                 "open_orders": len(self.open_orders), "pending_submits": len(self.pending_submits),
                 "applied_seq": self.applied_seq, "market_ts": self.market_ts,
+                "unpersisted_events": len(self._unpersisted), "persist_errors": self.persist_errors,
                 "portfolio": self.portfolio_summary()}  # fmt: skip
 
 
@@ -417,3 +526,14 @@ _REPORT_QUANTUM = Decimal("1e-10")
 def _money(value: Decimal) -> str:
     """A report amount as a plain decimal string at 10 decimals (the ledger itself keeps full precision)."""
     return format(Decimal(value).quantize(_REPORT_QUANTUM), "f")
+
+
+def _float(value) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _dec(value) -> str | None:
+    return None if value is None else str(value)

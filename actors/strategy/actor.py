@@ -59,12 +59,14 @@ class StrategyActor:
     risk_name, execution_name: collaborators by name; lookup: ``name -> handle``.
     timer_interval_ms: period of ``on_timer`` (0: no timer).
     risk_timeout_s: how long to wait for the risk gate before failing closed.
+    recorder_name: where signals are recorded (market-class: buffered, may lose the last flush interval).
     """
 
     def __init__(self, name: str, strategy_id: str, kind: str, instruments: Sequence[str], params: dict | None = None,
                  allocated_capital: str = "0", mode: str = "paper", risk_name: str | None = None,
                  execution_name: str | None = None, namespace: str = "raytrade", lookup=None,
-                 timer_interval_ms: float = 1000.0, risk_timeout_s: float = 2.0, enabled: bool = True) -> None:  # fmt: skip
+                 timer_interval_ms: float = 1000.0, risk_timeout_s: float = 2.0, enabled: bool = True,
+                 recorder_name: str | None = None) -> None:  # fmt: skip
         if lookup is None:
             from actors.remote import RaySpawner
 
@@ -79,6 +81,7 @@ class StrategyActor:
         self.enabled = enabled
         self.risk_name = risk_name
         self.execution_name = execution_name
+        self.recorder_name = recorder_name
         self._lookup = lookup
         self._handles: dict[str, object] = {}
         self.timer_interval_s = timer_interval_ms / 1000
@@ -163,14 +166,21 @@ class StrategyActor:
     # -- intents ---------------------------------------------------------------------------------------------
     async def _act(self, actions: list) -> None:
         intents: list[OrderIntent] = []
+        signals = []
         for action in actions:
             if isinstance(action, Signal):
                 self.signals.append(action)
                 self.signal_count += 1
+                signals.append(action)
             elif isinstance(action, OrderIntent):
                 if not self.enabled and action.action is not IntentAction.CANCEL:
                     continue  # stopped: only cancels go out
                 intents.append(action)
+        if signals and self.recorder_name:
+            try:
+                self._peer(self.recorder_name).write_market.remote("signals", signals)
+            except Exception:  # noqa: BLE001 - signals are market-class records
+                self._handles.pop(self.recorder_name, None)
         if intents:
             await self._send(intents)
 
