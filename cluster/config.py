@@ -157,6 +157,7 @@ class StrategySettings(_Model):
 
 def _default_strategies() -> list[StrategySettings]:
     return [
+        StrategySettings(id="basis", kind="basis_monitor", instruments=[_SPOT, _USDM, _COINM], allocated_capital=0),
         StrategySettings(id="mm-1", kind="market_making", instruments=[_SPOT]),
         StrategySettings(id="basis-arb-1", kind="basis_arbitrage", instruments=[_SPOT, _USDM, _COINM]),
     ]

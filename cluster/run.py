@@ -85,7 +85,7 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
     summary["feeds"] = live
     if topo.recorder_name is not None:
         summary["store"] = _store_summary(topo)
-        if summary["store"].get("failed"):
+        if summary["store"].get("failed") and "error" not in summary:
             summary["ok"] = False
             summary["error"] = f"recording failed, trading halted: {summary['store']['failed']}"
     sys.stdout.write(json.dumps(summary) + "\n")
@@ -193,18 +193,22 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
     strat = _gather_live(topo, list(topo.strategies), "latency_samples")
     latency["frame_to_subscriber"] = percentiles_ms(sorted(x for s in strat for x in s["frame_to_subscriber"]))
     latency["book_to_subscriber"] = percentiles_ms(sorted(x for s in strat for x in s["book_to_subscriber"]))
-    basis = {}
-    for name, s in status["strategies"].items():
+    basis = {}  # the basis monitor's (an observer that sees every view it can) wins over a trading strategy's
+    for name, s in sorted(status["strategies"].items(), key=lambda kv: kv[1].get("kind") == "basis_monitor"):
         basis.update(s.get("basis", {}))
     strategies, risk = _trading_summary(topo, status)
     ex = _gather_live(topo, [topo.execution_name] if topo.execution_name else [], "latency_samples")
     latency["tick_to_order"] = percentiles_ms(sorted(x for s in ex for x in s))
     dead = [n for n, a in status.get("supervision", {}).items() if a.get("state") not in ("running", "stopped")]
+    recorder_failed = next((e.get("recorder_failed") for e in status.get("execution", {}).values()
+                            if e.get("recorder_failed")), None)  # fmt: skip
     replay = {r.get("venue", n): {k: r.get(k) for k in ("speed", "finished", "frames_sent", "records", "faults",
                                                          "faults_by_kind", "connections")}
               for n, r in status["replay"].items()}  # fmt: skip
     return {
-        "ok": all(i.get("ready") for i in instruments.values()) and not dead, "dead_actors": dead,
+        "ok": all(i.get("ready") for i in instruments.values()) and not dead and not recorder_failed,
+        "dead_actors": dead, **({"error": f"recording failed, trading halted: {recorder_failed}"}
+                                if recorder_failed else {}),
         "run_id": topo.run_id, "run_dir": topo.run_dir,
         "wall_s": round(wall_s, 3),
         "total_s": round(total_s, 3), "speed": topo.config.replay.speed if topo.replay else None,

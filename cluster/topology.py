@@ -273,6 +273,7 @@ class Topology:
                 feed_id=f.feed_id, venue=f.venue.value, symbols=tuple(s.upper() for s in f.symbols),
                 ws_url=ws_base.rstrip("/") + combined_stream_path(streams), rest_url=f.rest_url or urls.get("rest"),
                 book_actors={i: self.book_routes[i] for i in f.instrument_ids()}, market_subscribers=subscribers,
+                redeliver_to=(self.recorder_name,) if self.recorder_name else (),
                 namespace=self.config.ray.namespace, flush_interval_ms=f.flush_interval_ms,
                 batch_max_events=f.batch_max_events, max_in_flight=f.max_in_flight,
                 stale_after_ms=f.stale_after_ms, snapshot_limit=f.snapshot_limit, seed=self.config.replay.seed,

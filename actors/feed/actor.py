@@ -51,6 +51,9 @@ class FeedSpec:
         market_subscribers: names of actors that get every batch too, unconflated (the paper execution actor: a
             queue model needs every level decrease and trade). Each batch is ``ray.put`` once and its ObjectRef
             handed to the book and to each of them, so it is serialized once.
+        redeliver_to: market subscribers whose failed deliveries are kept and re-sent, in order, once they answer
+            again (the recorder: a restarted recorder loses only what it had not flushed). At most
+            ``redeliver_max_batches`` per subscriber are kept; beyond that the oldest are dropped and counted.
         namespace: Ray namespace of the book actors.
         flush_interval_ms, batch_max_events, max_in_flight: batching (ms, events, batches).
         stale_after_ms: reconnect after this long without a frame (ms).
@@ -66,6 +69,8 @@ class FeedSpec:
     rest_url: str | None
     book_actors: dict[str, str]
     market_subscribers: tuple[str, ...] = ()
+    redeliver_to: tuple[str, ...] = ()
+    redeliver_max_batches: int = 2000
     namespace: str = "raytrade"
     flush_interval_ms: float = 2.0
     batch_max_events: int = 2000
@@ -110,6 +115,8 @@ class FeedActor:
         self._symbols = {instrument_id(s, spec.venue): s for s in spec.symbols}
         self._books: dict[str, object] = {}
         self._in_flight: deque = deque()
+        self._redeliver: dict[str, deque] = {}
+        self.redeliver_dropped = 0
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
@@ -164,7 +171,8 @@ class FeedActor:
             "pending": self.pipeline.pending, "snapshot_requests": self.snapshot_requests,
             "snapshot_failures": self.snapshot_failures, "unexpected_errors": self.unexpected_errors,
             "snapshots_in_flight": sorted(self.pipeline.snapshots_in_flight), "instruments": self.pipeline.stats(),
-            "failed_reason": self.failed_reason,
+            "failed_reason": self.failed_reason, "redeliver_dropped": self.redeliver_dropped,
+            "redeliver_pending": {k: len(v) for k, v in self._redeliver.items() if v},
         }  # fmt: skip
 
     def sync_log(self) -> dict[str, list[tuple]]:
@@ -218,30 +226,51 @@ class FeedActor:
             for name, events in batches.items():
                 batch = EventBatch(self.spec.feed_id, tuple(events), now)
                 payload = self._store(batch) if subscribers else batch
-                calls = [(name, self._book(name).apply)]
-                calls += [(sub, self._book(sub).on_market) for sub in subscribers]
-                for target, method in calls:
-                    try:
-                        ref = method.remote(payload)
-                    except Exception as exc:  # noqa: BLE001 - a dead receiver: look it up again next time
-                        self._books.pop(target, None)
-                        self.pipeline.last_error = exc
-                        continue
-                    self._in_flight.append((target, ref))
-                    self._unacked += 1
-                    asyncio.wrap_future(ref.future()).add_done_callback(self._acked)
+                for target in (name, *subscribers):
+                    self._deliver(target, payload, is_book=target == name)
                 self.batches_sent += 1
                 self.events_sent += len(events)
             await self._wait_in_flight(self.spec.max_in_flight * (1 + len(subscribers)))
 
+    def _deliver(self, target: str, payload, is_book: bool) -> None:
+        """Send one batch to ``target`` (``apply`` for its book, ``on_market`` for a market subscriber); a
+        redelivery target first gets what it missed, in order."""
+        backlog = self._redeliver.get(target)
+        try:
+            handle = self._book(target)
+            method = handle.apply if is_book else handle.on_market
+            while backlog:
+                self._track(target, method.remote(backlog[0]), backlog[0])
+                backlog.popleft()
+            self._track(target, method.remote(payload), payload)
+        except Exception as exc:  # noqa: BLE001 - a dead receiver: look it up again next time
+            self._books.pop(target, None)
+            self.pipeline.last_error = exc
+            self._keep_for_redelivery(target, payload)
+
+    def _track(self, target: str, ref, payload) -> None:
+        self._in_flight.append((target, ref, payload))
+        self._unacked += 1
+        asyncio.wrap_future(ref.future()).add_done_callback(self._acked)
+
+    def _keep_for_redelivery(self, target: str, payload) -> None:
+        if target not in self.spec.redeliver_to:
+            return
+        backlog = self._redeliver.setdefault(target, deque())
+        backlog.append(payload)
+        if len(backlog) > self.spec.redeliver_max_batches:
+            backlog.popleft()
+            self.redeliver_dropped += 1
+
     async def _wait_in_flight(self, limit: int) -> None:
         while len(self._in_flight) > limit:
-            target, ref = self._in_flight.popleft()
+            target, ref, payload = self._in_flight.popleft()
             try:
                 crossed = await ref
             except Exception as exc:  # a dead receiver: the supervisor restarts it; look it up again next time
                 self.pipeline.last_error = exc
                 self._books.pop(target, None)
+                self._keep_for_redelivery(target, payload)
                 continue
             for iid in crossed or ():
                 self.pipeline.on_book_crossed(iid, time.time_ns())

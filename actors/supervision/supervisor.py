@@ -14,7 +14,8 @@ What a restart restores, by role:
   its instruments is asked to resync them (``FeedActor.resync``).
 * **strategy / risk**: re-subscribed to their books, then ``recover()`` is called: they rebuild their orders and
   positions from the execution and portfolio state, never from their lost memory.
-* **execution**: feeds and the risk gate look it up by name again on their next call.
+* **execution**: feeds and the risk gate look it up by name again on their next call; every feed resyncs its
+  books, so the new fill model gets snapshots (its open paper orders are lost: paper orders live in the model).
 
 An operator's ``restart_feed`` closes the circuit and restarts at once (not counted as a death). Actors are named
 ``<prefix><role>-<ident>`` and detached like every actor of a run; ``stop_all`` and the run's teardown remove them.
@@ -301,6 +302,10 @@ class Supervisor:
                         held = [i for i in sup.spec.instruments if i in feed.spec.instruments]
                         if held:
                             await _await(feed.handle.resync.remote(held))
+            elif role == "execution":  # its fill model starts with empty books: every feed resyncs its books
+                for feed in self.actors.values():
+                    if feed.spec.role == "feed" and feed.state == "running":
+                        await _await(feed.handle.resync.remote(list(feed.spec.instruments)))
             elif role in ("strategy", "risk"):
                 for sub in self.subscriptions:
                     if sub.subscriber == sup.name:
