@@ -87,6 +87,8 @@ def run(
     except RaytradeError as exc:  # e.g. the store cannot be opened: reported before any actor starts
         typer.echo(f"raytrade run: error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if summary.get("interrupted"):
+        raise typer.Exit(143 if summary.get("signal") == "SIGTERM" else 130)
     raise typer.Exit(0 if summary.get("ok") else 1)
 
 

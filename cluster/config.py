@@ -34,6 +34,7 @@ Example TOML::
 
 from __future__ import annotations
 
+import math
 import tomllib
 from contextvars import ContextVar
 from decimal import Decimal
@@ -61,7 +62,7 @@ class ReplaySettings(_Model):
     """Loopback replay venues (one per capture group, one clock each, aligned on a shared origin)."""
 
     enabled: bool = Field(True, description="Serve captures on loopback and point the feeds at them")
-    speed: str = Field("11", description="Replay speed: a factor ('1' = real time, '60') or 'max'")
+    speed: str = Field("11", description="Replay speed: a factor (1 = real time, 60; a number or a string) or 'max'")
     faults: str = Field("", description="Fault spec, e.g. 'drop=0.001,dup=0.0005,disconnect_every=20s'")
     seed: int = Field(0, description="Fault seed")
     fault_log: str | None = Field(None, description="JSON-lines file of injected faults (one per venue: .<venue>)")
@@ -76,17 +77,33 @@ class ReplaySettings(_Model):
     )  # fmt: skip
     snapshot_wait_s: float = Field(10.0, gt=0, description="REST wait for the first recorded snapshot (s)")
 
-    @field_validator("speed")
+    @field_validator("speed", mode="before")
     @classmethod
-    def _speed(cls, value: str) -> str:
-        if str(value).lower() == "max":
+    def _speed(cls, value: object) -> str:
+        """A positive finite factor (a TOML number or a string) or ``"max"``."""
+        if isinstance(value, bool):
+            raise ValueError(f"speed must be a positive number or 'max', got {value!r}")
+        if str(value).strip().lower() == "max":
             return "max"
         try:
-            if float(value) <= 0:
-                raise ValueError
+            number = float(str(value))
         except ValueError:
             raise ValueError(f"speed must be a positive number or 'max', got {value!r}") from None
-        return str(value)
+        if not math.isfinite(number) or number <= 0:
+            raise ValueError(f"speed must be a positive finite number or 'max', got {value!r}")
+        return str(value).strip()
+
+    @field_validator("faults")
+    @classmethod
+    def _faults(cls, value: str) -> str:
+        """Parsed by the same parser ``raytrade replay`` uses, so a bad spec fails here, before any actor starts."""
+        from actors.replay.faults import parse_fault_spec
+
+        try:
+            parse_fault_spec(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 class FeedSettings(_Model):

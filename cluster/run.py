@@ -38,17 +38,28 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
         before_teardown: called with the live topology after the run ended and before anything is torn down
             (tests read final books through it).
 
+    Ctrl-C (SIGINT) and SIGTERM end the run cleanly: the summary is marked ``interrupted: true`` (with the signal
+    name) and ``ok: false``; the CLI exits 130 / 143. Before Ray starts, every ``RAYTRADE_*`` variable is removed
+    from this process's environment (the config already holds them), so no secret reaches an actor process.
+
     Raises:
-        ConfigError: invalid configuration. Other errors propagate after teardown.
+        ConfigError: invalid configuration or the API port is taken. StoreUnavailable: the store cannot be opened.
+            Both before any actor starts. Other errors propagate after teardown.
     """
     console = console or Console(stderr=True)
     topo = Topology(config)
     t0 = time.monotonic()
-    stop = {"flag": False}
+    stop: dict[str, Any] = {"flag": False, "signal": None}
+
+    def on_signal(signum, _frame) -> None:
+        stop["flag"], stop["signal"] = True, signal.Signals(signum).name
+
     summary: dict[str, Any] = {"ok": False}
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.__setitem__("flag", True))
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        _check_api_port(config)
         topo.check_store()  # a bad DSN or an unreachable server: one clear error before any actor starts
+        _scrub_environment()
         with console.status("starting Ray and the actors...") if console.is_terminal else nullcontext():
             topo.start_ray()
             topo.remove_leftovers()
@@ -77,8 +88,11 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
             while not stop["flag"]:
                 time.sleep(0.2)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         finals = topo.teardown()
+    if stop["signal"]:
+        summary.update(ok=False, interrupted=True, signal=stop["signal"])
     live = summary.get("feeds", {})
     for feed_id, final in finals.items():  # the feeds' own last words (after the last batch), plus supervision
         live[feed_id] = {**live.get(feed_id, {}), **_feed_summary(final), "state": live.get(feed_id, {}).get("state")}
@@ -217,6 +231,29 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
         "feeds": {k: _feed_summary(v) for k, v in status["feeds"].items()}, "replay": replay,
         "strategies": strategies, "risk": risk, "supervision": status.get("supervision", {}),
     }  # fmt: skip
+
+
+def _check_api_port(config: RaytradeConfig) -> None:
+    """Refuse a taken API port before anything starts (one line instead of a Serve traceback)."""
+    import socket
+
+    from actors.errors import ConfigError
+
+    if not config.api.enabled or not config.api.port:
+        return
+    with socket.socket() as sock:
+        try:
+            sock.bind((config.api.host, config.api.port))
+        except OSError as exc:
+            raise ConfigError(f"API port {config.api.host}:{config.api.port} is not free ({exc.strerror})") from None
+
+
+def _scrub_environment() -> None:
+    """Remove ``RAYTRADE_*`` variables (the API token, the store DSN, ...) before Ray starts its processes."""
+    import os
+
+    for key in [k for k in os.environ if k.startswith("RAYTRADE_")]:
+        del os.environ[key]
 
 
 def _store_summary(topo: Topology) -> dict:

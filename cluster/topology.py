@@ -327,7 +327,7 @@ class Topology:
         try:
             self.recorder_final = ray.get(self.spawner.lookup(self.recorder_name).close.remote(), timeout=60)
         except Exception as exc:  # noqa: BLE001
-            self.recorder_final = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
+            self.recorder_final = {"error": f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"}
 
 
     def teardown(self) -> dict:

@@ -266,7 +266,7 @@ class Supervisor:
                 handle = sup.handle if sup is not None else self.spawner.lookup(name)
                 return await asyncio.wait_for(_await(getattr(handle, method).remote()), timeout=5)
             except Exception as exc:  # noqa: BLE001 - report, never fail the status call
-                return {"state": "unreachable", "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
+                return {"state": "unreachable", "error": _reason(exc)}
 
         results = await asyncio.gather(*(one(n) for n in names))
         return dict(zip(names, results))
@@ -403,7 +403,9 @@ class Supervisor:
 
 
 def _reason(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+    """``"<Type>: <first line>"`` of any exception (an empty message is fine)."""
+    lines = str(exc).splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}"
 
 
 async def _await(ref):

@@ -53,6 +53,8 @@ def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path)
         assert httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": "abc"}, timeout=10).status_code == 422
         assert httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": 0}, timeout=10).status_code == 422
         assert httpx.post(f"{base}/feeds/binance-spot/restart", timeout=10).status_code == 401
+        leaks = _processes_with_secret(b"e2e-secret-token", exclude=proc.pid)
+        assert not leaks, f"the API token is in the environment of {leaks}"
         wrong = httpx.post(f"{base}/feeds/binance-spot/restart", headers={"Authorization": "Bearer nope"}, timeout=10)
         assert wrong.status_code == 401
         out, _ = proc.communicate(timeout=400)
@@ -88,6 +90,20 @@ def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path)
     assert [d["detail"][-10:] for d in days] == ["2024-08-08", "2024-08-09"], days
     assert summary["latency_ms"]["tick_to_order"]["count"] > 0
     _assert_store_matches(summary, run_dir)
+
+
+def _processes_with_secret(secret: bytes, exclude: int) -> list[str]:
+    """Every process (Ray's actors, raylet, GCS, ...) other than the driver whose environment holds ``secret``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in (exclude, os.getpid()):
+            continue
+        try:
+            if secret in (entry / "environ").read_bytes():
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:80])
+        except OSError:
+            continue
+    return found
 
 
 def _assert_store_matches(summary: dict, run_dir) -> None:

@@ -43,3 +43,37 @@ def test_bad_toml_is_a_config_error(tmp_path):
     bad.write_text("[replay\n")
     with pytest.raises(ConfigError):
         load_config(bad)
+
+
+@pytest.mark.parametrize("faults", ["bogus=1", "drop=abc", "drop=2", "disconnect_every=-5s"])
+def test_a_bad_fault_spec_is_refused_at_load_time_by_the_replay_parser(faults):
+    with pytest.raises(ConfigError, match="fault spec"):
+        load_config(replay__faults=faults)
+
+
+@pytest.mark.parametrize("speed", ["nan", "inf", "-1", "0", "fast"])
+def test_speed_must_be_finite_and_positive(speed):
+    with pytest.raises(ConfigError, match="speed"):
+        load_config(replay__speed=speed)
+
+
+def test_toml_numbers_are_accepted_for_numeric_settings(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('[replay]\nspeed = 60\n\n[risk]\ndaily_loss_limit_pct = 2.5\n')
+    cfg = load_config(path)
+    assert cfg.replay.speed == "60" and str(cfg.risk.daily_loss_limit_pct) == "2.5"
+
+
+def test_strategy_params_are_validated_by_the_kind_and_name_the_field(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('[[strategies]]\nid = "mm-x"\nkind = "market_making"\ninstruments = ["BTCUSDT.BINANCE"]\n'
+                    'params = { gamma = -1 }\n')
+    with pytest.raises(ConfigError, match="gamma"):
+        load_config(path)
+
+
+def test_postgres_store_needs_a_dsn_and_keeps_it_secret():
+    with pytest.raises(ConfigError, match="dsn"):
+        load_config(store__kind="postgres")
+    cfg = load_config(store__kind="postgres", store__dsn="host=h password=p4ss")
+    assert "p4ss" not in repr(cfg) and "p4ss" not in cfg.model_dump_json()
