@@ -93,6 +93,29 @@ def run(
 
 
 @app.command()
+def record(
+    config: Annotated[Path | None, typer.Option("--config", help="TOML configuration file (the feeds to record).")] = None,
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory (default runs/<run_id>).")] = None,
+    duration: Annotated[float | None, typer.Option("--duration", help="Stop after this many seconds.")] = None,
+    speed: Annotated[str | None, typer.Option("--speed", help="Replay speed when the config replays.")] = None,
+) -> None:
+    """Record every received frame and REST snapshot body of the configured feeds, byte for byte, in the capture
+    format `verify` and `replay` read (`<run_dir>/raw/<venue>/<symbol>_<date>.gz`); no strategy trades."""
+    from cluster.config import load_config
+    from cluster.run import run as run_system
+
+    overrides = {k: v for k, v in {"replay__speed": speed, "store__run_dir": None if run_dir is None else str(run_dir),
+                                   "store__record_raw": True, "strategies": []}.items() if v is not None}  # fmt: skip
+    try:
+        cfg = load_config(config, **overrides)
+        summary = run_system(cfg, duration_s=duration)
+    except RaytradeError as exc:
+        typer.echo(f"raytrade record: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(0 if summary.get("ok") else 1)
+
+
+@app.command()
 def report(
     run_dir: Annotated[Path | None, typer.Argument(help="A run directory (runs/<run_id>) of the embedded store.")] = None,
     dsn: Annotated[str | None, typer.Option("--dsn", help="Read a PostgreSQL store instead (latest run).")] = None,

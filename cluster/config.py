@@ -207,7 +207,7 @@ class ExecutionSettings(_Model):
     cancel_latency_ms: float = Field(5.0, ge=0, description="Cancel sent -> venue removes the order (ms)")
     queue_model: str = Field("conservative", pattern=r"^(conservative|prob_linear|prob_square|prob_log|prob_pow\d+)$",
                              description="Queue position model (hftbacktest's RiskAdverse / Prob* models)")
-    timer_interval_ms: float = Field(2.0, gt=0, description="Model advance period without market data (ms)")
+    timer_interval_ms: float = Field(5.0, gt=0, description="Model advance period without market data (ms)")
 
 
 class StoreSettings(_Model):

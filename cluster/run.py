@@ -110,13 +110,16 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
 def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: float | None,
                    resync_wait_s: float = 30.0) -> None:
     started = time.monotonic()
-    last_frames, last_t, last_print = 0, started, 0.0
+    last_frames, last_t, last_print, last_health = 0, started, 0.0, 0.0
     finished_since = None
     prev_frames = -1
     while not stop["flag"]:
         time.sleep(0.5)
         now = time.monotonic()
         status = ray.get(topo.supervisor.status.remote())
+        if now - last_health >= 5:
+            last_health = now
+            topo.record_health(status.get("supervision", {}))
         feeds = status["feeds"].values()
         frames = sum(f.get("frames", 0) for f in feeds)
         rate = (frames - last_frames) / max(now - last_t, 1e-6)

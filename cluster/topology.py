@@ -111,6 +111,7 @@ class Topology:
         self._start(ActorSpec("recorder", "", RecorderActor, (cfg, self.run_id),
                               {"flush_interval_s": st.flush_interval_s, "spool_max_bytes": st.spool_max_bytes,
                                "book_snapshot_interval_s": st.book_snapshot_interval_s}))  # fmt: skip
+        ray.get(self.supervisor.set_recorder.remote(self.recorder_name))
 
     def record_session(self, phase: str, outcome: str = "") -> None:
         """A ``trading_sessions`` row (``start`` / ``end``): config digest and config with secrets removed."""
@@ -126,6 +127,18 @@ class Topology:
             ray.get(self.spawner.lookup(self.recorder_name).write_now.remote("trading_sessions", [row]), timeout=10)
         except Exception as exc:  # noqa: BLE001 - reported in the summary's store status
             log.warning("recording the session %s: %s", phase, exc)
+
+    def record_health(self, supervision: dict) -> None:
+        """``system_health`` rows: per supervised actor, its state and restarts (market-class, fire and forget)."""
+        if self.recorder_name is None or not supervision:
+            return
+        now = time.time_ns()
+        rows = [{"actor": name, "state": a.get("state"), "restarts": a.get("restarts", 0), "lag_ms": None,
+                 "memory_mb": None, "ts": now} for name, a in supervision.items()]  # fmt: skip
+        try:
+            self.spawner.lookup(self.recorder_name).write_market.remote("system_health", rows)
+        except Exception:  # noqa: BLE001 - the recorder is restarting: health rows are market-class
+            pass
 
     def store_rows(self) -> dict[str, int]:
         """Rows of this run in every table, counted in the store itself (after the recorder closed)."""
@@ -237,10 +250,11 @@ class Topology:
             for iid in group:
                 self.book_routes[iid] = name
         for book, held in self._books_of(instruments).items():
-            if self.risk_name:
-                ray.get(self.supervisor.subscribe.remote(book, self.risk_name, held, 1, True))
-            if self.recorder_name:
-                ray.get(self.supervisor.subscribe.remote(book, self.recorder_name, held, 10, False))
+            if self.risk_name:  # marks and freshness: a few views a second are enough; every trade (for SL/TP)
+                ray.get(self.supervisor.subscribe.remote(book, self.risk_name, held, 1, True, 50.0))
+            if self.recorder_name:  # book_snapshots every store.book_snapshot_interval_s
+                interval_ms = self.config.store.book_snapshot_interval_s * 1000 / 4
+                ray.get(self.supervisor.subscribe.remote(book, self.recorder_name, held, 10, False, interval_ms))
 
     def _books_of(self, instruments: list[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -273,7 +287,8 @@ class Topology:
                 feed_id=f.feed_id, venue=f.venue.value, symbols=tuple(s.upper() for s in f.symbols),
                 ws_url=ws_base.rstrip("/") + combined_stream_path(streams), rest_url=f.rest_url or urls.get("rest"),
                 book_actors={i: self.book_routes[i] for i in f.instrument_ids()}, market_subscribers=subscribers,
-                redeliver_to=(self.recorder_name,) if self.recorder_name else (),
+                redeliver_to=(self.recorder_name,) if self.recorder_name else (), recorder_name=self.recorder_name,
+                raw_dir=self.run_dir if self.config.store.record_raw and self.run_dir else None,
                 namespace=self.config.ray.namespace, flush_interval_ms=f.flush_interval_ms,
                 batch_max_events=f.batch_max_events, max_in_flight=f.max_in_flight,
                 stale_after_ms=f.stale_after_ms, snapshot_limit=f.snapshot_limit, seed=self.config.replay.seed,
@@ -293,7 +308,8 @@ class Topology:
         digest = hashlib.sha256(token.encode()).hexdigest() if token else None
         serve.start(http_options={"host": cfg.host, "port": cfg.port})
         app = build_app(self.name("supervisor"), self.config.ray.namespace, digest, self.risk_name,
-                        self.execution_name, self.config.ray.prefix, self.config.books.publish_depth)  # fmt: skip
+                        self.execution_name, self.config.ray.prefix, self.config.books.publish_depth,
+                        self.recorder_name)  # fmt: skip
         serve.run(app, name="raytrade",
                   route_prefix="/", blocking=False)  # fmt: skip
         self.api_url = f"http://{cfg.host}:{cfg.port}"

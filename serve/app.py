@@ -16,9 +16,17 @@ Endpoints (OpenAPI at ``/docs``):
 
 Every mutation needs ``Authorization: Bearer <token>`` (401 otherwise). Bad input: 422 naming the field; unknown
 ids: 404; a dead or silent actor: 503 naming its role. Replicas use ``num_cpus=0`` (they only forward calls).
+
+Audit: every mutation (POST / PATCH / DELETE), allowed or not, is written to the ``audit_log`` table (who: the
+first 12 hex digits of the presented token's SHA-256, never the token; what: method and path; when; result: the
+HTTP status) and committed before the response is sent (write-ahead). If the recorder cannot take it, the response
+is still sent and the failure is logged (the API must stay usable to stop trading when storage is down).
 """
 
 import asyncio
+import hashlib
+import logging
+import time
 from typing import Annotated
 
 import ray
@@ -44,6 +52,25 @@ from serve.schemas import (
 __all__ = ["ApiServer", "build_app"]
 
 api = FastAPI(title="raytrade", description="Control and query API of a raytrade run", version="0.1.0")
+log = logging.getLogger(__name__)
+
+
+@api.middleware("http")
+async def _audit(request: Request, call_next):
+    """Write every mutation to ``audit_log`` before its response goes out (see the module docstring)."""
+    response = await call_next(request)
+    recorder = getattr(api.state, "recorder", None)
+    if request.method in ("POST", "PATCH", "PUT", "DELETE") and recorder is not None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        who = hashlib.sha256(token.strip().encode()).hexdigest()[:12] if scheme.lower() == "bearer" and token else "none"
+        row = {"token_id": who, "action": request.method, "target": request.url.path,
+               "detail": request.url.query or "", "result": str(response.status_code), "ts": time.time_ns()}  # fmt: skip
+        try:
+            handle = ray.get_actor(recorder[0], namespace=recorder[1])
+            await asyncio.wait_for(handle.write_now.remote("audit_log", [row]), timeout=5)
+        except Exception as exc:  # noqa: BLE001 - stay usable (the kill switch must work when storage is down)
+            log.error("audit record not stored: %s", exc)
+    return response
 # No ``from __future__ import annotations`` here: FastAPI must see these annotations as objects.
 InstrumentIdPath = Annotated[
     str, Path(description="SYMBOL.VENUE, e.g. BTCUSDT.BINANCE", pattern=r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_]+$")
@@ -60,7 +87,9 @@ class ApiServer:
     and execution actors, prefix of actor names, publish depth for new strategies' subscriptions."""
 
     def __init__(self, supervisor_name: str, namespace: str, token_digest: str | None, risk_name: str | None = None,
-                 execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10) -> None:  # fmt: skip
+                 execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10,
+                 recorder_name: str | None = None) -> None:  # fmt: skip
+        api.state.recorder = (recorder_name, namespace) if recorder_name else None
         self.supervisor_name = supervisor_name
         self.namespace = namespace
         self.require_token = TokenCheck(token_digest)
@@ -253,6 +282,8 @@ class ApiServer:
 
 
 def build_app(supervisor_name: str, namespace: str, token_digest: str | None, risk_name: str | None = None,
-              execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10):  # fmt: skip
+              execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10,
+              recorder_name: str | None = None):  # fmt: skip
     """The Serve application to ``serve.run``."""
-    return ApiServer.bind(supervisor_name, namespace, token_digest, risk_name, execution_name, prefix, publish_depth)
+    return ApiServer.bind(supervisor_name, namespace, token_digest, risk_name, execution_name, prefix, publish_depth,
+                          recorder_name)

@@ -30,9 +30,12 @@ __all__ = ["BookActor"]
 
 class _Subscriber:
     __slots__ = ("name", "handle", "instruments", "depth", "in_flight", "pending", "sent", "dropped", "want_trades",
-                 "trades", "trades_dropped", "errors")  # fmt: skip
+                 "trades", "trades_dropped", "errors", "min_interval_ns", "last_sent_ns")  # fmt: skip
 
-    def __init__(self, name: str, handle, instruments: set[str], depth: int, want_trades: bool) -> None:
+    def __init__(self, name: str, handle, instruments: set[str], depth: int, want_trades: bool,
+                 min_interval_ms: float = 0.0) -> None:  # fmt: skip
+        self.min_interval_ns = int(min_interval_ms * 1e6)
+        self.last_sent_ns = 0
         self.name = name
         self.handle = handle
         self.instruments = instruments
@@ -82,7 +85,7 @@ class BookActor:
         return crossed
 
     def subscribe(self, name: str, handle, instrument_ids: Sequence[str], depth: int = 10,
-                  trades: bool = False) -> list[str]:  # fmt: skip
+                  trades: bool = False, min_interval_ms: float = 0.0) -> list[str]:  # fmt: skip
         """Send views of ``instrument_ids`` (those held here) to ``handle.on_views(list[BookView], list[Trade])``.
 
         Args:
@@ -90,12 +93,14 @@ class BookActor:
             handle: the subscriber's actor handle.
             depth: levels per side in its views.
             trades: also send every public trade of those instruments (unconflated, bounded).
+            min_interval_ms: publish to this subscriber at most this often (ms; 0: after every batch). The risk
+                gate marks its portfolio from views and needs no more than a few per second per book.
 
         Returns:
             The instruments subscribed (those held by this actor).
         """
         held = {i for i in instrument_ids if i in self.keeper.books}
-        sub = _Subscriber(name, handle, held, depth, trades)
+        sub = _Subscriber(name, handle, held, depth, trades, min_interval_ms)
         self._subscribers[name] = sub
         sub.pending.update(dict.fromkeys(held))
         self._send(sub, time.time_ns())
@@ -170,6 +175,9 @@ class BookActor:
                         return
         if len(sub.in_flight) >= self.max_in_flight or not (sub.pending or sub.trades):
             return
+        if sub.min_interval_ns and now - sub.last_sent_ns < sub.min_interval_ns:
+            return  # throttled: the latest views wait for the next batch past the interval
+        sub.last_sent_ns = now
         views = [self.keeper.view(iid, sub.depth, now) for iid in sub.pending]
         trades, sub.trades = sub.trades, []
         sub.pending.clear()

@@ -57,12 +57,16 @@ class ExecutionActor:
     timer_interval_ms: model advance period.
     recorder_name: the recorder (None: no persistence; events are acknowledged at once).
     recorder_timeout_s: how long one write-ahead may take before it is retried.
+    advance_lag_ms: the timer advances the model only to ``now - advance_lag_ms``: market data reaches this actor
+        in batches (every ``subscriber_flush_ms`` of the feed), so an order's arrival is not processed before the
+        events received ahead of it (the model clock is the feeds' receive clock). Market data itself advances
+        the model at once.
     """
 
     def __init__(self, name: str, instrument_ids: Sequence[str], paper: dict | None = None,
                  risk_name: str | None = None, namespace: str = "raytrade", lookup=None, clock=time.time_ns,
                  timer_interval_ms: float = 2.0, max_log: int = 1_000_000, recorder_name: str | None = None,
-                 recorder_timeout_s: float = 5.0) -> None:  # fmt: skip
+                 recorder_timeout_s: float = 5.0, advance_lag_ms: float = 25.0) -> None:  # fmt: skip
         if lookup is None:
             from actors.remote import RaySpawner
 
@@ -76,6 +80,7 @@ class ExecutionActor:
         self._risk = None
         self.clock = clock
         self.timer_interval_s = timer_interval_ms / 1000
+        self.advance_lag_ns = int(advance_lag_ms * 1e6)
         self.log: deque[tuple[int, OrderEvent]] = deque(maxlen=max_log)
         self.seq = 0
         self.submit_log: deque[tuple[int, str, str]] = deque(maxlen=100_000)  # (wall ns, client_order_id, action)
@@ -192,7 +197,7 @@ class ExecutionActor:
         while True:
             await asyncio.sleep(self.timer_interval_s)
             try:
-                await self._emit(self.venue.advance(self.clock()))
+                await self._emit(self.venue.advance(self.clock() - self.advance_lag_ns))
                 if self._unsent and not self._in_flight:
                     self._push()
             except Exception:  # noqa: BLE001 - the timer must survive a bad event; it is logged

@@ -51,9 +51,14 @@ class FeedSpec:
         market_subscribers: names of actors that get every batch too, unconflated (the paper execution actor: a
             queue model needs every level decrease and trade). Each batch is ``ray.put`` once and its ObjectRef
             handed to the book and to each of them, so it is serialized once.
+        subscriber_flush_ms: market subscribers get one batch of every event at most this often (ms).
         redeliver_to: market subscribers whose failed deliveries are kept and re-sent, in order, once they answer
             again (the recorder: a restarted recorder loses only what it had not flushed). At most
             ``redeliver_max_batches`` per subscriber are kept; beyond that the oldest are dropped and counted.
+        recorder_name: where feed events (connect, disconnect, stale, snapshot, resync, failed) go, once a second.
+        raw_dir: when set, every received frame and REST snapshot body is written byte for byte, with its receive
+            time, in the hftbacktest line format under ``<raw_dir>/raw/<venue>/`` (``raytrade replay`` and
+            ``raytrade verify`` read it back).
         namespace: Ray namespace of the book actors.
         flush_interval_ms, batch_max_events, max_in_flight: batching (ms, events, batches).
         stale_after_ms: reconnect after this long without a frame (ms).
@@ -71,6 +76,9 @@ class FeedSpec:
     market_subscribers: tuple[str, ...] = ()
     redeliver_to: tuple[str, ...] = ()
     redeliver_max_batches: int = 2000
+    subscriber_flush_ms: float = 10.0
+    recorder_name: str | None = None
+    raw_dir: str | None = None
     namespace: str = "raytrade"
     flush_interval_ms: float = 2.0
     batch_max_events: int = 2000
@@ -116,6 +124,12 @@ class FeedActor:
         self._books: dict[str, object] = {}
         self._in_flight: deque = deque()
         self._redeliver: dict[str, deque] = {}
+        self._events: list[dict] = []
+        self._sub_events: list = []
+        self._sub_last_ns = 0
+        self._sub_interval_ns = int(spec.subscriber_flush_ms * 1e6)
+        self._seen_counts: dict[str, dict[str, int]] = {}
+        self._raw = None
         self.redeliver_dropped = 0
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
@@ -133,15 +147,26 @@ class FeedActor:
     async def run(self) -> dict:
         """Run until :meth:`stop`. Returns the final status. The supervisor awaits this call to watch the actor."""
         self._state = "running"
+        if self.spec.raw_dir:
+            from actors.recorder.raw import RawFrameWriter, raw_path
+
+            self._raw = RawFrameWriter(raw_path(self.spec.raw_dir, self.spec.venue, self.spec.symbols[0],
+                                                time.time_ns()))  # fmt: skip
+        self._event("start", "")
         self.pipeline.announce_reset("restart", time.time_ns())
         flusher = asyncio.ensure_future(self._flush_loop())
         try:
             await self.transport.run()
         finally:
+            if self._raw is not None:
+                self._raw.close()
+                self._raw = None
             flusher.cancel()
-            await self._flush()
+            await self._flush(force=True)
             await self._wait_in_flight(0)
             await self.depth.close()
+            self._event("stop", self._state)
+            await self._send_events()
             if self._state != "failed":
                 self._state = "stopped"
         return self.status()
@@ -181,6 +206,8 @@ class FeedActor:
 
     # -- transport callbacks ---------------------------------------------------------------------------------
     def _on_frame(self, frame: str | bytes, ts_recv: int) -> bool:
+        if self._raw is not None:
+            self._raw.write(ts_recv, frame if isinstance(frame, bytes) else frame.encode())
         self.pipeline.on_frame(frame, ts_recv)
         pending = self.pipeline.pending
         # Adaptive batching: send at once when the books are idle and nothing was sent for a flush period
@@ -193,11 +220,36 @@ class FeedActor:
     async def _on_disconnect(self, reason: str) -> None:
         """The connection is gone: every book is not ready (reason ``disconnected`` / ``stale``) until resynced."""
         now = time.time_ns()
+        self._event(reason, self.transport.stats.last_error or "")
         for iid in self.pipeline.syncs:
             self.pipeline.resync(iid, reason, now)
         await self._flush()
 
+    def _event(self, kind: str, detail: str, instrument_id: str = "") -> None:
+        self._events.append({"venue": self.spec.venue, "feed_id": self.spec.feed_id, "instrument_id": instrument_id,
+                             "kind": kind, "detail": detail[:500], "ts": time.time_ns()})  # fmt: skip
+
+    async def _send_events(self) -> None:
+        """Feed events to the recorder (market-class: a crash may lose the last second of them). Gaps and resyncs
+        are read off the sequencing counters since the last call."""
+        for iid, sync in self.pipeline.syncs.items():
+            seen = self._seen_counts.setdefault(iid, {"gaps": 0, "resyncs": 0})
+            for kind in ("gaps", "resyncs"):
+                now_count = getattr(sync, kind)
+                if now_count > seen[kind]:
+                    self._event(kind[:-1], f"{now_count - seen[kind]} new ({now_count} in all)", iid)
+                    seen[kind] = now_count
+        if not self._events or self.spec.recorder_name is None:
+            self._events.clear()
+            return
+        events, self._events = self._events, []
+        try:
+            self._book(self.spec.recorder_name).write_market.remote("feed_events", events)
+        except Exception:  # noqa: BLE001 - the recorder is restarting
+            self._books.pop(self.spec.recorder_name, None)
+
     async def _on_connect(self, reconnect: bool) -> None:
+        self._event("reconnect" if reconnect else "connect", self.spec.ws_url)
         if reconnect:
             self.pipeline.on_reconnect(time.time_ns())
             await self._flush()
@@ -205,9 +257,15 @@ class FeedActor:
     # -- batching --------------------------------------------------------------------------------------------
     async def _flush_loop(self) -> None:
         interval_s = self.spec.flush_interval_ms / 1000
+        last_events = time.monotonic()
         while True:
             await asyncio.sleep(interval_s)
-            if self.pipeline.pending:
+            if time.monotonic() - last_events >= 1.0:
+                last_events = time.monotonic()
+                if self._raw is not None:
+                    self._raw.flush()
+                await self._send_events()
+            if self.pipeline.pending or self._sub_events:
                 await self._flush()
             if not self.transport.stats.connected:
                 continue
@@ -216,20 +274,30 @@ class FeedActor:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
-    async def _flush(self) -> None:
+    async def _flush(self, force: bool = False) -> None:
+        """Send what the pipeline queued: each book its own batch at once; market subscribers (execution, the
+        recorder) one batch of every event, ``ray.put`` once and shared, at most every ``subscriber_flush_ms``
+        (or at ``batch_max_events``, or when ``force``): fewer, larger calls where latency matters less."""
         async with self._lock:
             batches = self.pipeline.drain()
-            if not batches:
-                return
-            now = self._last_send_ns = time.time_ns()
+            now = time.time_ns()
             subscribers = self.spec.market_subscribers
+            if batches:
+                self._last_send_ns = now
             for name, events in batches.items():
-                batch = EventBatch(self.spec.feed_id, tuple(events), now)
-                payload = self._store(batch) if subscribers else batch
-                for target in (name, *subscribers):
-                    self._deliver(target, payload, is_book=target == name)
+                self._deliver(name, EventBatch(self.spec.feed_id, tuple(events), now), is_book=True)
+                if subscribers:
+                    self._sub_events.extend(events)
                 self.batches_sent += 1
                 self.events_sent += len(events)
+            due = (force or now - self._sub_last_ns >= self._sub_interval_ns
+                   or len(self._sub_events) >= self.spec.batch_max_events)  # fmt: skip
+            if subscribers and self._sub_events and due:
+                payload = self._store(EventBatch(self.spec.feed_id, tuple(self._sub_events), now))
+                self._sub_events = []
+                self._sub_last_ns = now
+                for target in subscribers:
+                    self._deliver(target, payload, is_book=False)
             await self._wait_in_flight(self.spec.max_in_flight * (1 + len(subscribers)))
 
     def _deliver(self, target: str, payload, is_book: bool) -> None:
@@ -240,18 +308,19 @@ class FeedActor:
             handle = self._book(target)
             method = handle.apply if is_book else handle.on_market
             while backlog:
-                self._track(target, method.remote(backlog[0]), backlog[0])
+                self._track(target, method.remote(backlog[0]), backlog[0], is_book)
                 backlog.popleft()
-            self._track(target, method.remote(payload), payload)
+            self._track(target, method.remote(payload), payload, is_book)
         except Exception as exc:  # noqa: BLE001 - a dead receiver: look it up again next time
             self._books.pop(target, None)
             self.pipeline.last_error = exc
             self._keep_for_redelivery(target, payload)
 
-    def _track(self, target: str, ref, payload) -> None:
+    def _track(self, target: str, ref, payload, is_book: bool) -> None:
         self._in_flight.append((target, ref, payload))
-        self._unacked += 1
-        asyncio.wrap_future(ref.future()).add_done_callback(self._acked)
+        if is_book:  # adaptive batching watches the books only: subscribers have their own cadence
+            self._unacked += 1
+            asyncio.wrap_future(ref.future()).add_done_callback(self._acked)
 
     def _keep_for_redelivery(self, target: str, payload) -> None:
         if target not in self.spec.redeliver_to:
@@ -307,7 +376,12 @@ class FeedActor:
         self.snapshot_requests += 1
         try:
             body = await self.depth.fetch(symbol, self.spec.snapshot_limit)
-            snapshot = self.pipeline.parser.parse_depth_snapshot(body, symbol, time.time_ns())
+            ts_body = time.time_ns()
+            if self._raw is not None:
+                raw_body = getattr(self.depth.exchange, "last_http_response", None)
+                if raw_body:
+                    self._raw.write(ts_body, raw_body.encode() if isinstance(raw_body, str) else raw_body)
+            snapshot = self.pipeline.parser.parse_depth_snapshot(body, symbol, ts_body)
         except asyncio.CancelledError:
             self.pipeline.on_snapshot_failed(iid)
             raise
@@ -318,10 +392,12 @@ class FeedActor:
             self.failed_reason = f"{iid}: {exc}"
             log.error("feed %s stops: %s", self.spec.feed_id, exc)
             self._state = "failed"
+            self._event("failed", self.failed_reason, iid)
             self.transport.stop()
             return
         except Exception as exc:  # noqa: BLE001 - transient (VenueUnavailable, RateLimited) and unexpected errors
             self.snapshot_failures += 1
+            self._event("snapshot_failed", f"{iid}: {type(exc).__name__}: {exc}", iid)
             self.pipeline.last_error = exc
             delay_s = exc.retry_after_s if isinstance(exc, RateLimited) else self._snapshot_backoff.next_delay_s()
             if not isinstance(exc, (RaytradeError, OSError, asyncio.TimeoutError)):
@@ -331,5 +407,6 @@ class FeedActor:
             self.pipeline.on_snapshot_failed(iid)
             return
         self._snapshot_backoff.failures = 0
+        self._event("snapshot", f"{iid} lastUpdateId {snapshot.sequence}", iid)
         self.pipeline.on_snapshot(snapshot)
         await self._flush()

@@ -192,15 +192,26 @@ def _to_ns(text: str) -> int:
 
 # -- readers ---------------------------------------------------------------------------------------------------
 def _read_hftbacktest(path: Path) -> Iterator[CaptureRecord]:
+    """Lines ``<ts> <frame>``. A gzip stream cut short (a recorder that died mid-write: its last member has no
+    end marker) ends the capture at the last complete line instead of making the whole file unreadable."""
     try:
         with gzip.open(path, "rb") as fh:
-            for line in fh:
-                ts, sep, body = line.rstrip(b"\r\n").partition(b" ")
-                if not sep or not ts.isdigit():
-                    raise CaptureError(f"{path}: not an hftbacktest line: {line[:80]!r}")
-                kind = "rest" if body.startswith((b'{"lastUpdateId"', b'{"code"')) else "ws"
-                yield CaptureRecord(_to_ns(ts.decode()), kind, body, "hftbacktest")
-    except (OSError, EOFError) as exc:
+            pending = None
+            try:
+                for line in fh:
+                    if pending is not None:
+                        yield pending
+                    ts, sep, body = line.rstrip(b"\r\n").partition(b" ")
+                    if not sep or not ts.isdigit():
+                        raise CaptureError(f"{path}: not an hftbacktest line: {line[:80]!r}")
+                    kind = "rest" if body.startswith((b'{"lastUpdateId"', b'{"code"')) else "ws"
+                    pending = CaptureRecord(_to_ns(ts.decode()), kind, body, "hftbacktest") if line.endswith(
+                        b"\n") else None  # a line without its newline was cut: dropped
+            except EOFError:
+                pass  # a truncated final member: keep every complete line read so far
+            if pending is not None:
+                yield pending
+    except OSError as exc:
         raise CaptureError(f"{path}: unreadable: {exc}") from None
 
 

@@ -87,6 +87,7 @@ class _Subscription:
     instruments: tuple[str, ...]
     depth: int
     trades: bool
+    min_interval_ms: float = 0.0
 
 
 class Supervisor:
@@ -95,7 +96,7 @@ class Supervisor:
     def __init__(self, prefix: str = "raytrade-", namespace: str = "raytrade", max_deaths: int = 5,
                  window_s: float = 60.0, base_backoff_s: float = 0.2, max_backoff_s: float = 10.0,
                  spawner: Any = None, clock: Callable[[], float] = time.monotonic,
-                 watch_interval_s: float = 0.25) -> None:  # fmt: skip
+                 watch_interval_s: float = 1.0) -> None:  # fmt: skip
         if spawner is None:
             from actors.remote import RaySpawner
 
@@ -113,6 +114,7 @@ class Supervisor:
         self.replay_names: list[str] = []
         self.checkpoints: dict[str, Any] = {}
         self.events: list[dict] = []
+        self.recorder_name: str | None = None
 
     # -- registration ----------------------------------------------------------------------------------------
     def name_of(self, role: str, ident: str) -> str:
@@ -133,6 +135,24 @@ class Supervisor:
     def names(self, role: str) -> list[str]:
         """Names of the supervised actors of ``role``."""
         return [n for n, s in self.actors.items() if s.spec.role == role]
+
+    def set_recorder(self, name: str | None) -> None:
+        """Send supervision events (death, restart, circuit_open, failed) to this recorder as ``feed_events``."""
+        self.recorder_name = name
+
+    def _note(self, event: dict) -> None:
+        self.events.append(event)
+        if self.recorder_name is None:
+            return
+        role = event.get("role") or (self.actors[event["actor"]].spec.role if event.get("actor") in self.actors else "")
+        row = {"venue": "", "feed_id": event.get("actor", ""), "instrument_id": "", "kind": event["kind"],
+               "detail": f"{role}: {event.get('reason', '')}".strip(": "), "ts": event["ts"]}  # fmt: skip
+        try:
+            rec = self.actors.get(self.recorder_name)
+            handle = rec.handle if rec is not None else self.spawner.lookup(self.recorder_name)
+            handle.write_market.remote("feed_events", [row])
+        except Exception:  # noqa: BLE001 - the recorder itself may be the one that died
+            pass
 
     def put_checkpoint(self, key: str, value: Any) -> None:
         """Keep a small piece of state for an actor's next incarnation (the risk gate's trading state)."""
@@ -167,9 +187,9 @@ class Supervisor:
                                           instruments=tuple(spec.book_actors)))  # fmt: skip
 
     async def subscribe(self, book: str, subscriber: str, instruments: list[str], depth: int = 10,
-                        trades: bool = False) -> list[str]:  # fmt: skip
+                        trades: bool = False, min_interval_ms: float = 0.0) -> list[str]:  # fmt: skip
         """Subscribe ``subscriber`` to ``book`` now and after either of them restarts. Returns instruments held."""
-        sub = _Subscription(book, subscriber, tuple(instruments), depth, trades)
+        sub = _Subscription(book, subscriber, tuple(instruments), depth, trades, min_interval_ms)
         self.subscriptions.append(sub)
         return await self._do_subscribe(sub)
 
@@ -286,7 +306,7 @@ class Supervisor:
             sup.downtime_ns += time.time_ns() - sup.down_since_ns
             sup.down_since_ns = None
         if restart:
-            self.events.append({"ts": time.time_ns(), "kind": "restart", "actor": sup.name, "role": spec.role})
+            self._note({"ts": time.time_ns(), "kind": "restart", "actor": sup.name, "role": spec.role})
             await self._restore(sup)
 
     async def _restore(self, sup: _Supervised) -> None:
@@ -319,7 +339,7 @@ class Supervisor:
         book_handle = book.handle if book else self.spawner.lookup(sub.book)
         sub_handle = subscriber.handle if subscriber else self.spawner.lookup(sub.subscriber)
         return await _await(book_handle.subscribe.remote(sub.subscriber, sub_handle, list(sub.instruments),
-                                                         sub.depth, sub.trades))  # fmt: skip
+                                                         sub.depth, sub.trades, sub.min_interval_ms))  # fmt: skip
 
     async def _wait_death(self, sup: _Supervised) -> str | None:
         """Return a reason when the actor died (or its run() ended); None when it was stopped."""
@@ -363,20 +383,20 @@ class Supervisor:
             if reason.startswith("failed: "):  # a permanent venue error: restarting cannot fix it
                 sup.state = "failed"
                 sup.last_death = reason
-                self.events.append({"ts": time.time_ns(), "kind": "failed", "actor": sup.name, "reason": reason})
+                self._note({"ts": time.time_ns(), "kind": "failed", "actor": sup.name, "reason": reason})
                 await self._on_down(sup, "feed_failed")
                 return
             sup.deaths += 1
             sup.last_death = reason
             sup.down_since_ns = time.time_ns()
-            self.events.append({"ts": sup.down_since_ns, "kind": "death", "actor": sup.name, "reason": reason})
+            self._note({"ts": sup.down_since_ns, "kind": "death", "actor": sup.name, "reason": reason})
             self.spawner.kill(sup.handle)
             await self._on_down(sup, "feed_dead")
             delay = sup.policy.on_death(self.clock())
             if delay is None:
                 sup.state = "circuit_open"
                 log.error("%s: circuit open after %d deaths", sup.name, len(sup.policy.deaths))
-                self.events.append({"ts": time.time_ns(), "kind": "circuit_open", "actor": sup.name})
+                self._note({"ts": time.time_ns(), "kind": "circuit_open", "actor": sup.name})
                 return
             sup.state = "restarting"
             await asyncio.sleep(delay)

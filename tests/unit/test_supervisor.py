@@ -121,7 +121,7 @@ def test_restarted_book_gets_its_subscriptions_back_and_its_feed_resyncs_it():
         new = spawner.by_name["t-book-X.BINANCE"]
         await _until(lambda: any(n == "resync" for n, _ in spawner.by_name["t-feed-f1"].calls))
         subs = [args for name, args in new.calls if name == "subscribe"]
-        assert subs == [("t-strategy-s1", spawner.by_name["t-strategy-s1"], ["X.BINANCE"], 5, True)]
+        assert subs == [("t-strategy-s1", spawner.by_name["t-strategy-s1"], ["X.BINANCE"], 5, True, 0.0)]
         resync = [args for name, args in spawner.by_name["t-feed-f1"].calls if name == "resync"]
         assert resync == [(["X.BINANCE"],)]
         await sup.stop_all()
