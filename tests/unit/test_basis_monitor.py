@@ -44,3 +44,31 @@ def test_registry_builds_the_monitor_with_spot_first_and_it_never_trades():
     m = build("basis_monitor", "b1", [SPOT, PERP], {"max_skew_ms": 250})
     assert (m.spot, m.perps, m.max_skew_ns, m.strategy_id) == (SPOT, [PERP], 250_000_000, "b1")
     assert m.on_book(view(SPOT, 1, 10, 12), CTX) == [] and m.on_timer(CTX) == []
+
+
+def test_a_reset_then_a_timeless_snapshot_never_pairs_new_prices_with_an_old_clock(spot_events):
+    # Issue 8 item 5: a Binance spot REST snapshot has no venue time; after a reset the view used to keep the
+    # pre-reset ts_event, and the as-of join paired a new spot mid with an old perp mid (-210 USD against +22).
+    from actors.book.keeper import BookKeeper
+    from actors.instruments import spec_for
+    from actors.messages import BookDeltas, BookReset, BookSnapshot
+
+    keeper = BookKeeper([spec_for("binance", "BTCUSDT")])
+    snapshot = next(e for kind, e in spot_events if kind == "rest")
+    diffs = [e for kind, e in spot_events if kind == "ws" and type(e) is BookDeltas and e.sequence > snapshot.sequence]
+    keeper.apply([snapshot, *diffs[:20]], 0)
+    before = keeper.view("BTCUSDT.BINANCE", 5, 0)
+    assert before.ts_event == diffs[19].ts_event > 0
+
+    later = BookSnapshot(snapshot.instrument_id, diffs[30].sequence, snapshot.bids, snapshot.asks,
+                         snapshot.price_decimals, snapshot.size_decimals, 0, diffs[30].ts_recv)  # fmt: skip
+    keeper.apply([BookReset("BTCUSDT.BINANCE", "gap", 0), later], 0)
+    after = keeper.view("BTCUSDT.BINANCE", 5, 0)
+    assert after.ready and after.ts_event == 0  # unknown, not the old time
+
+    monitor = BasisMonitor("BTCUSDT.BINANCE", ["BTCUSDT.BINANCE_USDM"])
+    ctx = StrategyContext("basis", 0, {})
+    monitor.on_book(after, ctx)
+    assert monitor.views == 0  # a view without a venue time is not a sample point
+    keeper.apply(diffs[31:32], 0)
+    assert keeper.view("BTCUSDT.BINANCE", 5, 0).ts_event == diffs[31].ts_event
