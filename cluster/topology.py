@@ -289,6 +289,10 @@ class Topology:
                 book_actors={i: self.book_routes[i] for i in f.instrument_ids()}, market_subscribers=subscribers,
                 redeliver_to=(self.recorder_name,) if self.recorder_name else (), recorder_name=self.recorder_name,
                 raw_dir=self.run_dir if self.config.store.record_raw and self.run_dir else None,
+                subscriber_kinds={k: v for k, v in {
+                    self.execution_name: ("BookDeltas", "BookSnapshot", "BookReset", "Trade"),  # the fill model
+                    self.recorder_name: ("Trade", "Quote"),  # trades and quotes tables
+                }.items() if k},
                 namespace=self.config.ray.namespace, flush_interval_ms=f.flush_interval_ms,
                 batch_max_events=f.batch_max_events, max_in_flight=f.max_in_flight,
                 stale_after_ms=f.stale_after_ms, snapshot_limit=f.snapshot_limit, seed=self.config.replay.seed,

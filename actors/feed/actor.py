@@ -52,6 +52,8 @@ class FeedSpec:
             queue model needs every level decrease and trade). Each batch is ``ray.put`` once and its ObjectRef
             handed to the book and to each of them, so it is serialized once.
         subscriber_flush_ms: market subscribers get one batch of every event at most this often (ms).
+        subscriber_kinds: per market subscriber, the event types it reads (``{"<name>": ("Trade", "Quote")}``);
+            default every type. Receivers that read the same types share one ``ray.put``.
         redeliver_to: market subscribers whose failed deliveries are kept and re-sent, in order, once they answer
             again (the recorder: a restarted recorder loses only what it had not flushed). At most
             ``redeliver_max_batches`` per subscriber are kept; beyond that the oldest are dropped and counted.
@@ -77,6 +79,7 @@ class FeedSpec:
     redeliver_to: tuple[str, ...] = ()
     redeliver_max_batches: int = 2000
     subscriber_flush_ms: float = 10.0
+    subscriber_kinds: dict[str, tuple[str, ...]] | None = None
     recorder_name: str | None = None
     raw_dir: str | None = None
     namespace: str = "raytrade"
@@ -265,7 +268,7 @@ class FeedActor:
                 if self._raw is not None:
                     self._raw.flush()
                 await self._send_events()
-            if self.pipeline.pending or self._sub_events:
+            if self.pipeline.pending or (self._sub_events and time.time_ns() - self._sub_last_ns >= self._sub_interval_ns):
                 await self._flush()
             if not self.transport.stats.connected:
                 continue
@@ -293,11 +296,18 @@ class FeedActor:
             due = (force or now - self._sub_last_ns >= self._sub_interval_ns
                    or len(self._sub_events) >= self.spec.batch_max_events)  # fmt: skip
             if subscribers and self._sub_events and due:
-                payload = self._store(EventBatch(self.spec.feed_id, tuple(self._sub_events), now))
-                self._sub_events = []
+                events, self._sub_events = self._sub_events, []
                 self._sub_last_ns = now
+                kinds = self.spec.subscriber_kinds or {}
+                payloads: dict[tuple[str, ...] | None, object] = {}
                 for target in subscribers:
-                    self._deliver(target, payload, is_book=False)
+                    wanted = kinds.get(target)
+                    if wanted not in payloads:
+                        chosen = events if wanted is None else [e for e in events if type(e).__name__ in wanted]
+                        payloads[wanted] = self._store(EventBatch(self.spec.feed_id, tuple(chosen), now)) \
+                            if chosen else None
+                    if payloads[wanted] is not None:
+                        self._deliver(target, payloads[wanted], is_book=False)
             await self._wait_in_flight(self.spec.max_in_flight * (1 + len(subscribers)))
 
     def _deliver(self, target: str, payload, is_book: bool) -> None:

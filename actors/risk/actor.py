@@ -43,10 +43,8 @@ from actors.messages import BookView, Trade
 from actors.orders import (
     IntentAction,
     OrderEvent,
-    OrderEventKind,
     OrderIntent,
     OrderType,
-    Side,
     TERMINAL_STATUSES,
 )
 from actors.portfolio.analytics import EquityCurve, performance

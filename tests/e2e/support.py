@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import time
 from functools import cache
 
 from actors.replay.captures import read_recordings
@@ -63,3 +64,21 @@ def independent_basis() -> dict[str, float]:
             diffs.append(spot[i][1] - perp[j][1])
         out[IDS[venue]] = sum(diffs) / len(diffs)
     return out
+
+
+def until(condition, timeout_s: float = 60.0, what: str = "condition") -> None:
+    """Poll ``condition()`` every 0.1 s until it is true; an actor not started yet, restarting or an HTTP error
+    counts as "not yet". Raises TimeoutError naming ``what``."""
+    import httpx
+    import ray
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if condition():
+                return
+        except (httpx.HTTPError, KeyError, ValueError, ray.exceptions.RayError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout_s} s")
+        time.sleep(0.1)

@@ -18,20 +18,8 @@ from actors.recorder.store import StoreConfig, open_store
 from cluster.config import load_config
 from cluster.run import run
 from tests.conftest import ROOT
-from tests.e2e.support import free_port
+from tests.e2e.support import free_port, until as _until
 
-
-def _until(condition, timeout_s: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if condition():
-                return
-        except (ray.exceptions.RayError, ValueError, KeyError):  # not started yet / restarting
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout_s} s")
-        time.sleep(0.1)
 
 
 def _actor(cfg, role: str):

@@ -14,22 +14,10 @@ from rich.console import Console
 
 from cluster.config import load_config
 from cluster.run import run
-from tests.e2e.support import free_port
+from tests.e2e.support import free_port, until as _until
 
 TOKEN = "trading-test-token"
 
-
-def _until(condition, timeout_s: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if condition():
-                return
-        except (httpx.HTTPError, KeyError, ValueError, ray.exceptions.RayError):
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout_s} s")
-        time.sleep(0.1)
 
 
 def _actor(cfg, role: str, ident: str = ""):
