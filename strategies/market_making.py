@@ -23,12 +23,33 @@ Orders. Bids are rounded down and asks up to the tick, exactly (:func:`~strategi
 down to the lot; quotes are post-only (``GTX``) and clamped to stay passive (bid <= best ask - tick, ask >= best
 bid + tick). A side whose fill would take ``|position|`` past ``max_inventory`` is not quoted (its order is
 canceled). A quote is moved with a ``replace`` intent (cancel + submit, queue position lost) only when its target
-moved by ``requote_threshold_ticks`` or more. Quotes are pulled (canceled) when the book is not ready, crossed,
-or stale (no update for ``stale_after_ms`` of the host clock), and while trading is disabled. A ``rejected`` quote
+moved by ``requote_threshold_ticks`` or more (a partly filled quote keeps its queue position until then; the
+replacement has the full ``order_size``). Quotes are pulled (canceled) when the book is not ready, crossed, or
+stale (no update for ``stale_after_ms`` of the host clock), and while trading is disabled. A ``rejected`` quote
 backs its side off for ``reject_backoff_ms``, doubling per consecutive rejection up to 60 s; a post-only quote the
-market moved through while it travelled (``post_only_would_take``) only pauses ``post_only_backoff_ms``. What is open and held
-comes from ``ctx.open_orders`` / ``ctx.positions``; the only own memory is the in-flight ids (cleared by an
-order event or after ``pending_timeout_ms``) and the backoff, so a restarted instance carries on.
+market moved through while it travelled (``post_only_would_take``) only pauses ``post_only_backoff_ms``.
+
+Round trips. An intent reaches the venue tens of ms after it is made and its answer comes back as late (the
+runtime measured ~70 ms p50, ~350 ms p99 tick-to-order), so what ``ctx.open_orders`` shows is one round trip old.
+Each side is therefore worked by one request at a time: an id sent (a submit, or the new half of a replace) is
+*in flight* until any event of it comes back; an id asked to close (a cancel, or the old half of a replace) until
+an event shows it closed or its cancel is rejected. While a side has anything in flight nothing else is sent for
+it, so it requotes at most once per round trip and never replaces an id already being replaced or canceled.
+Entries are forgotten after ``pending_timeout_ms`` (an answer that never came). A quote the book has reached (a
+bid at or above the best ask, an ask at or below the best bid) is filled (under price-time priority the venue
+can only show that price once our queue is gone; the paper venue fills it wholly): it is left alone until its
+fill arrives (at most ``pending_timeout_ms``) rather than replaced into an ``order_closed`` cancel rejection.
+A ``cancel_rejected`` with reason ``order_closed`` is the venue saying the order is closed: the id is then
+ignored even while ``ctx.open_orders`` still lists it (an order event the host lost or applied out of order), as
+is any id an event showed closed. A cancel / replace refused before execution (risk gate) frees the side at
+once. When a cancel loses the race against a fill, the new half of the replace is still placed, so the position
+can pass ``max_inventory`` by one ``order_size``. When a side shows more than one live quote (a restart in the
+middle of a replace, a lost event), the one nearest the target is kept and the others are canceled.
+
+State. What is open and held comes from ``ctx.open_orders`` / ``ctx.positions``; the only own memory is the
+in-flight ids, the ids seen closed (kept while the context lists them, else for ``pending_timeout_ms``) and the
+backoff, all of which only delay or filter what the context shows, so a restarted instance (empty memory, context
+reloaded from execution) carries on.
 Signals: one ``quote`` signal per ``signal_interval_ms`` summarising the current quotes.
 """
 
@@ -37,6 +58,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
+from typing import NamedTuple
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -106,15 +128,18 @@ class MarketMaker:
         self.instrument_id = instrument_id
         self.params = params
         self._mids: deque[tuple[int, float]] = deque()  # (ts_event, mid) samples
-        self._pending: dict[Side, tuple[str, int]] = {}  # side -> (client id, ts sent)
-        self._canceling: set[str] = set()
+        self._flights: dict[str, _Flight] = {}  # client id -> what is awaited of it (see the module docstring)
+        self._closed: dict[str, int] = {}  # ids an event showed closed -> when (ns); pruned in _expire_flights
+        self._pruned_ns = 0
+        self._touched: dict[Side, tuple[str, int]] = {}  # side -> (quote the book reached, since when (ns))
         self._backoff_until = {Side.BUY: 0, Side.SELL: 0}
         self._rejects = {Side.BUY: 0, Side.SELL: 0}
         self._last_signal_ns = -(10**30)
         self._pulled_reason = ""
         self.last_quote: dict | None = None
         self.counts = {"views": 0, "submits": 0, "replaces": 0, "cancels": 0, "pulls": 0, "rejects": 0, "fills": 0,
-                       "skipped_inventory": 0, "signals": 0}  # fmt: skip
+                       "cancel_rejects": 0, "skipped_inventory": 0, "skipped_touched": 0, "extra_quotes": 0,
+                       "timeouts": 0, "signals": 0}  # fmt: skip
         self.filled = {Side.BUY: 0, Side.SELL: 0}
 
     def instruments(self) -> list[str]:
@@ -138,10 +163,22 @@ class MarketMaker:
 
     def on_order_event(self, event: OrderEvent, ctx: StrategyContext) -> list[Action]:
         order = event.order
-        side = order.side
-        pending = self._pending.get(side)
-        if pending and pending[0] == order.client_order_id:
-            del self._pending[side]
+        cid, side = order.client_order_id, order.side
+        flight = self._flights.get(cid)
+        if event.kind is OrderEventKind.CANCEL_REJECTED:
+            self.counts["cancel_rejects"] += 1
+            if event.reason == "order_closed":  # the venue's answer: closed, whatever ctx.open_orders still shows
+                self._remember_closed(cid, ctx.now_ns)
+            if flight is not None and flight.closing:
+                del self._flights[cid]
+                if event.reason not in ("order_closed", "unknown_order") and flight.link is not None:
+                    # Refused before execution (risk gate, fail closed): the replace's new half was never sent.
+                    self._flights.pop(flight.link, None)
+            return []
+        if flight is not None and (not flight.closing or not order.is_open):
+            del self._flights[cid]
+        if not order.is_open:
+            self._remember_closed(cid, ctx.now_ns)
         if event.kind is OrderEventKind.REJECTED and order.tag == _TAGS[side]:
             self.counts["rejects"] += 1
             if event.reason == "post_only_would_take":
@@ -154,8 +191,6 @@ class MarketMaker:
             self._backoff_until[side] = event.ts_event + int(backoff * 1e6)
         elif event.kind is OrderEventKind.ACCEPTED:
             self._rejects[side] = 0
-        if not order.is_open:
-            self._canceling.discard(order.client_order_id)
         return []
 
     def on_fill(self, fill: Fill, ctx: StrategyContext) -> list[Action]:
@@ -173,7 +208,8 @@ class MarketMaker:
         return {"strategy_id": self.strategy_id, "kind": self.kind, "instrument_id": self.instrument_id,
                 **self.counts, "filled_buy": str(fixed_to_decimal(self.filled[Side.BUY], sd)),
                 "filled_sell": str(fixed_to_decimal(self.filled[Side.SELL], sd)), "sigma": self.sigma(),
-                "pulled": self._pulled_reason, "last_quote": self.last_quote}  # fmt: skip
+                "pulled": self._pulled_reason, "in_flight": len(self._flights),
+                "last_quote": self.last_quote}  # fmt: skip
 
     _spec_decimals = 8
 
@@ -208,9 +244,7 @@ class MarketMaker:
         self._pulled_reason = ""
         spec = ctx.specs[self.instrument_id]
         self._spec_decimals = spec.size_decimals
-        for side, (cid, ts) in list(self._pending.items()):
-            if ctx.now_ns - ts > p.pending_timeout_ms * 1e6:
-                del self._pending[side]
+        self._expire_flights(ctx.now_ns, ctx.open_orders)
         pos = ctx.positions.get(self.instrument_id)
         position = pos.size if pos is not None else 0
         size = size_to_fixed(p.order_size, spec)
@@ -225,7 +259,7 @@ class MarketMaker:
                    Side.SELL: ask if position - size >= -max_inv else None}  # fmt: skip
         out: list[Action] = []
         for side, price in targets.items():
-            out.extend(self._work_side(side, price, size, tick, spec, ctx))
+            out.extend(self._work_side(side, price, size, tick, spec, view, ctx))
         pd = spec.price_decimals
         self.last_quote = {"bid": str(fixed_to_decimal(bid, pd)), "ask": str(fixed_to_decimal(ask, pd)),
                            "reservation": str(round(float(view.mid()) - q * skew, 4)), "q": round(q, 4),
@@ -244,34 +278,68 @@ class MarketMaker:
         return out
 
     def _quotes(self, ctx: StrategyContext, side: Side) -> list[Order]:
+        """This side's quotes as ``ctx.open_orders`` shows them, minus those asked to close or known closed."""
+        flights, closed = self._flights, self._closed
         return [o for o in ctx.open_orders.values()
                 if o.instrument_id == self.instrument_id and o.side is side and o.tag == _TAGS[side]
-                and o.client_order_id not in self._canceling]  # fmt: skip
+                and o.client_order_id not in closed
+                and not ((f := flights.get(o.client_order_id)) is not None and f.closing)]  # fmt: skip
 
-    def _work_side(self, side: Side, price: int | None, size: int, tick: int, spec, ctx) -> list[Action]:
+    def _busy(self, side: Side) -> bool:
+        return any(f.side is side for f in self._flights.values())
+
+    def _expire_flights(self, now_ns: int, open_orders) -> None:
+        """Forget unanswered flights after ``pending_timeout_ms``, and closed ids ``ctx.open_orders`` no longer
+        lists once they are that old (a late event could still re-list an id until then)."""
+        limit = self.params.pending_timeout_ms * 1e6
+        for cid in [c for c, f in self._flights.items() if now_ns - f.ts > limit]:
+            del self._flights[cid]
+            self.counts["timeouts"] += 1
+        if now_ns - self._pruned_ns > limit:
+            self._pruned_ns = now_ns
+            self._closed = {c: ts for c, ts in self._closed.items() if now_ns - ts <= limit or c in open_orders}
+
+    def _remember_closed(self, cid: str, now_ns: int) -> None:
+        self._closed.setdefault(cid, now_ns)
+
+    def _work_side(self, side: Side, price: int | None, size: int, tick: int, spec, view: BookView,
+                   ctx: StrategyContext) -> list[Action]:  # fmt: skip
+        """At most one request per side per round trip: cancel, clean up extras, submit or replace."""
+        if self._busy(side):
+            return []
         resting = self._quotes(ctx, side)
-        out: list[Action] = [self._cancel(o, ctx) for o in resting[1:]]  # leftovers (e.g. after a restart)
-        current = resting[0] if resting else None
         if price is None or size <= 0:
-            if current is not None:
+            if resting:
                 self.counts["skipped_inventory"] += 1
-                out.append(self._cancel(current, ctx))
-            return out
-        if side in self._pending or ctx.now_ns < self._backoff_until[side]:
-            return out
-        if current is None:
+            return [self._cancel(o, ctx) for o in resting]
+        if len(resting) > 1:  # e.g. a cancel that reached the venue before its order: keep the nearest
+            keep = min(resting, key=lambda o: (abs(o.price - price), -o.ts_created))
+            self.counts["extra_quotes"] += len(resting) - 1
+            return [self._cancel(o, ctx) for o in resting if o is not keep]
+        if ctx.now_ns < self._backoff_until[side]:
+            return []
+        if not resting:
             cid = ctx.next_client_order_id(_TAGS[side])
-            self._pending[side] = (cid, ctx.now_ns)
+            self._flights[cid] = _Flight(side, ctx.now_ns, False, None)
             self.counts["submits"] += 1
-            out.append(self._intent(IntentAction.SUBMIT, cid, side, price, size, spec, ctx))
-        elif abs(current.price - price) >= self.params.requote_threshold_ticks * tick or current.remaining != size:
-            cid = ctx.next_client_order_id(_TAGS[side])
-            self._pending[side] = (cid, ctx.now_ns)
-            self._canceling.add(current.client_order_id)
-            self.counts["replaces"] += 1
-            out.append(self._intent(IntentAction.REPLACE, current.client_order_id, side, price, size, spec, ctx,
-                                    new_id=cid))  # fmt: skip
-        return out
+            return [self._intent(IntentAction.SUBMIT, cid, side, price, size, spec, ctx)]
+        current = resting[0]
+        if abs(current.price - price) < self.params.requote_threshold_ticks * tick:
+            return []
+        if _touched(current, view):  # filled at the venue by now: its fill is on the way
+            cid, since = self._touched.get(side) or (current.client_order_id, ctx.now_ns)
+            if cid != current.client_order_id:
+                since = ctx.now_ns
+            self._touched[side] = (current.client_order_id, since)
+            if ctx.now_ns - since <= self.params.pending_timeout_ms * 1e6:
+                self.counts["skipped_touched"] += 1
+                return []
+            # No fill came within the timeout (an event the host lost?): the replace's cancel will tell.
+        cid, old = ctx.next_client_order_id(_TAGS[side]), current.client_order_id
+        self._flights[cid] = _Flight(side, ctx.now_ns, False, old)
+        self._flights[old] = _Flight(side, ctx.now_ns, True, cid)
+        self.counts["replaces"] += 1
+        return [self._intent(IntentAction.REPLACE, old, side, price, size, spec, ctx, new_id=cid)]
 
     def _intent(self, action, cid, side, price, size, spec, ctx, new_id=None) -> OrderIntent:
         return OrderIntent(action, self.strategy_id, cid, self.instrument_id, spec.price_decimals, spec.size_decimals,
@@ -279,17 +347,36 @@ class MarketMaker:
                            _TAGS[side])  # fmt: skip
 
     def _cancel(self, order: Order, ctx: StrategyContext) -> OrderIntent:
-        self._canceling.add(order.client_order_id)
+        self._flights[order.client_order_id] = _Flight(order.side, ctx.now_ns, True, None)
         self.counts["cancels"] += 1
         return OrderIntent(IntentAction.CANCEL, self.strategy_id, order.client_order_id, self.instrument_id,
                            order.price_decimals, order.size_decimals, order.side, ts_created=ctx.now_ns,
                            tag=order.tag)  # fmt: skip
 
     def _pull(self, ctx: StrategyContext, reason: str) -> list[Action]:
+        self._expire_flights(ctx.now_ns, ctx.open_orders)
         out = [self._cancel(o, ctx) for side in (Side.BUY, Side.SELL) for o in self._quotes(ctx, side)]
         self.counts["pulls"] += 1 if out else 0
         self._pulled_reason = reason
         return out
+
+
+class _Flight(NamedTuple):
+    """What is awaited of one client order id: ``closing`` (a cancel / the old half of a replace: an event showing
+    it closed, or a cancel rejection) or not (a submit / the new half: any event of it). ``link``: the other half
+    of a replace. ``ts``: when it was sent (ns, ``ctx.now_ns``)."""
+
+    side: Side
+    ts: int
+    closing: bool
+    link: str | None
+
+
+def _touched(order: Order, view: BookView) -> bool:
+    """Whether the opposite best has reached the order's price (the venue fills the whole quote then)."""
+    if order.side is Side.BUY:
+        return bool(view.asks) and view.asks[0][0] <= order.price
+    return bool(view.bids) and view.bids[0][0] >= order.price
 
 
 def _build(strategy_id: str, instruments: Sequence[str], params: MarketMakingParams) -> MarketMaker:

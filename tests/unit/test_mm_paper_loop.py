@@ -119,11 +119,14 @@ class PaperLoop:
         view_every_ms: conflation: at most one book view per this much market time (the latest book).
         timer_ms: period of ``on_timer``.
         paper: the venue's latencies and queue model.
+        lose: ``event -> bool``: events the strategy's host never gets (a lost batch between execution and the
+            host); the venue and the measurements still see them. Default: none lost.
     """
 
     def __init__(self, strategy, delay_out_ms: float = 50, delay_back_ms: float = 50, view_every_ms: float = 20,
-                 timer_ms: float = 1000, paper: PaperConfig = PaperConfig()) -> None:  # fmt: skip
+                 timer_ms: float = 1000, paper: PaperConfig = PaperConfig(), lose=None) -> None:  # fmt: skip
         self.strategy = strategy
+        self.lose = lose or (lambda ev: False)
         self.out_ns, self.back_ns = round(delay_out_ms * MS), round(delay_back_ms * MS)
         self.view_ns, self.timer_ns = round(view_every_ms * MS), round(timer_ms * MS)
         self.venue = PaperVenue({IID: SPEC}, paper)
@@ -167,7 +170,7 @@ class PaperLoop:
                 next_view, dirty = ts + self.view_ns, False
             last_ts = ts
         self._until(last_ts)
-        self._account(last_ts)
+        self._account(last_ts)  # the last stretch
         total = last_ts - self._start if self._start else 0
         if total:
             self.result.both_quoted = self._time[2] / total
@@ -211,7 +214,9 @@ class PaperLoop:
     def _deliver(self, payload: tuple[int, list[OrderEvent]]) -> None:
         """As ``StrategyActor.on_execution``: positions after the batch first, then each event in order."""
         at, events = payload
+        # The risk gate's portfolio applies every fill before forwarding, even those whose event the host loses.
         self._position_seen += sum(ev.fill.side.sign * ev.fill.size for ev in events if ev.fill is not None)
+        events = [ev for ev in events if not self.lose(ev)]
         self.ctx.positions[IID] = PositionSnapshot(self.strategy.strategy_id, IID, self._position_seen, 8, None,
                                                    Decimal(0), Decimal(0), Decimal(0), "USDT", "open")  # fmt: skip
         ctx = self.ctx
@@ -254,12 +259,12 @@ class PaperLoop:
         live = self._live[order.side]
         if ev.kind is OrderEventKind.CANCEL_REJECTED:
             return
-        self._account(ts)
         if order.is_open and order.status is not OrderStatus.NEW:
             live.add(order.client_order_id)
             self._start = self._start or ts
         else:
             live.discard(order.client_order_id)
+        self._account(ts)
         if ev.fill is not None:
             if ev.fill.side is Side.BUY:
                 r.bought += ev.fill.size
@@ -275,17 +280,17 @@ class PaperLoop:
         r.max_abs_position = max(r.max_abs_position, abs(self.venue.position(self.strategy.strategy_id, IID)))
 
     def _account(self, ts: int) -> None:
-        sides = sum(1 for s in self._live.values() if s)
+        """Close the stretch since the last change (at its count of quoted sides); start one at ``ts``."""
         if self._quoted_since is not None:
             since, n = self._quoted_since
             self._time[n] += ts - since
         if self._start:
-            self._quoted_since = (ts, sides)
+            self._quoted_since = (ts, sum(1 for s in self._live.values() if s))
 
 
-def run_mm(delay_ms: float = 50, until_s: float | None = None, **params) -> tuple[MarketMaker, PaperLoop]:
+def run_mm(delay_ms: float = 50, until_s: float | None = None, lose=None, **params) -> tuple[MarketMaker, PaperLoop]:
     mm = MarketMaker("mm", IID, MarketMakingParams(**params))
-    loop = PaperLoop(mm, delay_out_ms=delay_ms, delay_back_ms=delay_ms)
+    loop = PaperLoop(mm, delay_out_ms=delay_ms, delay_back_ms=delay_ms, lose=lose)
     loop.run(until_s=until_s)
     return mm, loop
 
