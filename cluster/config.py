@@ -144,6 +144,8 @@ class SupervisorSettings(_Model):
     window_s: float = Field(60.0, gt=0, description="Death-counting window (s)")
     base_backoff_s: float = Field(0.2, ge=0, description="First restart delay (s), doubling")
     max_backoff_s: float = Field(10.0, ge=0, description="Largest restart delay (s)")
+    venue_unreachable_s: float = Field(60.0, gt=0, description="A feed without a connection (or with its circuit "
+                                       "open) this long ends the run with ok false and the reason (s)")
 
 
 _SPOT, _USDM, _COINM = "BTCUSDT.BINANCE", "BTCUSDT.BINANCE_USDM", "BTCUSD_PERP.BINANCE_COINM"

@@ -80,7 +80,13 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
         started = time.monotonic()
         _progress_loop(topo, console, stop, duration_s)
         wall_s = time.monotonic() - started
-        summary = _summary(topo, wall_s, time.monotonic() - t0)
+        try:
+            summary = _summary(topo, wall_s, time.monotonic() - t0)
+        except Exception as exc:  # noqa: BLE001 - e.g. a dead supervisor: still end with a summary
+            summary = {"ok": False, "error": f"summary incomplete: {type(exc).__name__}: {exc}"[:500],
+                       "run_id": topo.run_id, "run_dir": topo.run_dir, "wall_s": round(wall_s, 3)}  # fmt: skip
+        if stop.get("ended"):
+            summary.update(ok=False, ended=stop["ended"])
         if before_teardown is not None:
             before_teardown(topo)
         if keep_serving and not stop["flag"] and topo.api_url:
@@ -113,10 +119,27 @@ def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: flo
     last_frames, last_t, last_print, last_health = 0, started, 0.0, 0.0
     finished_since = None
     prev_frames = -1
+    down_since: dict[str, float] = {}
+    limit_s = topo.config.supervisor.venue_unreachable_s
     while not stop["flag"]:
         time.sleep(0.5)
         now = time.monotonic()
-        status = ray.get(topo.supervisor.status.remote())
+        try:
+            status = ray.get(topo.supervisor.status.remote(), timeout=30)
+        except Exception as exc:  # noqa: BLE001 - the supervisor died or hangs: end the run with a summary
+            stop["ended"] = {"supervisor": f"unreachable: {type(exc).__name__}"}
+            console.print(f"raytrade: the supervisor is gone ({type(exc).__name__}); ending the run")
+            break
+        for feed_id, feed in status["feeds"].items():
+            down = feed.get("state") in ("circuit_open", "failed") or feed.get("connected") is False
+            if not down or feed.get("state") == "ended":
+                down_since.pop(feed_id, None)
+            elif now - down_since.setdefault(feed_id, now) >= limit_s:
+                reason = feed.get("last_error") or feed.get("last_death") or feed.get("state")
+                stop.setdefault("ended", {})[feed_id] = f"unreachable for {limit_s:g} s: {reason}"
+        if stop.get("ended"):
+            console.print(f"raytrade: ending the run: {stop['ended']}")
+            break
         if now - last_health >= 5:
             last_health = now
             topo.record_health(status.get("supervision", {}))
@@ -216,7 +239,7 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
     strategies, risk = _trading_summary(topo, status)
     ex = _gather_live(topo, [topo.execution_name] if topo.execution_name else [], "latency_samples")
     latency["tick_to_order"] = percentiles_ms(sorted(x for s in ex for x in s))
-    dead = [n for n, a in status.get("supervision", {}).items() if a.get("state") not in ("running", "stopped")]
+    dead = [n for n, a in status.get("supervision", {}).items() if a.get("state") not in ("running", "stopped", "ended")]
     recorder_failed = next((e.get("recorder_failed") for e in status.get("execution", {}).values()
                             if e.get("recorder_failed")), None)  # fmt: skip
     replay = {r.get("venue", n): {k: r.get(k) for k in ("speed", "finished", "frames_sent", "records", "faults",

@@ -375,12 +375,16 @@ class Topology:
                 serve.shutdown()
             except Exception:  # noqa: BLE001
                 pass
-        for handle in [*self.replay.values(), *self.books.values(), *self.strategies.values(), self.supervisor]:
+        for handle in [*self.replay.values(), self.supervisor]:
             if handle is not None:
                 try:
                     ray.kill(handle, no_restart=True)
                 except Exception:  # noqa: BLE001
                     pass
+        try:  # whatever is left of the run by name (a dead supervisor cannot stop its actors; --address auto)
+            self.remove_leftovers()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("removing the run's actors: %s", exc)
         if self.started_ray:
             ray.shutdown()
         return finals

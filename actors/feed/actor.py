@@ -168,9 +168,11 @@ class FeedActor:
             await self._flush(force=True)
             await self._wait_in_flight(0)
             await self.depth.close()
+            if self.transport.ended and self._state != "failed":
+                self._state = "ended"
             self._event("stop", self._state)
             await self._send_events()
-            if self._state != "failed":
+            if self._state not in ("failed", "ended"):
                 self._state = "stopped"
         return self.status()
 

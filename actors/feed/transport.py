@@ -13,7 +13,9 @@ Behaviour:
 * reconnect: exponential backoff with full jitter (:class:`~actors.feed.backoff.Backoff`), reset after a
   healthy connection; every (re)connection calls ``on_connect(reconnect: bool)`` so the feed can resync its books,
   and every lost connection calls ``on_disconnect(reason)`` at once, so books are marked not ready while the
-  connection is down (a book nobody updates must not be served as ready).
+  connection is down (a book nobody updates must not be served as ready);
+* a close with code 4001 (the replay venue's "recording ended") ends :meth:`run` without reconnecting: the
+  books stay as the recording left them, which is the venue's true final state.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import websockets
 from websockets.asyncio.client import connect
 
 from actors.feed.backoff import Backoff
+
+ENDED_CODE = 4001  # actors.replay.ws_server.ENDED_CODE: the replay venue's "recording ended" close code
 
 __all__ = ["TransportStats", "WebSocketTransport"]
 
@@ -89,6 +93,7 @@ class WebSocketTransport:
         self.ping_timeout_s = ping_timeout_s
         self.max_frame_bytes = max_frame_bytes
         self.stats = TransportStats()
+        self.ended = False  # the (replay) venue closed with ENDED_CODE: its recording is over
         self._stop = asyncio.Event()
         self._ws = None
 
@@ -121,6 +126,11 @@ class WebSocketTransport:
                     await self.on_connect(not first)
                     first = False
                     await self._receive(ws)
+                    if ws.close_code == ENDED_CODE:
+                        self.ended = True
+            except websockets.exceptions.ConnectionClosed as exc:
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                self.ended = exc.rcvd is not None and exc.rcvd.code == ENDED_CODE
             except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as exc:
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
             finally:
@@ -131,6 +141,9 @@ class WebSocketTransport:
                 self.stats.connected = False
                 self._ws = None
             if self._stop.is_set():
+                break
+            if self.ended:  # a replay whose recording is over: not stale, not a reason to reconnect
+                self.stats.last_error = "recording ended"
                 break
             if was_connected and self.on_disconnect is not None:
                 await self.on_disconnect("stale" if self.stats.stale_disconnects > stale_before else "disconnected")

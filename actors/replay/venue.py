@@ -40,7 +40,7 @@ from actors.replay.rest_server import RestEndpoint
 from actors.replay.source import ReplaySource
 from actors.replay.streams import StreamSession, stream_of
 from actors.replay.truebook import TrueBook
-from actors.replay.ws_server import DISCONNECT, Subscriber, WsEndpoint
+from actors.replay.ws_server import DISCONNECT, ENDED, Subscriber, WsEndpoint
 
 __all__ = ["ReplayConfig", "ReplayVenue"]
 
@@ -291,6 +291,9 @@ class ReplayVenue:
                 for out in sub.faults.flush():
                     await self._enqueue(sub, out)
         self.finished = True
+        for sub in list(self.subscribers):  # after their last frame, tell the clients the recording has ended
+            if not sub.closing:
+                await self._enqueue(sub, ENDED)
         self._finished.set()
         self._progress.set()
         self._pulse_book()

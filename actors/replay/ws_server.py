@@ -25,11 +25,16 @@ from actors.replay.streams import StreamSession, error_reply, parse_ws_path, raw
 if TYPE_CHECKING:
     from actors.replay.venue import ReplayVenue
 
-__all__ = ["DISCONNECT", "Subscriber", "WsEndpoint", "tcp_listener"]
+__all__ = ["DISCONNECT", "ENDED", "ENDED_CODE", "Subscriber", "WsEndpoint", "tcp_listener"]
 
 log = logging.getLogger("raytrade.replay.ws")
 
 DISCONNECT = object()
+ENDED = object()
+"""Queued after the last frame: the recording has ended. The connection is closed with :data:`ENDED_CODE`."""
+ENDED_CODE = 4001
+"""Close code of a replay whose recording has ended (4000-4999: private use, RFC 6455 §7.4.2). Real venues never
+send it; a feed that gets it stops (state ``ended``) instead of reconnecting or calling the stream stale."""
 """Queue item: close the connection after the frames before it (an injected disconnect)."""
 
 
@@ -149,6 +154,8 @@ class WsEndpoint:
         assert wanted is not None  # _check_path refused other paths
         session = StreamSession([s for s in wanted.streams if s in known], wanted.combined)
         sub = venue.add_subscriber(ws, session, path)
+        if venue.finished:  # nothing more will come: say so at once
+            sub.queue.put_nowait(ENDED)
         sender = asyncio.create_task(self._send_loop(sub), name=f"replay-send-{sub.conn}")
         try:
             if any(s not in known for s in wanted.streams):
@@ -172,6 +179,9 @@ class WsEndpoint:
                 item = await queue.get()
                 if item is DISCONNECT:
                     await ws.close(1001, "replay venue: injected disconnect")  # type: ignore[attr-defined]
+                    return
+                if item is ENDED:
+                    await ws.close(ENDED_CODE, "replay venue: recording ended")  # type: ignore[attr-defined]
                     return
                 if item.delay_ms:
                     await asyncio.sleep(item.delay_ms / 1000)

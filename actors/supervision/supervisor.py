@@ -262,10 +262,10 @@ class Supervisor:
                 continue
             info = {"role": "feed", "state": sup.state, "restarts": sup.policy.restarts, "deaths": sup.deaths,
                     "circuit": sup.policy.state.value, "last_death": sup.last_death}  # fmt: skip
-            if sup.state in ("running", "starting", "failed"):
+            if sup.state in ("running", "starting", "failed", "ended"):
                 try:
                     live = await asyncio.wait_for(_await(sup.handle.status.remote()), timeout=2)
-                    info.update(live, state=sup.state if live.get("state") != "failed" else "failed")
+                    info.update(live, state=live["state"] if live.get("state") in ("failed", "ended") else sup.state)
                 except Exception as exc:  # noqa: BLE001
                     info["status_error"] = str(exc)
             feeds[sup.spec.ident] = info
@@ -354,6 +354,9 @@ class Supervisor:
                 return None
             if isinstance(result, dict) and result.get("state") == "failed":
                 return "failed: " + str(result.get("failed_reason"))
+            if isinstance(result, dict) and result.get("state") == "ended":
+                sup.state = "ended"  # the replay's recording is over: done, nothing to restart
+                return None
             return "run() returned"
         from ray.exceptions import RayActorError
 

@@ -73,6 +73,10 @@ def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path)
         assert s["sequence"] == t["sequence"], iid
         assert s["trades"] == t["row"]["trades"], iid
     assert summary["instruments"]["BTCUSDT.BINANCE_USDM"]["ticker_checks"] > 0
+    # the USD-M recording ends 5 minutes before the others: its venue says so, the feed stops instead of calling
+    # the stream stale and reconnecting
+    assert summary["feeds"]["binance-usdm"]["state"] == "ended", summary["feeds"]["binance-usdm"]
+    assert all(f["reconnects"] == 0 for f in summary["feeds"].values()), summary["feeds"]
     reference = independent_basis()
     for pair, stats in summary["basis"].items():
         perp = pair.split(" - ")[1]

@@ -45,13 +45,21 @@ async def recv_frames(ws, count: int, timeout_s: float = 20.0) -> list[bytes]:
 
 
 async def recv_until_quiet(ws, quiet_s: float = 0.5) -> list[bytes]:
-    """Receive frames until none arrives for ``quiet_s``."""
+    """Receive frames until none arrives for ``quiet_s`` or the venue says the recording ended (close 4001)."""
+    from websockets.exceptions import ConnectionClosed
+
+    from actors.replay.ws_server import ENDED_CODE
+
     out = []
     while True:
         try:
             out.append(await asyncio.wait_for(ws.recv(decode=False), quiet_s))
         except TimeoutError:
             return out
+        except ConnectionClosed as exc:
+            if exc.rcvd is not None and exc.rcvd.code == ENDED_CODE:
+                return out
+            raise
 
 
 async def http_get(url: str, **params: object) -> tuple[int, dict, bytes]:

@@ -10,21 +10,25 @@ from websockets.exceptions import ConnectionClosed
 
 from actors.replay.faultlog import read_fault_log
 from actors.replay.venue import ReplayVenue
+from actors.replay.ws_server import ENDED_CODE
 from tests.conftest import SPOT
 
 SPEC = "drop=0.01,dup=0.01,reorder=0.01:5,truncate=0.005,corrupt=0.005,delay_ms=2@0.002,disconnect_every=12s"
 
 
 async def reconnecting_client(url: str, received: list[bytes], connections: list[int]) -> None:
-    """Read frames; reconnect right away whenever the venue disconnects."""
+    """Read frames; reconnect right away whenever the venue disconnects, stop when the recording has ended."""
     while True:
         try:
             async with connect(url) as ws:
                 connections.append(1)
                 async for frame in ws:
                     received.append(frame if isinstance(frame, bytes) else frame.encode())
-        except ConnectionClosed:
-            pass
+                if ws.close_code == ENDED_CODE:
+                    return
+        except ConnectionClosed as exc:
+            if exc.rcvd is not None and exc.rcvd.code == ENDED_CODE:
+                return
 
 
 def run_once(log_path, records=6000) -> tuple[list[bytes], dict, int]:
@@ -74,7 +78,7 @@ def test_gaps_a_consumer_detects_are_exactly_the_dropped_depth_frames(tmp_path):
             try:
                 while True:
                     frames.append(json.loads(await asyncio.wait_for(ws.recv(), 1.0)))
-            except TimeoutError:
+            except (TimeoutError, ConnectionClosed):  # quiet, or the venue said the recording ended
                 pass
         await venue.stop()
         return frames
