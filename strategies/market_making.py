@@ -58,16 +58,26 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
-from typing import NamedTuple
 from decimal import Decimal
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from actors.errors import ConfigError
 from actors.fixedpoint import fixed_to_decimal
 from actors.messages import BookView, Trade
-from actors.orders import (Fill, IntentAction, Order, OrderEvent, OrderEventKind, OrderIntent, OrderType, Side, Signal,
-                           TimeInForce)  # fmt: skip
+from actors.orders import (
+    Fill,
+    IntentAction,
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    OrderIntent,
+    OrderType,
+    Side,
+    Signal,
+    TimeInForce,  # fmt: skip
+)
 from strategies.base import Action, StrategyContext, price_to_fixed, size_to_fixed
 from strategies.registry import register
 
