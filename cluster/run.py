@@ -62,6 +62,8 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
         _scrub_environment()
         with console.status("starting Ray and the actors...") if console.is_terminal else nullcontext():
             topo.start_ray()
+            for sig in (signal.SIGINT, signal.SIGTERM):  # Ray installs its own (stack-dumping) handlers in init
+                signal.signal(sig, on_signal)
             topo.remove_leftovers()
             topo.start_replay()
             topo.start_supervisor()

@@ -101,6 +101,9 @@ class RiskActor:
         self.open_orders: dict[str, object] = {}  # client_order_id -> Order (latest)
         self.pending_submits: dict[str, str] = {}  # approved, not yet known to execution: cid -> strategy
         self.applied_seq = 0
+        self._reorder: dict[int, OrderEvent] = {}
+        self._hole_since: float | None = None
+        self.reorder_timeout_s = 1.0
         self._recovering = False
         self._held: list[tuple[int, OrderEvent]] = []
         self.equity_interval_s = equity_interval_s
@@ -371,12 +374,32 @@ class RiskActor:
         return await self._apply_events(batch)
 
     async def _apply_events(self, batch: list[tuple[int, OrderEvent]], forward: bool = True) -> int:
+        """Apply events strictly in sequence: a batch that overtook an earlier one (Ray does not order the calls
+        of an async actor) waits in ``_reorder`` until the missing sequence numbers arrive; a hole that stays open
+        past ``reorder_timeout_s`` (a push that failed) is filled from execution's log (``events_since``)."""
+        for seq, ev in batch:
+            if seq > self.applied_seq:
+                self._reorder[seq] = ev
+        if self._reorder and self.applied_seq + 1 not in self._reorder:
+            self._hole_since = self._hole_since or time.monotonic()
+            if time.monotonic() - self._hole_since > self.reorder_timeout_s:
+                self._hole_since = None
+                try:
+                    missing = await self._call(self.execution_name, "events_since", self.applied_seq)
+                    for seq, ev in missing:
+                        if seq > self.applied_seq:
+                            self._reorder.setdefault(seq, ev)
+                except Exception as exc:  # noqa: BLE001 - retried on the next batch
+                    log.warning("filling an event hole from execution: %s", exc)
+        ordered = []
+        while self.applied_seq + 1 in self._reorder:
+            self.applied_seq += 1
+            ordered.append((self.applied_seq, self._reorder.pop(self.applied_seq)))
+        if ordered:
+            self._hole_since = None if not self._reorder else time.monotonic()
         per_strategy: dict[str, list[OrderEvent]] = {}
         applied = 0
-        for seq, ev in batch:
-            if seq <= self.applied_seq:
-                continue
-            self.applied_seq = seq
+        for seq, ev in ordered:
             applied += 1
             order = ev.order
             cid = order.client_order_id

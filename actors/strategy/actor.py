@@ -89,6 +89,7 @@ class StrategyActor:
         self._timer: asyncio.Task | None = None
         self._lock = asyncio.Lock()
         self.signals: deque[Signal] = deque(maxlen=10_000)
+        self._closed_ids: dict[str, None] = {}
         self.signal_count = 0
         self.orders_sent = 0
         self.cancels_sent = 0
@@ -135,8 +136,7 @@ class StrategyActor:
             self.ctx.positions[pos.instrument_id] = pos
         actions = []
         for ev in events:
-            if ev.kind is not OrderEventKind.CANCEL_REJECTED:
-                self._track(ev)
+            self._track(ev)
             self.ctx.now_ns = max(self.ctx.now_ns, ev.ts_event)
             if ev.kind in (OrderEventKind.REJECTED, OrderEventKind.CANCEL_REJECTED):
                 self.rejections[ev.reason or "rejected"] += 1
@@ -148,11 +148,25 @@ class StrategyActor:
         return len(events)
 
     def _track(self, ev: OrderEvent) -> None:
+        """Keep ``ctx.open_orders`` as execution reports it. An id once closed is never listed again (an older event
+        arriving late must not resurrect it); a cancel refused because the order was already closed removes it."""
         order = ev.order
-        if order.is_open:
-            self.ctx.open_orders[order.client_order_id] = order
-        else:
-            self.ctx.open_orders.pop(order.client_order_id, None)
+        cid = order.client_order_id
+        if ev.kind is OrderEventKind.CANCEL_REJECTED:
+            if ev.reason == "order_closed":
+                self._closed(cid)
+            return
+        if order.is_open and cid not in self._closed_ids:
+            self.ctx.open_orders[cid] = order
+        elif not order.is_open:
+            self._closed(cid)
+
+    def _closed(self, cid: str) -> None:
+        self.ctx.open_orders.pop(cid, None)
+        if cid not in self._closed_ids:
+            self._closed_ids[cid] = None
+            if len(self._closed_ids) > 100_000:
+                del self._closed_ids[next(iter(self._closed_ids))]
 
     def _guard(self, callback, arg) -> list:
         try:

@@ -1,0 +1,116 @@
+"""Reliability end to end (issue 8): a killed book actor and a killed Serve replica are recovered; a venue that
+goes away ends the run, bounded and reported; SIGTERM ends with an interrupted summary and exit 143."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import ray
+from rich.console import Console
+
+from cluster.config import load_config
+from cluster.run import run
+from tests.conftest import ROOT
+from tests.e2e.support import free_port, truth
+from tests.e2e.support import until as _until
+
+SPOT = "BTCUSDT.BINANCE"
+
+
+def test_a_killed_book_and_a_killed_api_replica_are_recovered_and_the_book_resyncs_to_the_truth(ray_session):
+    port = free_port()
+    cfg = load_config(replay__speed="20", api__port=port)
+    base = f"http://127.0.0.1:{port}"
+    observed: dict = {}
+    final: dict = {}
+
+    def chaos() -> None:
+        try:
+            _until(lambda: httpx.get(f"{base}/books/{SPOT}", timeout=2).json()["ready"], 120, "spot book ready")
+            ray.kill(ray.get_actor(f"{cfg.ray.prefix}book-{SPOT}", namespace=cfg.ray.namespace), no_restart=True)
+            sup = ray.get_actor(f"{cfg.ray.prefix}supervisor", namespace=cfg.ray.namespace)
+            _until(lambda: ray.get(sup.supervision.remote())[f"{cfg.ray.prefix}book-{SPOT}"]["restarts"] >= 1, 30,
+                   "book restart")  # fmt: skip
+            observed["after_restart"] = httpx.get(f"{base}/books/{SPOT}", timeout=10).json()
+            _until(lambda: httpx.get(f"{base}/books/{SPOT}", timeout=2).json()["ready"], 60, "book resynced")
+            # the API replica dies: Serve's controller starts a new one
+            replicas = [a for a in ray.util.list_named_actors(all_namespaces=True) if "SERVE_REPLICA" in a["name"].upper()]
+            for entry in replicas:
+                ray.kill(ray.get_actor(entry["name"], namespace=entry["namespace"]), no_restart=True)
+            observed["replicas_killed"] = len(replicas)
+            _until(lambda: httpx.get(f"{base}/health", timeout=2).status_code == 200, 60, "API back")
+            observed["api_back"] = True
+        except Exception as exc:  # noqa: BLE001 - reported below
+            observed["error"] = repr(exc)
+
+    def grab(topo) -> None:
+        final[SPOT] = ray.get(topo.spawner.lookup(topo.book_routes[SPOT]).view.remote(SPOT, 100))
+
+    thread = threading.Thread(target=chaos, daemon=True)
+    thread.start()
+    summary = run(cfg, console=Console(file=io.StringIO()), before_teardown=grab)
+    thread.join(timeout=10)
+
+    assert "error" not in observed, observed
+    assert observed["replicas_killed"] >= 1 and observed["api_back"]
+    assert summary["supervision"][f"{cfg.ray.prefix}book-{SPOT}"]["restarts"] >= 1
+    t = truth()[SPOT]
+    view = final[SPOT]
+    assert view.ready and view.sequence == t["sequence"]
+    assert (list(view.bids), list(view.asks)) == t["depth"]  # the restarted book resynced to the truth
+    assert summary["dead_actors"] == []  # (other books may have been cut by a slow-consumer disconnect under load)
+
+
+def test_a_venue_that_goes_away_ends_the_run_bounded_and_reported(ray_session):
+    cfg = load_config(api__enabled=False, replay__speed="20", supervisor__venue_unreachable_s=4)
+    observed: dict = {}
+
+    def chaos() -> None:
+        try:
+            name = f"{cfg.ray.prefix}replay-binance_coinm"
+            _until(lambda: ray.get(ray.get_actor(name, namespace=cfg.ray.namespace).status.remote())["frames_sent"]
+                   > 2000, 120, "COIN-M replay running")  # fmt: skip
+            ray.kill(ray.get_actor(name, namespace=cfg.ray.namespace), no_restart=True)
+            observed["killed_at"] = time.monotonic()
+        except Exception as exc:  # noqa: BLE001
+            observed["error"] = repr(exc)
+
+    thread = threading.Thread(target=chaos, daemon=True)
+    thread.start()
+    summary = run(cfg, console=Console(file=io.StringIO()))
+    ended_at = time.monotonic()
+    thread.join(timeout=10)
+
+    assert "error" not in observed, observed
+    assert summary["ok"] is False
+    assert "binance-coinm" in summary["ended"] and "unreachable" in summary["ended"]["binance-coinm"]
+    assert ended_at - observed["killed_at"] < 60  # bounded: the limit (4 s) plus reconnect attempts and teardown
+    assert summary["instruments"]["BTCUSD_PERP.BINANCE_COINM"]["ready"] is False  # never served as ready
+
+
+def test_sigterm_ends_the_run_with_an_interrupted_summary_and_exit_143(tmp_path):
+    port = free_port()
+    stderr = (tmp_path / "stderr.txt").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "cluster.cli", "run", "--speed", "5", "--api-port", str(port),
+                             "--run-dir", str(tmp_path / "run")], cwd=ROOT, env=dict(os.environ),
+                            stdout=subprocess.PIPE, stderr=stderr, text=True)  # fmt: skip
+    try:
+        _until(lambda: httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200, 120, "API up")
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        stderr.close()
+    assert proc.returncode == 143, (tmp_path / "stderr.txt").read_text()[-2000:]
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["interrupted"] is True and summary["signal"] == "SIGTERM" and summary["ok"] is False
+    assert summary["store"]["rows"]["trading_sessions"] == 2  # the session was closed in the store too
