@@ -80,6 +80,12 @@ class Topology:
         return {"kind": store.kind, "run_dir": self.run_dir, "dsn": store.dsn,
                 "connect_timeout_s": store.connect_timeout_s}  # fmt: skip
 
+    def _history_config(self) -> dict | None:
+        """What the API's history endpoints read: the runs root (embedded) or the DSN (postgres)."""
+        if not self.config.store.enabled:
+            return None
+        return {"kind": self.config.store.kind, "runs_root": str(Path(self.run_dir).parent), "dsn": self.config.store.dsn}
+
     def check_store(self) -> None:
         """Open (and migrate) the store once in the driver, before any actor starts.
 
@@ -313,7 +319,7 @@ class Topology:
         serve.start(http_options={"host": cfg.host, "port": cfg.port})
         app = build_app(self.name("supervisor"), self.config.ray.namespace, digest, self.risk_name,
                         self.execution_name, self.config.ray.prefix, self.config.books.publish_depth,
-                        self.recorder_name)  # fmt: skip
+                        self.recorder_name, self._history_config(), self.run_id)  # fmt: skip
         serve.run(app, name="raytrade",
                   route_prefix="/", blocking=False)  # fmt: skip
         self.api_url = f"http://{cfg.host}:{cfg.port}"
@@ -382,7 +388,8 @@ class Topology:
                 except Exception:  # noqa: BLE001
                     pass
         try:  # whatever is left of the run by name (a dead supervisor cannot stop its actors; --address auto)
-            self.remove_leftovers()
+            if ray.is_initialized():
+                self.remove_leftovers()
         except Exception as exc:  # noqa: BLE001
             log.warning("removing the run's actors: %s", exc)
         if self.started_ray:

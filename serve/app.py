@@ -13,17 +13,22 @@ Endpoints (OpenAPI at ``/docs``):
   the risk gate), ``DELETE /orders/{client_order_id}``, ``GET /orders``, ``GET /fills``, ``GET /positions``,
   ``GET /portfolio``, ``GET /performance``, ``GET /risk``, ``POST /risk/kill``, ``POST /risk/reset``,
   ``PATCH /risk/limits``.
+* History (:mod:`serve.history`, read from the store): ``GET /runs``, ``GET /runs/{run_id}/{table}?limit&offset&
+  since_ns&until_ns`` (orders, fills, positions, signals, risk_events, system_alerts, feed_events, ...),
+  ``POST /alerts/{row_key}/ack`` (token).
 
 Every mutation needs ``Authorization: Bearer <token>`` (401 otherwise). Bad input: 422 naming the field; unknown
 ids: 404; a dead or silent actor: 503 naming its role. Replicas use ``num_cpus=0`` (they only forward calls).
 
-Audit: every mutation (POST / PATCH / DELETE), allowed or not, is written to the ``audit_log`` table (who: the
+Audit: every mutation (POST / PATCH / DELETE) that reaches its handler, allowed or refused (401, 404, 422 from the
+handler's own checks; a body FastAPI refuses before the handler runs is not), is written to ``audit_log`` (who: the
 first 12 hex digits of the presented token's SHA-256, never the token; what: method and path; when; result: the
 HTTP status) and committed before the response is sent (write-ahead). If the recorder cannot take it, the response
 is still sent and the failure is logged (the API must stay usable to stop trading when storage is down).
 """
 
 import asyncio
+import functools
 import hashlib
 import logging
 import time
@@ -34,6 +39,7 @@ from fastapi import FastAPI, HTTPException, Path, Query, Request
 from ray import serve
 
 from serve import trading
+from serve.history import History, UnknownRun, UnknownTable
 from serve.auth import TokenCheck
 from serve.schemas import (
     BookResponse,
@@ -55,22 +61,23 @@ api = FastAPI(title="raytrade", description="Control and query API of a raytrade
 log = logging.getLogger(__name__)
 
 
-@api.middleware("http")
-async def _audit(request: Request, call_next):
-    """Write every mutation to ``audit_log`` before its response goes out (see the module docstring)."""
-    response = await call_next(request)
-    recorder = getattr(api.state, "recorder", None)
-    if request.method in ("POST", "PATCH", "PUT", "DELETE") and recorder is not None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        who = hashlib.sha256(token.strip().encode()).hexdigest()[:12] if scheme.lower() == "bearer" and token else "none"
-        row = {"token_id": who, "action": request.method, "target": request.url.path,
-               "detail": request.url.query or "", "result": str(response.status_code), "ts": time.time_ns()}  # fmt: skip
+def audited(fn):
+    """Write the mutation to ``audit_log`` (who, what, when, the HTTP status) before its response goes out."""
+
+    @functools.wraps(fn)
+    async def wrapper(self, *args, **kwargs):
+        status = 500
         try:
-            handle = ray.get_actor(recorder[0], namespace=recorder[1])
-            await asyncio.wait_for(handle.write_now.remote("audit_log", [row]), timeout=5)
-        except Exception as exc:  # noqa: BLE001 - stay usable (the kill switch must work when storage is down)
-            log.error("audit record not stored: %s", exc)
-    return response
+            result = await fn(self, *args, **kwargs)
+            status = 201 if fn.__name__ == "create_strategy" else 200
+            return result
+        except HTTPException as exc:
+            status = exc.status_code
+            raise
+        finally:
+            await self._audit(kwargs.get("request"), status)
+
+    return wrapper
 # No ``from __future__ import annotations`` here: FastAPI must see these annotations as objects.
 InstrumentIdPath = Annotated[
     str, Path(description="SYMBOL.VENUE, e.g. BTCUSDT.BINANCE", pattern=r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_]+$")
@@ -88,8 +95,10 @@ class ApiServer:
 
     def __init__(self, supervisor_name: str, namespace: str, token_digest: str | None, risk_name: str | None = None,
                  execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10,
-                 recorder_name: str | None = None) -> None:  # fmt: skip
-        api.state.recorder = (recorder_name, namespace) if recorder_name else None
+                 recorder_name: str | None = None, store: dict | None = None, run_id: str | None = None) -> None:  # fmt: skip
+        self.recorder_name = recorder_name
+        self.history = History(store["kind"], store.get("runs_root"), store.get("dsn")) if store else None
+        self.run_id = run_id
         self.supervisor_name = supervisor_name
         self.namespace = namespace
         self.require_token = TokenCheck(token_digest)
@@ -108,6 +117,19 @@ class ApiServer:
     def role(self, role: str):
         """The handle of the run's ``supervisor`` / ``risk`` / ``execution`` actor (503 naming the role if down)."""
         return self._actor(self.names[role], role)
+
+    async def _audit(self, request: Request | None, status: int) -> None:
+        if self.recorder_name is None or request is None:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        who = hashlib.sha256(token.strip().encode()).hexdigest()[:12] if scheme.lower() == "bearer" and token else "none"
+        row = {"token_id": who, "action": request.method, "target": request.url.path,
+               "detail": request.url.query or "", "result": str(status), "ts": time.time_ns()}  # fmt: skip
+        try:
+            handle = ray.get_actor(self.recorder_name, namespace=self.namespace)
+            await asyncio.wait_for(handle.write_now.remote("audit_log", [row]), timeout=5)
+        except Exception as exc:  # noqa: BLE001 - stay usable (the kill switch must work when storage is down)
+            log.error("audit record not stored: %s", exc)
 
     async def _call(self, ref, what: str):
         try:
@@ -154,6 +176,7 @@ class ApiServer:
         return TradesResponse(instrument_id=instrument_id, trades=[TradeModel.from_trade(t) for t in trades])
 
     @api.post("/feeds/{feed_id}/restart", response_model=RestartResponse)
+    @audited
     async def restart_feed(
         self, feed_id: FeedIdPath, request: Request
     ) -> RestartResponse:
@@ -173,6 +196,7 @@ class ApiServer:
         return await trading.list_strategies(self)
 
     @api.post("/strategies", status_code=201, responses={401: {}, 409: {}, 422: {}, 503: {}})
+    @audited
     async def create_strategy(self, body: StrategyCreate, request: Request) -> dict:
         """Start a new strategy instance (a new StrategyActor, supervised, subscribed to its books)."""
         self.require_token(request)
@@ -184,18 +208,21 @@ class ApiServer:
         return await trading.get_strategy(self, strategy_id)
 
     @api.patch("/strategies/{strategy_id}", responses={401: {}, 404: {}, 422: {}, 503: {}})
+    @audited
     async def patch_strategy(self, strategy_id: StrategyIdPath, body: StrategyPatch, request: Request) -> dict:
         """Change parameters (validated by the kind's model; 422 names the field)."""
         self.require_token(request)
         return await trading.patch_strategy(self, strategy_id, body.params)
 
     @api.post("/strategies/{strategy_id}/stop", responses={401: {}, 404: {}, 503: {}})
+    @audited
     async def stop_strategy(self, strategy_id: StrategyIdPath, request: Request) -> dict:
         """Stop submitting and cancel the instance's open orders."""
         self.require_token(request)
         return await trading.control_strategy(self, strategy_id, "stop")
 
     @api.post("/strategies/{strategy_id}/start", responses={401: {}, 404: {}, 503: {}})
+    @audited
     async def start_strategy(self, strategy_id: StrategyIdPath, request: Request) -> dict:
         """Resume a stopped instance."""
         self.require_token(request)
@@ -209,12 +236,14 @@ class ApiServer:
         return await trading.strategy_signals(self, strategy_id, limit)
 
     @api.post("/orders", response_model=IntentResult, responses={401: {}, 422: {}, 503: {}})
+    @audited
     async def create_order(self, body: OrderCreate, request: Request) -> IntentResult:
         """A manual order: through the risk gate (rejections carry the rule's reason), then execution."""
         self.require_token(request)
         return IntentResult(**await trading.create_order(self, body))
 
     @api.delete("/orders/{client_order_id}", response_model=IntentResult, responses={401: {}, 404: {}, 503: {}})
+    @audited
     async def cancel_order(self, client_order_id: OrderIdPath, request: Request) -> IntentResult:
         """Cancel an open order (through the risk gate, which always lets a cancel pass)."""
         self.require_token(request)
@@ -262,6 +291,7 @@ class ApiServer:
         return await self._call(self.role("risk").status.remote(), "risk")
 
     @api.post("/risk/kill", responses={401: {}, 503: {}})
+    @audited
     async def kill(self, request: Request, body: KillRequest | None = None) -> dict:
         """Kill switch: halted, every open order canceled, every position flattened."""
         self.require_token(request)
@@ -269,21 +299,67 @@ class ApiServer:
         return await self._call(self.role("risk").kill.remote(reason, "api"), "risk")
 
     @api.post("/risk/reset", responses={401: {}, 503: {}})
+    @audited
     async def reset(self, request: Request) -> dict:
         """Leave halted / reducing (explicit operator action)."""
         self.require_token(request)
         return await self._call(self.role("risk").reset.remote("api"), "risk")
 
     @api.patch("/risk/limits", responses={401: {}, 422: {}, 503: {}})
+    @audited
     async def patch_limits(self, body: LimitsPatch, request: Request) -> dict:
         """Change risk limits (validated)."""
         self.require_token(request)
         return await trading.patch_limits(self, body)
 
 
+    # -- history ---------------------------------------------------------------------------------------------
+    def _history(self) -> History:
+        if self.history is None:
+            raise HTTPException(503, detail="store: this run records nothing (store.enabled = false)")
+        return self.history
+
+    async def _read(self, fn, *args):
+        from actors.recorder.errors import StoreUnavailable
+
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except (UnknownRun, UnknownTable) as exc:
+            raise HTTPException(404, detail=str(exc)) from None
+        except StoreUnavailable as exc:
+            raise HTTPException(503, detail=f"store: {exc}") from None
+
+    @api.get("/runs", responses={503: {}})
+    async def list_runs(self) -> dict:
+        """Every run in the store (newest first), and the id of this one."""
+        return {"current": self.run_id, "runs": await self._read(self._history().runs)}
+
+    @api.get("/runs/{run_id}/{table}", responses={404: {}, 422: {}, 503: {}})
+    async def run_rows(
+        self,
+        run_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_\-]+$")],
+        table: Annotated[str, Path(pattern=r"^[a-z_]+$", description="orders, fills, positions, signals, ...")],
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        since_ns: Annotated[int | None, Query(ge=0)] = None,
+        until_ns: Annotated[int | None, Query(ge=0)] = None,
+    ) -> dict:
+        """One page of a stored table of a run, oldest first by its time column."""
+        return await self._read(self._history().rows, run_id, table, limit, offset, since_ns, until_ns)
+
+    @api.post("/alerts/{row_key}/ack", responses={401: {}, 404: {}, 503: {}})
+    @audited
+    async def ack_alert(self, row_key: Annotated[str, Path(max_length=300)], request: Request) -> dict:
+        """Acknowledge one alert of this run."""
+        self.require_token(request)
+        if not await self._read(self._history().ack_alert, self.run_id, row_key):
+            raise HTTPException(404, detail=f"unknown alert {row_key!r} in run {self.run_id}")
+        return {"row_key": row_key, "acknowledged": True}
+
+
 def build_app(supervisor_name: str, namespace: str, token_digest: str | None, risk_name: str | None = None,
               execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10,
-              recorder_name: str | None = None):  # fmt: skip
-    """The Serve application to ``serve.run``."""
+              recorder_name: str | None = None, store: dict | None = None, run_id: str | None = None):  # fmt: skip
+    """The Serve application to ``serve.run``. ``store``: ``{kind, runs_root, dsn}`` for the history endpoints."""
     return ApiServer.bind(supervisor_name, namespace, token_digest, risk_name, execution_name, prefix, publish_depth,
-                          recorder_name)
+                          recorder_name, store, run_id)

@@ -56,7 +56,9 @@ class FeedSpec:
             default every type. Receivers that read the same types share one ``ray.put``.
         redeliver_to: market subscribers whose failed deliveries are kept and re-sent, in order, once they answer
             again (the recorder: a restarted recorder loses only what it had not flushed). At most
-            ``redeliver_max_batches`` per subscriber are kept; beyond that the oldest are dropped and counted.
+            ``redeliver_max_batches`` per subscriber are kept; beyond that the oldest are dropped and counted. The
+            last ``redeliver_window_s`` of delivered batches are sent again to a new incarnation too (what the dead
+            one had not flushed yet).
         recorder_name: where feed events (connect, disconnect, stale, snapshot, resync, failed) go, once a second.
         raw_dir: when set, every received frame and REST snapshot body is written byte for byte, with its receive
             time, in the hftbacktest line format under ``<raw_dir>/raw/<venue>/`` (``raytrade replay`` and
@@ -78,6 +80,7 @@ class FeedSpec:
     market_subscribers: tuple[str, ...] = ()
     redeliver_to: tuple[str, ...] = ()
     redeliver_max_batches: int = 2000
+    redeliver_window_s: float = 10.0
     subscriber_flush_ms: float = 10.0
     subscriber_kinds: dict[str, tuple[str, ...]] | None = None
     recorder_name: str | None = None
@@ -127,6 +130,8 @@ class FeedActor:
         self._books: dict[str, object] = {}
         self._in_flight: deque = deque()
         self._redeliver: dict[str, deque] = {}
+        self._recent: dict[str, deque] = {}
+        self._replay_recent: dict[str, bool] = {}
         self._events: list[dict] = []
         self._sub_events: list = []
         self._sub_last_ns = 0
@@ -160,6 +165,8 @@ class FeedActor:
         flusher = asyncio.ensure_future(self._flush_loop())
         try:
             await self.transport.run()
+            if self.transport.ended:
+                await self._final_snapshots()
         finally:
             if self._raw is not None:
                 self._raw.close()
@@ -319,10 +326,14 @@ class FeedActor:
         try:
             handle = self._book(target)
             method = handle.apply if is_book else handle.on_market
+            if self._replay_recent.pop(target, False):  # a new incarnation: what the old one may not have flushed
+                for _, old in list(self._recent.get(target, ())):
+                    self._track(target, method.remote(old), old, is_book)
             while backlog:
                 self._track(target, method.remote(backlog[0]), backlog[0], is_book)
                 backlog.popleft()
             self._track(target, method.remote(payload), payload, is_book)
+            self._remember(target, payload)
         except Exception as exc:  # noqa: BLE001 - a dead receiver: look it up again next time
             self._books.pop(target, None)
             self.pipeline.last_error = exc
@@ -334,9 +345,22 @@ class FeedActor:
             self._unacked += 1
             asyncio.wrap_future(ref.future()).add_done_callback(self._acked)
 
+    def _remember(self, target: str, payload) -> None:
+        """Keep the last ``redeliver_window_s`` of batches sent to a redelivery target: a receiver that dies loses
+        what it had buffered, and its next incarnation gets these again (idempotent rows: no duplicates)."""
+        if target not in self.spec.redeliver_to:
+            return
+        now = time.monotonic()
+        recent = self._recent.setdefault(target, deque())
+        recent.append((now, payload))
+        while recent and (now - recent[0][0] > self.spec.redeliver_window_s
+                          or len(recent) > self.spec.redeliver_max_batches):  # fmt: skip
+            recent.popleft()
+
     def _keep_for_redelivery(self, target: str, payload) -> None:
         if target not in self.spec.redeliver_to:
             return
+        self._replay_recent[target] = True
         backlog = self._redeliver.setdefault(target, deque())
         backlog.append(payload)
         if len(backlog) > self.spec.redeliver_max_batches:
@@ -371,6 +395,20 @@ class FeedActor:
 
             self._put = ray.put
         return self._put(batch)
+
+    async def _final_snapshots(self, attempts: int = 5) -> None:
+        """The recording has ended: rebuild every book from one last REST snapshot (the venue's final true book),
+        so a diff lost at the very end, which no later diff can reveal, cannot leave a book wrong."""
+        now = time.time_ns()
+        for iid in self.pipeline.syncs:
+            self.pipeline.resync(iid, "ended", now)
+        await self._flush()
+        for iid, sync in self.pipeline.syncs.items():
+            for _ in range(attempts):
+                if sync.ready or self._state == "failed":
+                    break
+                await self._fetch_snapshot(iid)
+        await self._flush(force=True)
 
     async def resync(self, instrument_ids: list[str]) -> list[str]:
         """Rebuild these books from fresh snapshots (a restarted book actor starts empty). Returns those held."""

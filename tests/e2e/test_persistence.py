@@ -83,7 +83,11 @@ def test_recorder_killed_and_postgres_stopped_mid_run_lose_and_duplicate_nothing
     assert {r["row_key"] for r in fills} == expected_fills and len(fills) == len(expected_fills)
     assert len(risk_rows) == len({r["row_key"] for r in risk_rows}) == len(logs["risk"])
     assert summary["store"]["rows"]["orders"] == len(expected_orders)
-    assert summary["store"]["rows"]["trades"] > 40_000  # market data: at most a flush interval lost per crash
+    # market data: what the feeds delivered is stored, less at most what the killed recorder had not flushed (the
+    # feeds re-send their last 10 s of batches to the new incarnation); a slow-consumer disconnect by the replay
+    # venue under load loses frames before any feed sees them, so compare with what the books saw
+    delivered = sum(i["trades"] for i in summary["instruments"].values())
+    assert summary["store"]["rows"]["trades"] >= 0.97 * delivered, (summary["store"]["rows"]["trades"], delivered)
     assert summary["supervision"]["raytrade-recorder"]["restarts"] >= 1
 
 

@@ -54,6 +54,14 @@ def test_a_tiny_daily_loss_limit_halts_trading_cancels_orders_and_rejects_later_
     assert api["limits_bad"] == 422 and api["limits"] == (200, 5)
     assert api["reset"] == (200, "active")
     assert {"StrategyCreate", "OrderCreate", "LimitsPatch"} <= set(api["schemas"])
+    # run history from the store, alerts, the audit log
+    assert api["runs_listed"] and api["run_orders"][0] == 200 and 0 < api["run_orders"][1] <= 5
+    assert api["run_unknown"] == 404 and api["run_bad_table"] == 404
+    assert api["alerts"] >= 1  # the breaker trip raised one
+    assert (api["ack_unauthorized"], api["ack"], api["acked"], api["ack_unknown"]) == (401, 200, True, 404)
+    assert ("POST", "/strategies", "401") in api["audit"] and ("POST", "/strategies", "201") in api["audit"]
+    assert ("PATCH", "/strategies/mm-1", "422") in api["audit"]
+    assert TOKEN not in str(api["audit_token_ids"]) and "none" in api["audit_token_ids"]
 
     assert summary["risk"]["state"] == "halted"
     trips = [e for e in summary["risk"]["events"] if e["kind"] == "breaker"]
@@ -178,6 +186,23 @@ def _exercise_api(base: str) -> dict:
                                     timeout=10).status_code  # fmt: skip
     ok = httpx.patch(f"{base}/risk/limits", json={"max_orders_per_s": 5}, headers=auth, timeout=10)
     out["limits"] = (ok.status_code, ok.json().get("max_orders_per_s"))
+    runs = httpx.get(f"{base}/runs", timeout=10).json()
+    current = runs["current"]
+    out["runs_listed"] = current in {r["run_id"] for r in runs["runs"]}
+    orders = httpx.get(f"{base}/runs/{current}/orders", params={"limit": 5}, timeout=30)
+    out["run_orders"] = (orders.status_code, len(orders.json()["rows"]), orders.json()["total"])
+    out["run_unknown"] = httpx.get(f"{base}/runs/nope/orders", timeout=10).status_code
+    out["run_bad_table"] = httpx.get(f"{base}/runs/{current}/passwords", timeout=10).status_code
+    alerts = httpx.get(f"{base}/runs/{current}/system_alerts", timeout=30).json()["rows"]
+    out["alerts"] = len(alerts)
+    key = alerts[0]["row_key"] if alerts else "none"
+    out["ack_unauthorized"] = httpx.post(f"{base}/alerts/{key}/ack", timeout=10).status_code
+    out["ack"] = httpx.post(f"{base}/alerts/{key}/ack", headers=auth, timeout=10).status_code
+    out["acked"] = httpx.get(f"{base}/runs/{current}/system_alerts", timeout=30).json()["rows"][0]["acknowledged"]
+    out["ack_unknown"] = httpx.post(f"{base}/alerts/nope/ack", headers=auth, timeout=10).status_code
+    audit = httpx.get(f"{base}/runs/{current}/audit_log", params={"limit": 1000}, timeout=30).json()["rows"]
+    out["audit"] = {(r["action"], r["target"], r["result"]) for r in audit}
+    out["audit_token_ids"] = {r["token_id"] for r in audit}
     reset = httpx.post(f"{base}/risk/reset", headers=auth, timeout=10)
     out["reset"] = (reset.status_code, reset.json().get("state"))
     out["schemas"] = list(httpx.get(f"{base}/openapi.json", timeout=10).json()["components"]["schemas"])
