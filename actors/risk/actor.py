@@ -284,6 +284,17 @@ class RiskActor:
                 if intent.new_client_order_id:
                     self.pending_submits.pop(intent.new_client_order_id, None)
             approved = []
+        if approved and self.gate.breakers.state is TradingState.HALTED:
+            # halted while these waited for the recorder (a kill or a breaker in between): nothing new goes out
+            late = [i for i in approved if i.action is not IntentAction.CANCEL]
+            for r in results:
+                if r["approved"] and r["client_order_id"] in {i.client_order_id for i in late}:
+                    r.update(approved=False, reason="halted", detail="halted before it was sent")
+            for intent in late:
+                self.pending_submits.pop(intent.client_order_id, None)
+                if intent.new_client_order_id:
+                    self.pending_submits.pop(intent.new_client_order_id, None)
+            approved = [i for i in approved if i.action is IntentAction.CANCEL]
         if approved:
             try:
                 await asyncio.wait_for(self._call(self.execution_name, "submit", approved), self.execution_timeout_s)
