@@ -35,7 +35,8 @@ import time
 from typing import Annotated
 
 import ray
-from fastapi import FastAPI, HTTPException, Path, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.security import HTTPBearer
 from ray import serve
 
 from serve import trading
@@ -57,7 +58,14 @@ from serve.schemas import (
 
 __all__ = ["ApiServer", "build_app"]
 
-api = FastAPI(title="raytrade", description="Control and query API of a raytrade run", version="0.1.0")
+api = FastAPI(
+    title="raytrade", description="Control and query API of a raytrade run", version="0.1.0",
+    responses={404: {"description": "Unknown instrument, feed, strategy, order, run or table"},
+               503: {"description": "The actor behind the endpoint is down or did not answer (its role is named)"}},
+)  # fmt: skip
+# Documents the bearer scheme in OpenAPI; the check itself is TokenCheck (constant-time against a SHA-256 digest).
+_SECURED = [Depends(HTTPBearer(auto_error=False, description="RAYTRADE_API_TOKEN"))]
+_UNAUTHORIZED = {401: {"description": "Missing or invalid bearer token (or no token configured on the server)"}}
 log = logging.getLogger(__name__)
 
 
@@ -175,7 +183,7 @@ class ApiServer:
         trades = await self._call(actor.trades.remote(instrument_id, limit), "book")
         return TradesResponse(instrument_id=instrument_id, trades=[TradeModel.from_trade(t) for t in trades])
 
-    @api.post("/feeds/{feed_id}/restart", response_model=RestartResponse)
+    @api.post("/feeds/{feed_id}/restart", dependencies=_SECURED, response_model=RestartResponse, responses=_UNAUTHORIZED)
     @audited
     async def restart_feed(
         self, feed_id: FeedIdPath, request: Request
@@ -195,7 +203,7 @@ class ApiServer:
         """Every strategy instance (state, counters) and the kinds that can be started."""
         return await trading.list_strategies(self)
 
-    @api.post("/strategies", status_code=201, responses={401: {}, 409: {}, 422: {}, 503: {}})
+    @api.post("/strategies", dependencies=_SECURED, status_code=201, responses={401: {}, 409: {}, 422: {}, 503: {}})
     @audited
     async def create_strategy(self, body: StrategyCreate, request: Request) -> dict:
         """Start a new strategy instance (a new StrategyActor, supervised, subscribed to its books)."""
@@ -207,21 +215,21 @@ class ApiServer:
         """State, parameters, positions and performance of one instance."""
         return await trading.get_strategy(self, strategy_id)
 
-    @api.patch("/strategies/{strategy_id}", responses={401: {}, 404: {}, 422: {}, 503: {}})
+    @api.patch("/strategies/{strategy_id}", dependencies=_SECURED, responses={401: {}, 404: {}, 422: {}, 503: {}})
     @audited
     async def patch_strategy(self, strategy_id: StrategyIdPath, body: StrategyPatch, request: Request) -> dict:
         """Change parameters (validated by the kind's model; 422 names the field)."""
         self.require_token(request)
         return await trading.patch_strategy(self, strategy_id, body.params)
 
-    @api.post("/strategies/{strategy_id}/stop", responses={401: {}, 404: {}, 503: {}})
+    @api.post("/strategies/{strategy_id}/stop", dependencies=_SECURED, responses={401: {}, 404: {}, 503: {}})
     @audited
     async def stop_strategy(self, strategy_id: StrategyIdPath, request: Request) -> dict:
         """Stop submitting and cancel the instance's open orders."""
         self.require_token(request)
         return await trading.control_strategy(self, strategy_id, "stop")
 
-    @api.post("/strategies/{strategy_id}/start", responses={401: {}, 404: {}, 503: {}})
+    @api.post("/strategies/{strategy_id}/start", dependencies=_SECURED, responses={401: {}, 404: {}, 503: {}})
     @audited
     async def start_strategy(self, strategy_id: StrategyIdPath, request: Request) -> dict:
         """Resume a stopped instance."""
@@ -235,14 +243,14 @@ class ApiServer:
         """The instance's most recent signals (newest last)."""
         return await trading.strategy_signals(self, strategy_id, limit)
 
-    @api.post("/orders", response_model=IntentResult, responses={401: {}, 422: {}, 503: {}})
+    @api.post("/orders", dependencies=_SECURED, response_model=IntentResult, responses={401: {}, 422: {}, 503: {}})
     @audited
     async def create_order(self, body: OrderCreate, request: Request) -> IntentResult:
         """A manual order: through the risk gate (rejections carry the rule's reason), then execution."""
         self.require_token(request)
         return IntentResult(**await trading.create_order(self, body))
 
-    @api.delete("/orders/{client_order_id}", response_model=IntentResult, responses={401: {}, 404: {}, 503: {}})
+    @api.delete("/orders/{client_order_id}", dependencies=_SECURED, response_model=IntentResult, responses={401: {}, 404: {}, 503: {}})
     @audited
     async def cancel_order(self, client_order_id: OrderIdPath, request: Request) -> IntentResult:
         """Cancel an open order (through the risk gate, which always lets a cancel pass)."""
@@ -290,7 +298,7 @@ class ApiServer:
         """Trading state, limits, usage of each limit, breaker history."""
         return await self._call(self.role("risk").status.remote(), "risk")
 
-    @api.post("/risk/kill", responses={401: {}, 503: {}})
+    @api.post("/risk/kill", dependencies=_SECURED, responses={401: {}, 503: {}})
     @audited
     async def kill(self, request: Request, body: KillRequest | None = None) -> dict:
         """Kill switch: halted, every open order canceled, every position flattened."""
@@ -298,14 +306,14 @@ class ApiServer:
         reason = body.reason if body else "kill_switch"
         return await self._call(self.role("risk").kill.remote(reason, "api"), "risk")
 
-    @api.post("/risk/reset", responses={401: {}, 503: {}})
+    @api.post("/risk/reset", dependencies=_SECURED, responses={401: {}, 503: {}})
     @audited
     async def reset(self, request: Request) -> dict:
         """Leave halted / reducing (explicit operator action)."""
         self.require_token(request)
         return await self._call(self.role("risk").reset.remote("api"), "risk")
 
-    @api.patch("/risk/limits", responses={401: {}, 422: {}, 503: {}})
+    @api.patch("/risk/limits", dependencies=_SECURED, responses={401: {}, 422: {}, 503: {}})
     @audited
     async def patch_limits(self, body: LimitsPatch, request: Request) -> dict:
         """Change risk limits (validated)."""
@@ -347,7 +355,7 @@ class ApiServer:
         """One page of a stored table of a run, oldest first by its time column."""
         return await self._read(self._history().rows, run_id, table, limit, offset, since_ns, until_ns)
 
-    @api.post("/alerts/{row_key}/ack", responses={401: {}, 404: {}, 503: {}})
+    @api.post("/alerts/{row_key}/ack", dependencies=_SECURED, responses={401: {}, 404: {}, 503: {}})
     @audited
     async def ack_alert(self, row_key: Annotated[str, Path(max_length=300)], request: Request) -> dict:
         """Acknowledge one alert of this run."""
