@@ -36,23 +36,16 @@ IID = "BTCUSDT.BINANCE"
 
 
 def _events():
-    from actors.feed.pipeline import FeedPipeline
+    from actors.feed.pipeline import sequence_records
     from actors.instruments import spec_for
     from actors.messages import Quote
     from actors.replay.captures import read_recordings
 
     spec = spec_for("binance", "BTCUSDT")
-    pipeline = FeedPipeline("binance", [spec])
     spot = ROOT / "data" / "sample" / "hftbacktest" / "binance_spot"
     (recording,) = read_recordings(sorted(spot.glob("btcusdt_*.gz")))
-    out = []
-    for rec in recording.records():
-        if rec.kind == "ws":
-            pipeline.on_frame(rec.data, rec.ts_recv)
-        elif rec.kind == "rest":
-            pipeline.on_snapshot(pipeline.parser.parse_depth_snapshot(rec.data, "BTCUSDT", rec.ts_recv))
-        for batch in pipeline.drain().values():
-            out.extend(e for e in batch if type(e) is not Quote)
+    out = [e for _, batch in sequence_records(recording.records(), "binance", [spec]) for e in batch
+           if type(e) is not Quote]  # fmt: skip
     return spec, out
 
 

@@ -15,7 +15,7 @@ Malformed and unsupported frames are counted (``malformed``, ``unsupported``), k
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from actors.book.sync import BookSync, DiffOutcome, SyncState
 from actors.errors import FeedError, UnsupportedFrame, VenueError
@@ -23,7 +23,7 @@ from actors.feed.venues import parser_for, sync_rules_for
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookReset, BookSnapshot, MarketEvent
 
-__all__ = ["FeedPipeline"]
+__all__ = ["FeedPipeline", "sequence_records"]
 
 
 class _Forwarder:
@@ -208,3 +208,31 @@ class FeedPipeline:
             }  # fmt: skip
             for iid, sync in self.syncs.items()
         }
+
+
+def sequence_records(records: Iterable, venue: Venue | str, instruments: Sequence[InstrumentSpec],
+                     limit: int | None = None) -> Iterator[tuple[int, list[MarketEvent]]]:  # fmt: skip
+    """Run recorded records through the feed core offline, as a live feed would: websocket frames to
+    :meth:`FeedPipeline.on_frame`, REST snapshot bodies to :meth:`FeedPipeline.on_snapshot` (for the first
+    instrument), then everything drained.
+
+    Args:
+        records: capture records (``kind`` ``"ws"`` / ``"rest"``, ``data`` bytes, ``ts_recv`` ns), e.g.
+            ``read_recordings(paths)[0].records()``.
+        venue, instruments: the connection's venue and instruments.
+        limit: stop after this many records (None: all).
+
+    Yields:
+        ``(ts_recv, events)`` per record that produced events, in the feed's order (per book key).
+    """
+    pipeline = FeedPipeline(venue, instruments)
+    symbol = instruments[0].symbol
+    for n, rec in enumerate(records):
+        if limit is not None and n >= limit:
+            return
+        if rec.kind == "ws":
+            pipeline.on_frame(rec.data, rec.ts_recv)
+        elif rec.kind == "rest":
+            pipeline.on_snapshot(pipeline.parser.parse_depth_snapshot(rec.data, symbol, rec.ts_recv))
+        for events in pipeline.drain().values():
+            yield rec.ts_recv, events

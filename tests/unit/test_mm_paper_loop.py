@@ -34,7 +34,7 @@ import pytest
 
 from actors.book.keeper import BookKeeper
 from actors.execution import PaperConfig, PaperVenue
-from actors.feed.pipeline import FeedPipeline
+from actors.feed.pipeline import sequence_records
 from actors.instruments import spec_for
 from actors.messages import BookView
 from actors.orders import (
@@ -62,17 +62,8 @@ MAX_INV = 500_000  # 0.005 BTC, the default max_inventory
 @functools.lru_cache(maxsize=1)
 def spot_market() -> tuple[tuple[int, tuple], ...]:
     """``((ts_recv, events), ...)``: every batch the feed core makes of the bundled spot capture, in order."""
-    pipeline = FeedPipeline("binance", [SPEC])
     (recording,) = read_recordings(SPOT)
-    out = []
-    for rec in recording.records():
-        if rec.kind == "ws":
-            pipeline.on_frame(rec.data, rec.ts_recv)
-        elif rec.kind == "rest":
-            pipeline.on_snapshot(pipeline.parser.parse_depth_snapshot(rec.data, "BTCUSDT", rec.ts_recv))
-        for events in pipeline.drain().values():
-            out.append((rec.ts_recv, tuple(events)))
-    return tuple(out)
+    return tuple((ts, tuple(events)) for ts, events in sequence_records(recording.records(), "binance", [SPEC]))
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 
 from actors.book.orderbook import OrderBook
 from actors.execution import PaperConfig, PaperVenue
-from actors.feed.pipeline import FeedPipeline
+from actors.feed.pipeline import sequence_records
 from actors.instruments import spec_for
 from actors.messages import BookDeltas, BookSnapshot, Trade
 from actors.orders import IntentAction, OrderEventKind, OrderIntent, OrderType, Side, TimeInForce
@@ -29,19 +29,8 @@ BTC = 10**8  # size fixed-point scale (8 decimals)
 @pytest.fixture(scope="module")
 def events():
     """The first 8,000 records of the spot capture as the feed forwards them (Quotes included, as a feed sends)."""
-    pipeline = FeedPipeline("binance", [SPEC])
     (recording,) = read_recordings(SPOT[:1])
-    out = []
-    for i, rec in enumerate(recording.records()):
-        if i >= 8000:
-            break
-        if rec.kind == "ws":
-            pipeline.on_frame(rec.data, rec.ts_recv)
-        elif rec.kind == "rest":
-            pipeline.on_snapshot(pipeline.parser.parse_depth_snapshot(rec.data, "BTCUSDT", rec.ts_recv))
-        for batch in pipeline.drain().values():
-            out.extend(batch)
-    return out
+    return [e for _, batch in sequence_records(recording.records(), "binance", [SPEC], limit=8000) for e in batch]
 
 
 def intent(coid, side=Side.BUY, size=BTC // 1000, price=None, order_type=OrderType.LIMIT, tif=TimeInForce.GTC,
