@@ -52,6 +52,38 @@ def verify(
     Console(width=max(console.width, 170)).print(table)
 
 
+@app.command()
+def bars(
+    paths: Annotated[list[Path], typer.Argument(help="Capture files (every format `raytrade verify` reads).")],
+    interval: Annotated[str, typer.Option("--interval", help="1s, 1m, 5m, 15m, 1h, 4h or 1d.")] = "1m",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per bar per line.")] = False,
+) -> None:
+    """OHLCV + VWAP bars from the trades in capture files (the last, still-open bar marked closed: false)."""
+    from actors.bars.captures import bars_from_captures
+
+    try:
+        result, notes = bars_from_captures(paths, interval)
+    except RaytradeError as exc:
+        typer.echo(f"raytrade bars: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for note in notes:
+        typer.echo(f"raytrade bars: {note}", err=True)
+    rows = [bar.to_dict() for bar in result]
+    if as_json:
+        sys.stdout.writelines(json.dumps(row) + "\n" for row in rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"raytrade bars ({interval})")
+    keys = ("instrument_id", "start", "open", "high", "low", "close", "volume", "vwap", "trades", "closed")
+    for key in keys:
+        table.add_column(key)
+    for row in rows:
+        table.add_row(*(str(row[k]) for k in keys))
+    Console(width=max(Console().width, 170)).print(table)
+
+
 app.command("replay")(replay)
 
 
