@@ -89,6 +89,9 @@ class Strategy(Protocol):
     kind: str
     # Optional class attribute ``wants_trades`` (default True): False when ``on_trade`` does nothing, so the host
     # does not subscribe the strategy to public trades (fewer messages on the hot path).
+    # Optional class attribute ``bar_intervals`` (default ``()``) with a method ``on_bar(bar, ctx)``: the host
+    # subscribes the strategy to the closed bars (:class:`actors.bars.bar.Bar`) of those intervals (``"1m"``, ...),
+    # each delivered once, in closing order, with the next book publish.
 
     def instruments(self) -> Sequence[str]:
         """Instrument ids whose books and trades the strategy needs."""

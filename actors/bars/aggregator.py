@@ -144,28 +144,44 @@ class BarBuilder:
         self.grace_ns = grace_ns
         self.aggregators: dict[tuple[str, str], BarAggregator] = {}
 
-    def on_events(self, events: Iterable[object]) -> list[Bar]:
-        """Feed market events in arrival order; return the bars they closed, in closing order.
+    def add_intervals(self, intervals: Sequence[str]) -> None:
+        """Also build ``intervals`` from now on (their first bar starts with the next trade).
 
-        Trades are aggregated; any other event with an ``instrument_id`` and a non-zero ``ts_event`` (depth diffs,
-        quotes) advances event time for its instrument's aggregators. Events without those attributes are ignored.
+        Raises:
+            ConfigError: an unknown interval.
+        """
+        for interval in intervals:
+            interval_ns(interval)
+        self.intervals = tuple(dict.fromkeys((*self.intervals, *intervals)))
+
+    def on_events(self, events: Iterable[object]) -> list[Bar]:
+        """Feed one batch of market events in arrival order; return the bars it closed, in closing order.
+
+        Trades are aggregated in order. Any other event with an ``instrument_id`` and a non-zero ``ts_event``
+        (depth diffs, quotes) moves its instrument's event time; the latest such time of the batch is applied
+        after the batch's trades (:meth:`BarAggregator.advance`), so a trade that comes a little after another
+        stream's event of the same instant is not made late. Events without those attributes are ignored.
         """
         closed: list[Bar] = []
+        event_time: dict[str, int] = {}
         for event in events:
-            if isinstance(event, Trade):
+            if type(event) is Trade:
                 for agg in self._aggregators(event.instrument_id):
                     bar = agg.on_trade(event)
                     if bar is not None:
                         closed.append(bar)
                 continue
             ts = getattr(event, "ts_event", 0)
-            iid = getattr(event, "instrument_id", None)
-            if ts and iid is not None:
-                for interval in self.intervals:
-                    agg = self.aggregators.get((iid, interval))
-                    bar = agg.advance(ts) if agg is not None else None
-                    if bar is not None:
-                        closed.append(bar)
+            if ts:
+                iid = getattr(event, "instrument_id", None)
+                if iid is not None and ts > event_time.get(iid, 0):
+                    event_time[iid] = ts
+        for iid, ts in event_time.items():
+            for interval in self.intervals:
+                agg = self.aggregators.get((iid, interval))
+                bar = agg.advance(ts) if agg is not None else None
+                if bar is not None:
+                    closed.append(bar)
         return closed
 
     def current(self) -> list[Bar]:

@@ -9,6 +9,13 @@ queue). Trades are not conflated for subscribers that asked for them: every trad
 the next one (bounded at ``trades_buffer`` per subscriber; the oldest beyond it are dropped and counted). Returns
 the instruments found crossed, so the feed resyncs them.
 
+Bars (:mod:`actors.bars.aggregator`): the actor builds time bars of every instrument it holds from the trades in
+its batches, at ``bar_intervals`` plus any interval a subscriber asks for; a bar closes on the next interval's
+first trade or when the instrument's venue time (depth/quote ``ts_event``) is ``bar_close_grace_ms`` past its end.
+The last ``bars_history`` closed bars per instrument and interval are kept for ``bars()`` (``GET /bars``). A
+subscriber that asked for bars (``subscribe(..., bars=("1m",))``) gets every closed bar of those intervals with
+its next publish, unconflated, as a third argument: ``on_views(views, trades, bars)``.
+
 Subscribers are keyed by name: subscribing again under the same name (a restarted strategy) replaces the old
 handle; a subscriber whose calls fail is dropped until it subscribes again (the supervisor re-subscribes it).
 
@@ -18,8 +25,11 @@ It is a synchronous actor (one call at a time): batches from one feed apply in t
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Sequence
 
+from actors.bars.aggregator import BarBuilder
+from actors.bars.bar import Bar, interval_ns
 from actors.book.keeper import BookKeeper
 from actors.instruments import spec_for, split_instrument_id
 from actors.messages import BookView, EventBatch, Trade
@@ -30,10 +40,12 @@ __all__ = ["BookActor"]
 
 class _Subscriber:
     __slots__ = ("name", "handle", "instruments", "depth", "in_flight", "pending", "sent", "dropped", "want_trades",
-                 "trades", "trades_dropped", "errors", "min_interval_ns", "last_sent_ns")  # fmt: skip
+                 "trades", "trades_dropped", "errors", "min_interval_ns", "last_sent_ns", "bar_intervals", "bars")  # fmt: skip
 
     def __init__(self, name: str, handle, instruments: set[str], depth: int, want_trades: bool,
-                 min_interval_ms: float = 0.0) -> None:  # fmt: skip
+                 min_interval_ms: float = 0.0, bar_intervals: Sequence[str] = ()) -> None:  # fmt: skip
+        self.bar_intervals = frozenset(bar_intervals)
+        self.bars: list[Bar] = []
         self.min_interval_ns = int(min_interval_ms * 1e6)
         self.last_sent_ns = 0
         self.name = name
@@ -57,11 +69,21 @@ class BookActor:
         name: the actor's name (for status).
         instrument_ids: ``SYMBOL.VENUE`` ids held here.
         max_in_flight: unacknowledged publishes per subscriber before views are conflated.
+        bar_intervals: bar intervals built for every instrument (``"1m"``, ...; see :mod:`actors.bars.bar`).
+        bars_history: closed bars kept per instrument and interval for :meth:`bars`.
+        bar_close_grace_ms: how far venue time must pass a bar's end before it closes without a trade (ms).
+
+    Raises (constructor):
+        ConfigError: an unknown bar interval.
     """
 
     def __init__(self, name: str, instrument_ids: Sequence[str], max_in_flight: int = 1,
-                 trades_buffer: int = 10_000) -> None:  # fmt: skip
+                 trades_buffer: int = 10_000, bar_intervals: Sequence[str] = ("1m",), bars_history: int = 1000,
+                 bar_close_grace_ms: float = 1000.0) -> None:  # fmt: skip
         self.name = name
+        self.bar_builder = BarBuilder(bar_intervals, int(bar_close_grace_ms * 1e6))
+        self.bars_history = bars_history
+        self._bars: dict[tuple[str, str], deque[Bar]] = {}
         self.trades_buffer = trades_buffer
         specs = [spec_for(venue, symbol) for symbol, venue in map(split_instrument_id, instrument_ids)]
         self.keeper = BookKeeper(specs)
@@ -75,17 +97,23 @@ class BookActor:
         now = time.time_ns()
         changed, crossed = self.keeper.apply(batch.events, now)
         self.batches += 1
+        closed = self.bar_builder.on_events(batch.events)
+        for bar in closed:
+            history = self._bars.get((bar.instrument_id, bar.interval))
+            if history is None:
+                history = self._bars[(bar.instrument_id, bar.interval)] = deque(maxlen=self.bars_history)
+            history.append(bar)
         if self._latency is not None and batch.events:
             ts = [e.ts_recv for e in batch.events[:: max(1, len(batch.events) // 20)] if hasattr(e, "ts_recv")]
             for t in ts:
                 self._latency.observe((now - t) / 1e6)
         if self._subscribers:
             trades = [e for e in batch.events if type(e) is Trade]
-            self._publish(changed, trades)
+            self._publish(changed, trades, closed)
         return crossed
 
     def subscribe(self, name: str, handle, instrument_ids: Sequence[str], depth: int = 10,
-                  trades: bool = False, min_interval_ms: float = 0.0) -> list[str]:  # fmt: skip
+                  trades: bool = False, min_interval_ms: float = 0.0, bars: Sequence[str] = ()) -> list[str]:  # fmt: skip
         """Send views of ``instrument_ids`` (those held here) to ``handle.on_views(list[BookView], list[Trade])``.
 
         Args:
@@ -95,12 +123,19 @@ class BookActor:
             trades: also send every public trade of those instruments (unconflated, bounded).
             min_interval_ms: publish to this subscriber at most this often (ms; 0: after every batch). The risk
                 gate marks its portfolio from views and needs no more than a few per second per book.
+            bars: bar intervals whose closed bars go with each publish (``on_views(views, trades, bars)``); an
+                interval not built yet is built from now on.
 
         Returns:
             The instruments subscribed (those held by this actor).
+
+        Raises:
+            ConfigError: an unknown bar interval.
         """
+        if bars:
+            self.bar_builder.add_intervals(bars)
         held = {i for i in instrument_ids if i in self.keeper.books}
-        sub = _Subscriber(name, handle, held, depth, trades, min_interval_ms)
+        sub = _Subscriber(name, handle, held, depth, trades, min_interval_ms, bars)
         self._subscribers[name] = sub
         sub.pending.update(dict.fromkeys(held))
         self._send(sub, time.time_ns())
@@ -123,6 +158,23 @@ class BookActor:
         trades = self.keeper.books[instrument_id].trades
         return list(trades)[-limit:] if limit > 0 else []
 
+    def bars(self, instrument_id: str, interval: str = "1m", limit: int = 100) -> list[Bar]:
+        """The last ``limit`` bars of an instrument at ``interval``, oldest first; the open bar (``closed`` False),
+        when there is one, is the last.
+
+        Raises:
+            KeyError: the instrument is not held here. ConfigError: unknown interval.
+        """
+        interval_ns(interval)
+        if instrument_id not in self.keeper.books:
+            raise KeyError(instrument_id)
+        out = list(self._bars.get((instrument_id, interval), ()))
+        agg = self.bar_builder.aggregators.get((instrument_id, interval))
+        current = agg.current() if agg is not None else None
+        if current is not None:
+            out.append(current)
+        return out[-limit:] if limit > 0 else []
+
     def latency_samples(self) -> list[int]:
         """Frame-to-book latency samples (ns), the most recent window."""
         return list(self.keeper.latency_ns)
@@ -144,7 +196,7 @@ class BookActor:
         }  # fmt: skip
 
     # -- publishing ------------------------------------------------------------------------------------------
-    def _publish(self, changed: set[str], trades: list[Trade]) -> None:
+    def _publish(self, changed: set[str], trades: list[Trade], bars: Sequence[Bar] = ()) -> None:
         now = time.time_ns()
         for sub in list(self._subscribers.values()):
             for iid in changed & sub.instruments:
@@ -157,7 +209,9 @@ class BookActor:
                 if excess > 0:
                     del sub.trades[:excess]
                     sub.trades_dropped += excess
-            if sub.pending or sub.trades:
+            if sub.bar_intervals and bars:
+                sub.bars.extend(b for b in bars if b.interval in sub.bar_intervals and b.instrument_id in sub.instruments)
+            if sub.pending or sub.trades or sub.bars:
                 self._send(sub, now)
 
     def _send(self, sub: _Subscriber, now: int) -> None:
@@ -173,14 +227,18 @@ class BookActor:
                     if sub.errors >= 3 and self._subscribers.get(sub.name) is sub:
                         del self._subscribers[sub.name]
                         return
-        if len(sub.in_flight) >= self.max_in_flight or not (sub.pending or sub.trades):
+        if len(sub.in_flight) >= self.max_in_flight or not (sub.pending or sub.trades or sub.bars):
             return
-        if sub.min_interval_ns and now - sub.last_sent_ns < sub.min_interval_ns:
-            return  # throttled: the latest views wait for the next batch past the interval
+        if sub.min_interval_ns and now - sub.last_sent_ns < sub.min_interval_ns and not sub.bars:
+            return  # throttled: the latest views wait for the next batch past the interval (closed bars do not)
         sub.last_sent_ns = now
         views = [self.keeper.view(iid, sub.depth, now) for iid in sub.pending]
         trades, sub.trades = sub.trades, []
         sub.pending.clear()
-        sub.in_flight.append(sub.handle.on_views.remote(views, trades))
+        if sub.bar_intervals:
+            bars, sub.bars = sub.bars, []
+            sub.in_flight.append(sub.handle.on_views.remote(views, trades, bars))
+        else:
+            sub.in_flight.append(sub.handle.on_views.remote(views, trades))
         sub.sent += len(views)
 

@@ -1,8 +1,9 @@
 """StrategyActor: hosts one pure strategy instance; feeds it views, trades, its order events and fills; sends its
 intents through the risk gate. Thin.
 
-* ``on_views(views, trades)`` (book subscription): updates the context's books, calls ``on_book`` per view and
-  ``on_trade`` per trade, sends the intents.
+* ``on_views(views, trades, bars)`` (book subscription): updates the context's books, calls ``on_book`` per view,
+  ``on_trade`` per trade and ``on_bar`` per closed bar (strategies that declare ``bar_intervals``), sends the
+  intents.
 * ``on_execution(events, positions)`` (from the risk gate, which got them from execution): updates the context's
   open orders and positions, calls ``on_order_event`` / ``on_fill``.
 * A timer calls ``on_timer`` every ``timer_interval_ms``.
@@ -31,6 +32,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from actors.instruments import spec_for, split_instrument_id
+from actors.bars.bar import Bar
 from actors.messages import BookView, Trade
 from actors.metrics import latency_histogram, percentiles_ms
 from actors.orders import (
@@ -98,6 +100,7 @@ class StrategyActor:
         self.fills = 0
         self.views = 0
         self.trades = 0
+        self.bars = 0
         self.errors = 0
         self.last_error: str | None = None
         self._book_to_sub: deque[int] = deque(maxlen=100_000)
@@ -106,8 +109,9 @@ class StrategyActor:
         self._hist_frame = latency_histogram("raytrade_frame_to_subscriber_ms", "Frame receipt to strategy (ms)")
 
     # -- inputs ----------------------------------------------------------------------------------------------
-    async def on_views(self, views: list[BookView], trades: list[Trade] = ()) -> int:
-        """Deliver views (and the trades since the last delivery) to the strategy; send its intents."""
+    async def on_views(self, views: list[BookView], trades: list[Trade] = (), bars: list[Bar] = ()) -> int:
+        """Deliver views (and the trades and closed bars since the last delivery) to the strategy; send its
+        intents."""
         self._ensure_timer()
         now = time.time_ns()
         actions = []
@@ -121,6 +125,11 @@ class StrategyActor:
         for trade in trades:
             self.ctx.now_ns = trade.ts_recv or now
             actions.extend(self._guard(self.strategy.on_trade, trade))
+        on_bar = getattr(self.strategy, "on_bar", None) if bars else None
+        for bar in bars if on_bar is not None else ():
+            self.ctx.now_ns = bar.ts_recv or now
+            actions.extend(self._guard(on_bar, bar))
+        self.bars += len(bars)
         if self._hist is not None and views:
             self._hist.observe((now - views[0].ts_published) / 1e6)
             if views[0].ts_recv:
@@ -287,6 +296,10 @@ class StrategyActor:
     def wants_trades(self) -> bool:
         """Whether the strategy reads public trades (the book subscription sends them only then)."""
         return bool(getattr(self.strategy, "wants_trades", True))
+
+    def wants_bars(self) -> list[str]:
+        """The bar intervals the strategy reads (its optional ``bar_intervals``; the subscription sends those)."""
+        return list(getattr(self.strategy, "bar_intervals", ()))
 
     def context_state(self) -> dict:
         """What the strategy currently sees: open order ids and position sizes by instrument (tests, debugging)."""

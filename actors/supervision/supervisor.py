@@ -88,6 +88,7 @@ class _Subscription:
     depth: int
     trades: bool
     min_interval_ms: float = 0.0
+    bars: tuple[str, ...] = ()
 
 
 class Supervisor:
@@ -187,9 +188,11 @@ class Supervisor:
                                           instruments=tuple(spec.book_actors)))  # fmt: skip
 
     async def subscribe(self, book: str, subscriber: str, instruments: list[str], depth: int = 10,
-                        trades: bool = False, min_interval_ms: float = 0.0) -> list[str]:  # fmt: skip
-        """Subscribe ``subscriber`` to ``book`` now and after either of them restarts. Returns instruments held."""
-        sub = _Subscription(book, subscriber, tuple(instruments), depth, trades, min_interval_ms)
+                        trades: bool = False, min_interval_ms: float = 0.0,
+                        bars: tuple[str, ...] = ()) -> list[str]:  # fmt: skip
+        """Subscribe ``subscriber`` to ``book`` now and after either of them restarts (``bars``: the bar
+        intervals it wants, see :class:`~actors.book.actor.BookActor`). Returns instruments held."""
+        sub = _Subscription(book, subscriber, tuple(instruments), depth, trades, min_interval_ms, tuple(bars))
         self.subscriptions.append(sub)
         return await self._do_subscribe(sub)
 
@@ -338,8 +341,9 @@ class Supervisor:
         book, subscriber = self.actors.get(sub.book), self.actors.get(sub.subscriber)
         book_handle = book.handle if book else self.spawner.lookup(sub.book)
         sub_handle = subscriber.handle if subscriber else self.spawner.lookup(sub.subscriber)
+        extra = {"bars": list(sub.bars)} if sub.bars else {}
         return await _await(book_handle.subscribe.remote(sub.subscriber, sub_handle, list(sub.instruments),
-                                                         sub.depth, sub.trades, sub.min_interval_ms))  # fmt: skip
+                                                         sub.depth, sub.trades, sub.min_interval_ms, **extra))  # fmt: skip
 
     async def _wait_death(self, sup: _Supervised) -> str | None:
         """Return a reason when the actor died (or its run() ended); None when it was stopped."""
