@@ -121,9 +121,11 @@ class RecorderActor:
             await self.write_market("quotes", quotes)
         return []
 
-    async def on_views(self, views: list, trades: list = ()) -> int:
+    async def on_views(self, views: list, trades: list = (), bars: list = ()) -> int:
         """Book views (a book subscription): one ``book_snapshots`` row per instrument every
-        ``book_snapshot_interval_s`` of the venue clock."""
+        ``book_snapshot_interval_s`` of the venue clock; one ``bars`` row per closed bar."""
+        if bars:
+            await self.write_market("bars", [bar for bar in bars if bar.closed])
         keep = []
         for view in views:
             last = self._snapshot_at.get(view.instrument_id, 0)

@@ -6,7 +6,8 @@ column kind: ``Decimal`` for money (from the messages' fixed-point ints, exactly
 
 Row sources: :class:`~actors.messages.Trade` -> ``trades``, :class:`~actors.messages.Quote` -> ``quotes``
 (``spread = ask - bid``, ``mid = (bid + ask) / 2``), :class:`~actors.messages.BookView` -> ``book_snapshots``
-(levels as JSON ``[["price", "size"], ...]`` in the venue's decimals), :class:`~actors.orders.OrderEvent` (or a
+(levels as JSON ``[["price", "size"], ...]`` in the venue's decimals), :class:`~actors.bars.bar.Bar` -> ``bars``
+(``interval_s``, ``ts_open`` = the interval's start, VWAP exact at the price's decimals + 4), :class:`~actors.orders.OrderEvent` (or a
 bare :class:`~actors.orders.Order`) -> ``orders`` (one row per state change), :class:`~actors.orders.Fill` ->
 ``fills``, :class:`~actors.orders.Signal` -> ``signals``, :class:`~actors.orders.PositionSnapshot` ->
 ``positions``; anything else (a ``dict``, or an object such as a ``RiskEvent`` with attributes named like the
@@ -26,6 +27,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from enum import Enum
 
+from actors.bars.bar import INTERVALS, Bar
 from actors.fixedpoint import fixed_to_decimal, fixed_to_str
 from actors.messages import BookView, Quote, Trade
 from actors.orders import Fill, Order, OrderEvent, OrderStatus, PositionSnapshot, Signal
@@ -143,6 +145,13 @@ def _fields(item) -> dict:
                 "spread": fixed_to_decimal(item.ask_price - item.bid_price, pd),
                 "mid": fixed_to_decimal(item.ask_price + item.bid_price, pd) / 2,
                 "ts_event": item.ts_event, "ts_recv": item.ts_recv}
+    if isinstance(item, Bar):
+        pd, sd = item.price_decimals, item.size_decimals
+        return {"venue": venue_of(item.instrument_id), "instrument_id": item.instrument_id,
+                "interval_s": INTERVALS.get(item.interval, 0) // 1_000_000_000, "open": fixed_to_decimal(item.open, pd),
+                "high": fixed_to_decimal(item.high, pd), "low": fixed_to_decimal(item.low, pd),
+                "close": fixed_to_decimal(item.close, pd), "volume": fixed_to_decimal(item.volume, sd),
+                "trades": item.trades, "ts_open": item.start, "vwap": item.vwap(), "ts_event": item.ts_event}
     if isinstance(item, BookView):
         pd, sd = item.price_decimals, item.size_decimals
         return {"venue": venue_of(item.instrument_id), "instrument_id": item.instrument_id,

@@ -75,7 +75,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
                        ("best_bid", _M), ("best_ask", _M), ("bids", _J), ("asks", _J), ("ts_event", _NS),
                        ("ts_recv", _NS), ("ts_published", _NS)],
     "bars": [("venue", _T), ("instrument_id", _T), ("interval_s", _I), ("open", _M), ("high", _M), ("low", _M),
-             ("close", _M), ("volume", _M), ("trades", _I), ("ts_open", _NS)],
+             ("close", _M), ("volume", _M), ("trades", _I), ("ts_open", _NS), ("vwap", _M), ("ts_event", _NS)],
     "feed_events": [("venue", _T), ("feed_id", _T), ("instrument_id", _T), ("kind", _T), ("detail", _T),
                     ("ts", _NS)],
     # -- trading -------------------------------------------------------------------------------------------------
