@@ -7,6 +7,7 @@ Endpoints (OpenAPI at ``/docs``):
   age, books ready, latency.
 * ``GET /books/{instrument_id}?depth=N`` — the book view (404 for an unknown instrument, 422 for a bad depth).
 * ``GET /trades/{instrument_id}?limit=N`` — the last trades.
+* ``GET /bars/{instrument_id}?interval=1m&limit=N`` — the last bars (the open one last, ``closed`` false).
 * ``POST /feeds/{feed_id}/restart`` — bearer token required (401 otherwise); 404 for an unknown feed.
 * Trading (:mod:`serve.trading` holds the handlers): ``GET/POST /strategies``, ``GET/PATCH /strategies/{id}``,
   ``POST /strategies/{id}/stop|start``, ``GET /strategies/{id}/signals``, ``POST /orders`` (a manual order through
@@ -32,7 +33,7 @@ import functools
 import hashlib
 import logging
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 import ray
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -43,6 +44,8 @@ from serve import trading
 from serve.history import History, UnknownRun, UnknownTable
 from serve.auth import TokenCheck
 from serve.schemas import (
+    BarModel,
+    BarsResponse,
     BookResponse,
     Health,
     IntentResult,
@@ -182,6 +185,18 @@ class ApiServer:
         actor = await self._book_actor(instrument_id)
         trades = await self._call(actor.trades.remote(instrument_id, limit), "book")
         return TradesResponse(instrument_id=instrument_id, trades=[TradeModel.from_trade(t) for t in trades])
+
+    @api.get("/bars/{instrument_id}", response_model=BarsResponse)
+    async def bars(
+        self,
+        instrument_id: InstrumentIdPath,
+        interval: Annotated[Literal["1s", "1m", "5m", "15m", "1h", "4h", "1d"], Query(description="Bar interval")] = "1m",
+        limit: Annotated[int, Query(ge=1, le=1000, description="Most recent bars")] = 100,
+    ) -> BarsResponse:
+        actor = await self._book_actor(instrument_id)
+        bars = await self._call(actor.bars.remote(instrument_id, interval, limit), "book")
+        return BarsResponse(instrument_id=instrument_id, interval=interval,
+                            bars=[BarModel(**b.to_dict()) for b in bars])  # fmt: skip
 
     @api.post("/feeds/{feed_id}/restart", dependencies=_SECURED, response_model=RestartResponse, responses=_UNAUTHORIZED)
     @audited

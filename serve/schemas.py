@@ -66,6 +66,28 @@ class TradesResponse(BaseModel):
     trades: list[TradeModel] = Field(description="Oldest first")
 
 
+class BarModel(BaseModel):
+    """One OHLCV bar (``actors.bars.bar.Bar.to_dict``): prices, sizes and VWAP as exact decimal strings."""
+
+    instrument_id: str
+    interval: str
+    start: int = Field(description="The interval's start (ns since the epoch, UTC-aligned)")
+    open: str
+    high: str
+    low: str
+    close: str
+    volume: str
+    vwap: str | None = Field(description="sum(price x size) / volume, half-even at the price's decimals + 4")
+    trades: int
+    closed: bool = Field(description="False for the open bar (still getting trades)")
+
+
+class BarsResponse(BaseModel):
+    instrument_id: str
+    interval: str
+    bars: list[BarModel] = Field(description="Oldest first; the open bar, if any, last")
+
+
 class RestartResponse(BaseModel):
     feed_id: str
     state: str
