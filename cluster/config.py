@@ -137,6 +137,22 @@ class BookSettings(_Model):
     instruments_per_actor: int = Field(1, ge=1, description="Pack this many instruments into one book actor")
     publish_depth: int = Field(10, ge=1, description="Levels per side in views published to strategies")
     max_in_flight_publish: int = Field(1, ge=1, description="Unacknowledged publishes per subscriber (conflation)")
+    bar_intervals: list[str] = Field(["1m"], description="Bar intervals every book builds from its trades (1s, "
+                                     "1m, 5m, 15m, 1h, 4h, 1d); the recorder stores them in the bars table")
+    bar_close_grace_ms: float = Field(1000.0, ge=0, description="How far venue time passes a bar's end before the "
+                                      "bar closes without a next trade (ms)")
+
+    @field_validator("bar_intervals")
+    @classmethod
+    def _bar_intervals(cls, value: list[str]) -> list[str]:
+        from actors.bars.bar import interval_ns
+
+        try:
+            for interval in value:
+                interval_ns(interval)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 class SupervisorSettings(_Model):

@@ -249,8 +249,11 @@ class Topology:
         for n in range(0, len(instruments), per):
             group = instruments[n : n + per]
             ident = group[0] if per == 1 else f"{n // per}"
+            books = self.config.books
             name = self._start(ActorSpec("book", ident, BookActor, (self.name("book", ident), group,
-                                                                     self.config.books.max_in_flight_publish),
+                                                                     books.max_in_flight_publish),
+                                         {"bar_intervals": tuple(books.bar_intervals),
+                                          "bar_close_grace_ms": books.bar_close_grace_ms},
                                          instruments=tuple(group)))  # fmt: skip
             self.books[name] = self.spawner.lookup(name)
             for iid in group:
@@ -258,9 +261,10 @@ class Topology:
         for book, held in self._books_of(instruments).items():
             if self.risk_name:  # marks and freshness: a few views a second are enough; every trade (for SL/TP)
                 ray.get(self.supervisor.subscribe.remote(book, self.risk_name, held, 1, True, 50.0))
-            if self.recorder_name:  # book_snapshots every store.book_snapshot_interval_s
+            if self.recorder_name:  # book_snapshots every store.book_snapshot_interval_s; every closed bar
                 interval_ms = self.config.store.book_snapshot_interval_s * 1000 / 4
-                ray.get(self.supervisor.subscribe.remote(book, self.recorder_name, held, 10, False, interval_ms))
+                ray.get(self.supervisor.subscribe.remote(book, self.recorder_name, held, 10, False, interval_ms,
+                                                         tuple(self.config.books.bar_intervals)))  # fmt: skip
 
     def _books_of(self, instruments: list[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -279,8 +283,10 @@ class Topology:
                                    "recorder_name": self.recorder_name}))  # fmt: skip
             handle = self.strategies[name] = self.spawner.lookup(name)
             trades = ray.get(handle.wants_trades.remote())
+            bars = tuple(ray.get(handle.wants_bars.remote()))
             for book, held in self._books_of(list(s.instruments)).items():
-                ray.get(self.supervisor.subscribe.remote(book, name, held, self.config.books.publish_depth, trades))
+                ray.get(self.supervisor.subscribe.remote(book, name, held, self.config.books.publish_depth, trades,
+                                                         0.0, bars))  # fmt: skip
 
     def start_feeds(self) -> None:
         """Every feed, through the supervisor; each batch also goes to paper execution (by ObjectRef)."""

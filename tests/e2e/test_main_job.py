@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ROOT
+from tests.conftest import COINM, ROOT, SPOT, USDM
 from tests.e2e.support import free_port, independent_basis, truth
 
 
@@ -47,6 +47,9 @@ def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path)
         assert book.status_code == 200 and book.json()["instrument_id"] == "BTCUSDT.BINANCE"
         assert len(book.json()["bids"]) in (0, 5)
         assert httpx.get(f"{base}/trades/BTCUSDT.BINANCE_USDM", params={"limit": 3}, timeout=10).status_code == 200
+        bars = httpx.get(f"{base}/bars/BTCUSDT.BINANCE", params={"interval": "1m", "limit": 5}, timeout=10)
+        assert bars.status_code == 200 and bars.json()["interval"] == "1m" and len(bars.json()["bars"]) <= 5
+        assert httpx.get(f"{base}/bars/BTCUSDT.BINANCE", params={"interval": "2m"}, timeout=10).status_code == 422
         # bad requests get clear errors
         missing = httpx.get(f"{base}/books/ETHUSDT.BINANCE", timeout=10)
         assert missing.status_code == 404 and "ETHUSDT.BINANCE" in missing.json()["detail"]
@@ -124,6 +127,20 @@ def _assert_store_matches(summary: dict, run_dir) -> None:
     assert rows["signals"] == sum(s["signals"] for s in summary["strategies"].values())
     assert rows["orders"] >= rows["fills"] and rows["risk_events"] >= sum(summary["risk"]["decisions"].values())
     assert rows["trading_sessions"] == 2 and rows["book_snapshots"] > 0
+    # bars: every 1m bar the books closed, exactly the bars `raytrade bars` builds from the same captures
+    from actors.bars.captures import bars_from_captures
+
+    stored = pd.read_parquet(run_dir / "parquet" / "bars")
+    assert rows["bars"] == len(stored) > 0
+    expected, _ = bars_from_captures(SPOT + USDM + COINM, "1m")
+    got = {(r.instrument_id, int(r.ts_open)): (str(r.open), str(r.close), str(r.volume), str(r.vwap), int(r.trades))
+           for r in stored.itertuples()}  # fmt: skip
+    for bar in expected:
+        d = bar.to_dict()
+        stored_bar = got.pop((bar.instrument_id, bar.start), None)
+        if bar.closed or stored_bar is not None:  # a capture's last bar is stored when venue time closed it
+            assert stored_bar == (d["open"], d["close"], d["volume"], d["vwap"], d["trades"]), d
+    assert not got, got  # and nothing else
     trades = pd.read_parquet(run_dir / "parquet" / "trades")
     assert len(trades) == rows["trades"] and set(trades["venue"].astype(str)) == {"binance", "binance_usdm",
                                                                                    "binance_coinm"}  # fmt: skip
