@@ -38,9 +38,13 @@ class Venue(StrEnum):
     BINANCE_USDM = "binance_usdm"
     BINANCE_COINM = "binance_coinm"
     COINBASE = "coinbase"
-    BYBIT = "bybit"
+    BYBIT = "bybit"  # spot (wss://stream.bybit.com/v5/public/spot)
+    BYBIT_LINEAR = "bybit_linear"  # USDT/USDC perpetuals (v5/public/linear): BTCUSDT here is not spot's BTCUSDT
     KRAKEN = "kraken"
-    OKX = "okx"
+    OKX = "okx"  # one venue: OKX instId names the kind (BTC-USDT, BTC-USDT-SWAP, BTC-USD-220527)
+    GEMINI = "gemini"
+    BITSTAMP = "bitstamp"
+    BACKPACK = "backpack"
 
     @property
     def is_binance_futures(self) -> bool:
@@ -149,12 +153,22 @@ def spec_for(venue: Venue | str, symbol: str) -> InstrumentSpec:
 
     The default for an unknown Binance symbol uses 8 price and size decimals (Binance never writes more);
     an unknown COIN-M symbol gets integer contract sizes and a contract size of 1 (unknown: check before trading).
+    Other venues: their adapter's ``spec_for`` (:mod:`actors.feed.venues`), else an 8/8 placeholder.
     """
     venue = Venue(venue)
     symbol = symbol.upper()
     spec = _KNOWN.get((venue, symbol))
     if spec is not None:
         return spec
+    if venue not in (Venue.BINANCE, Venue.BINANCE_USDM, Venue.BINANCE_COINM):
+        from actors.feed.venues import adapter_for  # the venue module owns its defaults (lazy: no import cycle)
+
+        try:
+            adapter = adapter_for(venue)
+        except ConfigError:
+            adapter = None
+        if adapter is not None:
+            return adapter.spec_for(symbol)
     base = symbol.split("_")[0]
     if venue is Venue.BINANCE_COINM:
         return replace(_coinm(symbol, base.removesuffix("USD"), 8, 1), contract_size=Decimal(1))

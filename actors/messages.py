@@ -26,6 +26,7 @@ __all__ = [
     "MarkPrice",
     "MarketEvent",
     "Quote",
+    "StreamSequence",
     "Trade",
 ]
 
@@ -45,6 +46,8 @@ class BookDeltas(msgspec.Struct, frozen=True, gc=False):
         bids, asks: levels ``(price, size)``, in the venue's order.
         price_decimals, size_decimals: fixed-point scales.
         ts_event: venue event time (ns). ts_recv: local receive time (ns).
+        checksum: the venue's book checksum after this diff (OKX/Kraken CRC32, as the venue's signed or unsigned
+            int), None when the venue sends none; validated against the real book by the sequence policy.
     """
 
     instrument_id: str
@@ -57,6 +60,7 @@ class BookDeltas(msgspec.Struct, frozen=True, gc=False):
     size_decimals: int
     ts_event: int
     ts_recv: int
+    checksum: int | None = None
 
 
 class BookSnapshot(msgspec.Struct, frozen=True, gc=False):
@@ -66,6 +70,7 @@ class BookSnapshot(msgspec.Struct, frozen=True, gc=False):
         sequence: the venue's update id the snapshot is consistent with (Binance ``lastUpdateId``).
         bids: best first (descending price); asks: best first (ascending price).
         ts_event: venue time (ns) where the venue sends one (Binance futures ``E``), else 0 (unknown).
+        checksum: the venue's checksum of this book (OKX snapshot ``checksum``), None when absent.
     """
 
     instrument_id: str
@@ -76,13 +81,15 @@ class BookSnapshot(msgspec.Struct, frozen=True, gc=False):
     size_decimals: int
     ts_event: int
     ts_recv: int
+    checksum: int | None = None
 
 
 class BookReset(msgspec.Struct, frozen=True, gc=False):
     """The book can no longer be trusted (gap, reconnect, crossed): clear it; not ready until the next snapshot.
 
     Attributes:
-        reason: ``"gap"``, ``"reconnect"``, ``"crossed"``, ``"stale_snapshot"`` or ``"restart"``.
+        reason: ``"gap"``, ``"reconnect"``, ``"crossed"``, ``"checksum"`` (the venue's checksum disagreed with the
+            book), ``"stale_snapshot"`` or ``"restart"``.
     """
 
     instrument_id: str
@@ -153,7 +160,22 @@ class MarkPrice(msgspec.Struct, frozen=True, gc=False):
     ts_recv: int
 
 
-MarketEvent = BookDeltas | BookSnapshot | BookReset | Trade | Quote | MarkPrice
+class StreamSequence(msgspec.Struct, frozen=True, gc=False):
+    """A per-connection sequence number across channels (Coinbase Advanced Trade ``sequence_num``).
+
+    Emitted by a parser before the frame's other events; the feed pipeline checks it with the adapter's
+    ``connection_continues`` and resyncs every book of the connection on a jump. Never sent to a book.
+
+    Attributes:
+        venue: the venue name. sequence: the frame's connection sequence. ts_recv: local receive time (ns).
+    """
+
+    venue: str
+    sequence: int
+    ts_recv: int
+
+
+MarketEvent = BookDeltas | BookSnapshot | BookReset | Trade | Quote | MarkPrice | StreamSequence
 """Any market-data event a feed produces."""
 
 

@@ -27,7 +27,8 @@ import ray
 from actors.book.actor import BookActor
 from actors.execution.actor import ExecutionActor
 from actors.feed.actor import FeedSpec
-from actors.feed.venues.binance import WS_BASE_URL, combined_stream_path, default_streams
+from actors.errors import ConfigError
+from actors.feed.venues import adapter_for
 from actors.remote import RaySpawner
 from actors.replay.captures import read_recordings
 from actors.risk.actor import RiskActor
@@ -292,12 +293,14 @@ class Topology:
         """Every feed, through the supervisor; each batch also goes to paper execution (by ObjectRef)."""
         subscribers = tuple(n for n in (self.execution_name, self.recorder_name) if n)
         for f in self.config.feeds:
-            streams = f.streams or [s for sym in f.symbols for s in default_streams(f.venue, sym)]
+            adapter = adapter_for(f.venue)
             urls = self.replay_urls.get(f.venue.value, {}) if f.ws_url is None else {}
-            ws_base = f.ws_url or urls.get("ws") or WS_BASE_URL[f.venue]
+            plans = adapter.connections([s.upper() for s in f.symbols], f.ws_url or urls.get("ws"), f.streams or None)
+            if len(plans) != 1:
+                raise ConfigError(f"feed {f.feed_id}: {len(plans)} connections needed; split its symbols over feeds")
             spec = FeedSpec(
                 feed_id=f.feed_id, venue=f.venue.value, symbols=tuple(s.upper() for s in f.symbols),
-                ws_url=ws_base.rstrip("/") + combined_stream_path(streams), rest_url=f.rest_url or urls.get("rest"),
+                ws_url=plans[0].url, rest_url=f.rest_url or urls.get("rest"),
                 book_actors={i: self.book_routes[i] for i in f.instrument_ids()}, market_subscribers=subscribers,
                 redeliver_to=(self.recorder_name,) if self.recorder_name else (), recorder_name=self.recorder_name,
                 raw_dir=self.run_dir if self.config.store.record_raw and self.run_dir else None,

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from actors.book.orderbook import OrderBook  # noqa: E402
 from actors.book.sync import BookSync, DiffOutcome  # noqa: E402
-from actors.feed.venues import parser_for, sync_rules_for  # noqa: E402
+from actors.feed.venues import parser_for, policy_for  # noqa: E402
 from actors.messages import BookDeltas  # noqa: E402
 from actors.replay.captures import read_recordings  # noqa: E402
 
@@ -49,7 +49,7 @@ def load(capture: str) -> tuple[str, list[tuple[str, bytes, int]]]:
 
 
 def run_once(venue: str, frames: list[tuple[str, bytes, int]]) -> tuple[float, dict]:
-    parser, rules = parser_for(venue), sync_rules_for(venue)
+    parser, rules = parser_for(venue), policy_for(venue)
     sync: BookSync | None = None
     symbol = ""
     pending = []
@@ -62,15 +62,16 @@ def run_once(venue: str, frames: list[tuple[str, bytes, int]]) -> tuple[float, d
             if sync is None:
                 pending.append((data, ts))
             else:
-                sync.on_snapshot(parser.parse_depth_snapshot(data, symbol, ts))
+                sync.on_snapshot(parser.parse_snapshot(data, symbol, ts))
             continue
-        event = parser.parse_frame(data, ts)
-        if type(event) is BookDeltas:
+        for event in parser.parse_frame(data, ts):
+            if type(event) is not BookDeltas:
+                continue
             if sync is None:
                 symbol = event.instrument_id.split(".")[0]
                 sync = BookSync(OrderBook(event.instrument_id, event.price_decimals, event.size_decimals), rules)
                 for body, t in pending:
-                    sync.on_snapshot(parser.parse_depth_snapshot(body, symbol, t))
+                    sync.on_snapshot(parser.parse_snapshot(body, symbol, t))
             depth_frames += 1
             levels += len(event.bids) + len(event.asks)
             if sync.on_diff(event) is applied_outcome:

@@ -49,11 +49,12 @@ def load_events(paths, venue, limit=None):
         if limit is not None and i >= limit:
             break
         if rec.kind == "ws":
-            event = parser.parse_frame(rec.data, rec.ts_recv)
+            events = parser.parse_frame(rec.data, rec.ts_recv)
+            event = events[0] if events else None
             symbol = symbol or getattr(event, "instrument_id", "").split(".")[0]
             out.append(("ws", event))
         elif rec.kind == "rest":
-            out.append(("rest", parser.parse_depth_snapshot(rec.data, symbol or "", rec.ts_recv)))
+            out.append(("rest", parser.parse_snapshot(rec.data, symbol or "", rec.ts_recv)))
     return out
 
 

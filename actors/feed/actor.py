@@ -431,7 +431,7 @@ class FeedActor:
                 raw_body = getattr(self.depth.exchange, "last_http_response", None)
                 if raw_body:
                     self._raw.write(ts_body, raw_body.encode() if isinstance(raw_body, str) else raw_body)
-            snapshot = self.pipeline.parser.parse_depth_snapshot(body, symbol, ts_body)
+            snapshot = self.pipeline.parser.parse_snapshot(body, symbol, ts_body)
         except asyncio.CancelledError:
             self.pipeline.on_snapshot_failed(iid)
             raise

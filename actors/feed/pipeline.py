@@ -1,10 +1,16 @@
 """The pure core of a feed: frames in, sequenced per-book batches and snapshot requests out.
 
 A :class:`FeedPipeline` serves one venue connection and the instruments subscribed on it. For each frame it
-parses (the venue's pure parser), sequences book diffs with one :class:`~actors.book.sync.BookSync` per
-instrument whose target is a :class:`_Forwarder` (the sync machine's calls become messages for the remote book
-actor), and queues trades, quotes and mark prices unchanged. The feed actor around it owns the websocket, asks
-:meth:`snapshots_due` which instruments need a REST snapshot, and ships :meth:`drain` batches to book actors.
+parses (the venue adapter's pure parser, :mod:`actors.feed.venues`), sequences book diffs and snapshots with one
+:class:`~actors.book.sync.BookSync` per instrument, driven by the venue's sequence policy, whose target is a
+:class:`_Forwarder`: a real :class:`~actors.book.orderbook.OrderBook` that also turns every call into a message
+for the remote book actor. So sequencing and the book live together here: a crossed book or a venue checksum
+is checked on the real book at the diff that broke it, and ready is decided once (the book actor follows the
+``BookSnapshot`` / ``BookReset`` messages). Trades, quotes and mark prices are queued unchanged. A
+``StreamSequence`` (Coinbase ``sequence_num``) is checked with the adapter's ``connection_continues``; a jump
+resyncs every book of the connection. The feed actor around it owns the websocket, asks :meth:`snapshots_due`
+which instruments need a REST snapshot (or :meth:`resubscribes_due` which need a stream snapshot), and ships
+:meth:`drain` batches to book actors.
 
 What the remote book receives, per instrument and in order: ``BookSnapshot`` (replace), ``BookDeltas`` (apply,
 already sequenced), ``BookReset`` (clear, not ready until the next snapshot), plus trades/quotes/mark prices.
@@ -17,37 +23,39 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from actors.book.orderbook import OrderBook
 from actors.book.sync import BookSync, DiffOutcome, SyncState
 from actors.errors import FeedError, UnsupportedFrame, VenueError
-from actors.feed.venues import parser_for, sync_rules_for
+from actors.feed.venues import adapter_for
 from actors.instruments import InstrumentSpec, Venue
-from actors.messages import BookDeltas, BookReset, BookSnapshot, MarketEvent
+from actors.messages import BookDeltas, BookReset, BookSnapshot, MarketEvent, StreamSequence
 
 __all__ = ["FeedPipeline", "sequence_records"]
 
 
-class _Forwarder:
-    """A :class:`~actors.book.sync.BookTarget` that queues messages for a remote book instead of applying them."""
+class _Forwarder(OrderBook):
+    """A :class:`~actors.book.sync.BookTarget`: the real book, which also queues every call as a message for the
+    remote book (so the book actor applies exactly what was validated here)."""
 
-    __slots__ = ("instrument_id", "out", "reason", "ts_recv")
+    __slots__ = ("out", "reason", "ts_recv")
 
-    def __init__(self, instrument_id: str, out: list[MarketEvent]) -> None:
-        self.instrument_id = instrument_id
+    def __init__(self, spec: InstrumentSpec, out: list[MarketEvent]) -> None:
+        super().__init__(spec.instrument_id, spec.price_decimals, spec.size_decimals)
         self.out = out
         self.reason = "gap"
         self.ts_recv = 0
 
     def on_snapshot(self, snapshot: BookSnapshot) -> None:
+        self.apply_snapshot(snapshot.bids, snapshot.asks)
         self.out.append(snapshot)
 
     def on_deltas(self, deltas: BookDeltas) -> None:
+        self.apply_deltas(deltas.bids, deltas.asks)
         self.out.append(deltas)
 
     def clear(self) -> None:
+        OrderBook.clear(self)
         self.out.append(BookReset(self.instrument_id, self.reason, self.ts_recv))
-
-    def is_crossed(self) -> bool:
-        return False  # only the book knows; it reports crossings back (FeedPipeline.on_book_crossed)
 
 
 class FeedPipeline:
@@ -57,34 +65,44 @@ class FeedPipeline:
         venue: the connection's venue.
         instruments: the instruments subscribed on the connection.
         route: ``instrument_id -> book key`` (which book actor gets the instrument); default: the id itself.
+        validate_checksum: check the venue's book checksums where it sends them (default True).
 
     Attributes:
         frames, malformed, unsupported, ignored: frame counters (``ignored``: instruments not subscribed here).
+        connection_gaps: jumps of the per-connection sequence (each resyncs every book of the connection).
         last_error: the last parse error, for the log and ``/status``.
     """
 
     def __init__(
-        self, venue: Venue | str, instruments: Sequence[InstrumentSpec], route: Mapping[str, str] | None = None
-    ) -> None:
+        self, venue: Venue | str, instruments: Sequence[InstrumentSpec], route: Mapping[str, str] | None = None,
+        validate_checksum: bool = True,
+    ) -> None:  # fmt: skip
         self.venue = Venue(venue)
-        self.parser = parser_for(self.venue, instruments)
-        rules = sync_rules_for(self.venue)
+        self.adapter = adapter_for(self.venue)
+        self.parser = self.adapter.parser(instruments)
         self.route = {s.instrument_id: (route or {}).get(s.instrument_id, s.instrument_id) for s in instruments}
         self._out: dict[str, list[MarketEvent]] = {key: [] for key in self.route.values()}
-        self._forwarders = {iid: _Forwarder(iid, self._out[key]) for iid, key in self.route.items()}
-        self.syncs = {iid: BookSync(fwd, rules) for iid, fwd in self._forwarders.items()}
+        self._forwarders = {s.instrument_id: _Forwarder(s, self._out[self.route[s.instrument_id]])
+                            for s in instruments}  # fmt: skip
+        self.syncs = {s.instrument_id: BookSync(self._forwarders[s.instrument_id], self.adapter.policy(s),
+                                                validate_checksum=validate_checksum)
+                      for s in instruments}  # fmt: skip
+        self._rest = {iid for iid, sync in self.syncs.items() if sync.policy.snapshot_source == "rest"}
         self._snapshot_in_flight: set[str] = set()
+        self.connection_sequence = -1
+        self.connection_gaps = 0
         self.frames = self.malformed = self.unsupported = self.ignored = 0
         self.instrument_frames: dict[str, int] = {}
         self.last_error: Exception | None = None
         self.pending = 0
+        self.book_crossed_reports = 0
 
     # -- input -----------------------------------------------------------------------------------------------
     def on_frame(self, frame: bytes | str, ts_recv: int) -> None:
         """Parse one websocket frame and queue what it yields (never raises on bad input: counts it)."""
         self.frames += 1
         try:
-            event = self.parser.parse_frame(frame, ts_recv)
+            events = self.parser.parse_frame(frame, ts_recv)
         except UnsupportedFrame as exc:
             self.unsupported += 1
             self.last_error = exc
@@ -93,31 +111,49 @@ class FeedPipeline:
             self.malformed += 1
             self.last_error = exc
             return
-        if event is None:
-            return
-        iid = event.instrument_id
-        counts = self.instrument_frames
-        counts[iid] = counts.get(iid, 0) + 1
-        if type(event) is BookDeltas:
-            sync = self.syncs.get(iid)
-            if sync is None:
+        for event in events:
+            kind = type(event)
+            if kind is StreamSequence:
+                self._connection_sequence(event)
+                continue
+            iid = event.instrument_id
+            counts = self.instrument_frames
+            counts[iid] = counts.get(iid, 0) + 1
+            if kind is BookDeltas:
+                sync = self.syncs.get(iid)
+                if sync is None:
+                    self.ignored += 1
+                    continue
+                fwd = self._forwarders[iid]
+                fwd.ts_recv = ts_recv
+                fwd.reason = "gap"
+                before = len(fwd.out)
+                outcome = sync.on_diff(event)
+                self.pending += len(fwd.out) - before
+                if outcome is DiffOutcome.GAP and sync.state is SyncState.WAITING_SNAPSHOT:
+                    self._snapshot_in_flight.discard(iid)
+                elif outcome is DiffOutcome.CROSSED or outcome is DiffOutcome.CHECKSUM:
+                    fwd.out[-1] = BookReset(iid, "crossed" if outcome is DiffOutcome.CROSSED else "checksum", ts_recv)
+                continue
+            if kind is BookSnapshot:  # a snapshot sent on the stream (Bybit, OKX, Coinbase, Kraken)
+                if iid in self.syncs:
+                    self.on_snapshot(event)
+                else:
+                    self.ignored += 1
+                continue
+            out = self._out.get(self.route.get(iid, ""))
+            if out is None:
                 self.ignored += 1
-                return
-            fwd = self._forwarders[iid]
-            fwd.ts_recv = ts_recv
-            fwd.reason = "gap"
-            before = len(fwd.out)
-            outcome = sync.on_diff(event)
-            self.pending += len(fwd.out) - before
-            if outcome is DiffOutcome.GAP and sync.state is SyncState.WAITING_SNAPSHOT:
-                self._snapshot_in_flight.discard(iid)
-            return
-        out = self._out.get(self.route.get(iid, ""))
-        if out is None:
-            self.ignored += 1
-            return
-        out.append(event)
-        self.pending += 1
+                continue
+            out.append(event)
+            self.pending += 1
+
+    def _connection_sequence(self, event: StreamSequence) -> None:
+        previous, self.connection_sequence = self.connection_sequence, event.sequence
+        if previous >= 0 and not self.adapter.connection_continues(previous, event.sequence):
+            self.connection_gaps += 1
+            for iid in self.syncs:
+                self.resync(iid, "gap", event.ts_recv)
 
     def on_snapshot(self, snapshot: BookSnapshot) -> SyncState:
         """Load a REST snapshot into the instrument's sync; buffered diffs that follow it are queued too."""
@@ -151,11 +187,9 @@ class FeedPipeline:
             self.pending += 1
 
     def on_book_crossed(self, instrument_id: str, ts_recv: int) -> None:
-        """The book actor found the book crossed after a diff: resync that instrument."""
-        sync = self.syncs.get(instrument_id)
-        if sync is not None:
-            sync.crossed += 1
-            self.resync(instrument_id, "crossed", ts_recv)
+        """The book actor found its book crossed. The feed's own book is the same book and already saw it (and
+        resynced) at the same diff, so this is only counted (``book_crossed_reports``)."""
+        self.book_crossed_reports += 1
 
     def resync(self, instrument_id: str, reason: str, ts_recv: int) -> None:
         """Reset one instrument's book (a ``BookReset`` with ``reason``) and fetch a new snapshot for it."""
@@ -170,15 +204,25 @@ class FeedPipeline:
         self._snapshot_in_flight.discard(instrument_id)
 
     # -- output ----------------------------------------------------------------------------------------------
+    def resubscribes_due(self) -> list[str]:
+        """Instruments whose venue sends snapshots on the stream and that need one now (not ready, none asked for
+        yet): the caller sends the adapter's ``resubscribe_frames`` (or reconnects where it has none). Marked in
+        flight until the snapshot arrives or :meth:`on_snapshot_failed`."""
+        due = [iid for iid, sync in self.syncs.items()
+               if iid not in self._rest and sync.state is SyncState.RESYNCING and iid not in self._snapshot_in_flight]  # fmt: skip
+        self._snapshot_in_flight.update(due)
+        return due
+
     def snapshots_due(self) -> list[str]:
-        """Instruments that need a REST snapshot now (not ready, none in flight).
+        """Instruments that need a REST snapshot now (not ready, none in flight; REST-snapshot venues only).
 
         The caller must fetch one per returned id and pass it to :meth:`on_snapshot` (or report
         :meth:`on_snapshot_failed`). Call it once the stream is open: Binance's procedure opens the stream and
         buffers diffs while the snapshot is fetched; a snapshot older than the buffered diffs is refused by the
         sync machine and asked for again.
         """
-        due = [iid for iid, sync in self.syncs.items() if sync.needs_snapshot and iid not in self._snapshot_in_flight]
+        due = [iid for iid, sync in self.syncs.items()
+               if sync.needs_snapshot and iid in self._rest and iid not in self._snapshot_in_flight]  # fmt: skip
         self._snapshot_in_flight.update(due)
         return due
 
@@ -205,6 +249,7 @@ class FeedPipeline:
                 "diffs_applied": sync.diffs_applied, "diffs_dropped_stale": sync.diffs_dropped_stale,
                 "gaps": sync.gaps, "resyncs": sync.resyncs, "snapshots": sync.snapshots,
                 "stale_snapshots": sync.stale_snapshots, "crossed": sync.crossed, "buffered": sync.buffered,
+                "checksum_checks": sync.checksum_checks, "checksum_mismatches": sync.checksum_mismatches,
             }  # fmt: skip
             for iid, sync in self.syncs.items()
         }
@@ -233,6 +278,6 @@ def sequence_records(records: Iterable, venue: Venue | str, instruments: Sequenc
         if rec.kind == "ws":
             pipeline.on_frame(rec.data, rec.ts_recv)
         elif rec.kind == "rest":
-            pipeline.on_snapshot(pipeline.parser.parse_depth_snapshot(rec.data, symbol, rec.ts_recv))
+            pipeline.on_snapshot(pipeline.parser.parse_snapshot(rec.data, symbol, rec.ts_recv))
         for events in pipeline.drain().values():
             yield rec.ts_recv, events

@@ -24,29 +24,25 @@ from typing import Any
 import ccxt.async_support as ccxt
 
 from actors.errors import PermanentVenueError, RateLimited, VenueError, VenueUnavailable
-from actors.feed.ccxt_markets import ccxt_api_urls
+from actors.feed.venues import adapter_for
 from actors.instruments import Venue
 
 __all__ = ["DepthClient", "make_exchange", "translate_ccxt_error"]
 
-_DEPTH_METHOD = {
-    Venue.BINANCE: "publicGetDepth",
-    Venue.BINANCE_USDM: "fapiPublicGetDepth",
-    Venue.BINANCE_COINM: "dapiPublicGetDepth",
-}
-
 
 def make_exchange(venue: Venue | str, rest_base_url: str | None = None, timeout_ms: int = 10_000) -> Any:
-    """An async ccxt ``binance`` client; with ``rest_base_url`` its API hosts point there (e.g. a replay venue).
+    """An async ccxt client of the venue's adapter (``ccxt_id``); with ``rest_base_url`` its API hosts point there
+    (e.g. a replay venue) through the adapter's ``ccxt_api_urls``.
 
     Args:
-        venue: a Binance venue.
+        venue: a venue with an adapter.
         rest_base_url: ``"http://127.0.0.1:PORT"`` to replace the venue's REST host (None: the real venue).
         timeout_ms: per-request timeout (ms).
     """
-    exchange = ccxt.binance({"enableRateLimit": True, "timeout": timeout_ms})
+    adapter = adapter_for(venue)
+    exchange = getattr(ccxt, adapter.ccxt_id)({"enableRateLimit": True, "timeout": timeout_ms})
     if rest_base_url:
-        exchange.urls["api"].update(ccxt_api_urls(venue, rest_base_url))
+        exchange.urls["api"].update(adapter.ccxt_api_urls(rest_base_url))
     return exchange
 
 
@@ -75,17 +71,17 @@ class DepthClient:
     """Fetch REST depth snapshots of one venue as the venue's own JSON object (exact strings).
 
     Args:
-        venue: a Binance venue.
+        venue: a venue whose snapshots come from REST.
         rest_base_url: see :func:`make_exchange`.
     """
 
     def __init__(self, venue: Venue | str, rest_base_url: str | None = None, timeout_ms: int = 10_000) -> None:
         self.venue = Venue(venue)
+        self.adapter = adapter_for(self.venue)
         self.exchange = make_exchange(self.venue, rest_base_url, timeout_ms)
-        self._method = getattr(self.exchange, _DEPTH_METHOD[self.venue])
 
     async def fetch(self, symbol: str, limit: int = 1000) -> dict:
-        """``GET <depth path>?symbol=SYMBOL&limit=LIMIT``.
+        """The adapter's ``snapshot_request`` (Binance: ``GET <depth path>?symbol=SYMBOL&limit=LIMIT``).
 
         Returns:
             The decoded body: ``{"lastUpdateId": int, "bids": [[price, size], ...], "asks": [...], ...}``.
@@ -97,7 +93,8 @@ class DepthClient:
             VenueError: any other refusal.
         """
         try:
-            return await self._method({"symbol": symbol.upper(), "limit": limit})
+            request = self.adapter.snapshot_request(symbol, limit)
+            return await getattr(self.exchange, request.ccxt_method)(dict(request.params))
         except ccxt.BaseError as exc:
             raise translate_ccxt_error(exc, getattr(self.exchange, "last_response_headers", None)) from exc
 

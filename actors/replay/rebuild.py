@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from actors.book.orderbook import OrderBook
 from actors.book.sync import BookSync, DiffOutcome
 from actors.errors import FeedError, UnsupportedFrame, VenueError
-from actors.feed.venues import parser_for, sync_rules_for
+from actors.feed.venues import adapter_for
 from actors.instruments import InstrumentSpec, Venue, split_instrument_id
-from actors.messages import BookDeltas, Quote, Trade
+from actors.messages import BookDeltas, BookSnapshot, Quote, StreamSequence, Trade
 from actors.replay.captures import CaptureRecord
 
 __all__ = ["BookRebuilder", "VERIFY_KEYS"]
@@ -29,7 +29,7 @@ __all__ = ["BookRebuilder", "VERIFY_KEYS"]
 VERIFY_KEYS = (
     "instrument_id", "venue", "symbol", "frames", "diffs_applied", "diffs_dropped_stale", "gaps", "resyncs",
     "snapshots", "crossed", "ticker_checks", "ticker_mismatches", "trades", "ready", "bid_levels", "ask_levels",
-    "best_bid", "best_ask",
+    "best_bid", "best_ask", "checksum_checks", "checksum_mismatches",
 )  # fmt: skip
 
 
@@ -60,12 +60,14 @@ class BookRebuilder:
 
     def __init__(self, venue: Venue | str, specs: Sequence[InstrumentSpec] = ()) -> None:
         self.venue = Venue(venue)
-        self.parser = parser_for(self.venue, specs)
-        self.rules = sync_rules_for(self.venue)
+        self.adapter = adapter_for(self.venue)
+        self.parser = self.adapter.parser(specs)
         self.syncs: dict[str, BookSync] = {}
         self._counts: dict[str, _Counts] = {}
         self._pending_snapshots: list[CaptureRecord] = []
         self.malformed = self.unsupported = self.rejected_rest = 0
+        self.connection_sequence = -1
+        self.connection_gaps = 0
         self.last_error: FeedError | None = None
 
     def feed_all(self, records: Iterable[CaptureRecord]) -> BookRebuilder:
@@ -86,8 +88,8 @@ class BookRebuilder:
         sync = self.syncs.get(instrument_id)
         if sync is None:
             symbol, _ = split_instrument_id(instrument_id)
-            inst = self.parser.instrument(symbol)
-            sync = BookSync(OrderBook(instrument_id, inst.pd, inst.sd), self.rules)
+            spec = self.parser.instrument_spec(symbol)
+            sync = BookSync(OrderBook(instrument_id, spec.price_decimals, spec.size_decimals), self.adapter.policy(spec))
             self.syncs[instrument_id] = sync
             self._counts[instrument_id] = _Counts()
         return sync
@@ -106,6 +108,7 @@ class BookRebuilder:
                 "trades": counts.trades, "ready": sync.ready, "bid_levels": book.bid_levels,
                 "ask_levels": book.ask_levels, "best_bid": book.format_price(book.best_bid_price()),
                 "best_ask": book.format_price(book.best_ask_price()),
+                "checksum_checks": sync.checksum_checks, "checksum_mismatches": sync.checksum_mismatches,
             }  # fmt: skip
             out.append({key: values[key] for key in VERIFY_KEYS})
         return out
@@ -113,7 +116,7 @@ class BookRebuilder:
     # -- internals -------------------------------------------------------------------------------------------
     def _frame(self, record: CaptureRecord) -> None:
         try:
-            event = self.parser.parse_frame(record.data, record.ts_recv)
+            events = self.parser.parse_frame(record.data, record.ts_recv)
         except FeedError as exc:
             self.last_error = exc
             if isinstance(exc, UnsupportedFrame):
@@ -123,9 +126,19 @@ class BookRebuilder:
             return
         except VenueError:
             return
-        if event is None:
+        for event in events:
+            self._event(event)
+
+    def _event(self, event) -> None:
+        kind = type(event)
+        if kind is StreamSequence:
+            previous, self.connection_sequence = self.connection_sequence, event.sequence
+            if previous >= 0 and not self.adapter.connection_continues(previous, event.sequence):
+                self.connection_gaps += 1
+                for sync in self.syncs.values():
+                    sync.request_resync()
             return
-        if isinstance(event, BookDeltas):
+        if kind is BookDeltas:
             if self._pending_snapshots:
                 self.sync(event.instrument_id)
                 pending, self._pending_snapshots = self._pending_snapshots, []
@@ -133,15 +146,18 @@ class BookRebuilder:
                     self._snapshot(snap)
             sync = self.sync(event.instrument_id)
             self._counts[event.instrument_id].frames += 1
-            if sync.on_diff(event) is DiffOutcome.APPLIED:
+            outcome = sync.on_diff(event)
+            if outcome is DiffOutcome.APPLIED or outcome is DiffOutcome.RESET:
                 self._counts[event.instrument_id].last_diff_sequence = event.sequence
             return
-        self.sync(event.instrument_id)
+        sync = self.sync(event.instrument_id)
         counts = self._counts[event.instrument_id]
         counts.frames += 1
-        if isinstance(event, Trade):
+        if kind is BookSnapshot:  # sent on the stream
+            sync.on_snapshot(event)
+        elif kind is Trade:
             counts.trades += 1
-        elif isinstance(event, Quote):
+        elif kind is Quote:
             self._check_ticker(event, counts)
 
     def _check_ticker(self, quote: Quote, counts: _Counts) -> None:
@@ -166,7 +182,7 @@ class BookRebuilder:
             else:
                 symbol = ""  # the body must name it (COIN-M) or parsing falls back to an empty symbol
         try:
-            snapshot = self.parser.parse_depth_snapshot(record.data, symbol, record.ts_recv)
+            snapshot = self.parser.parse_snapshot(record.data, symbol, record.ts_recv)
         except VenueError:
             self.rejected_rest += 1
             return

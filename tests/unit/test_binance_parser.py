@@ -28,7 +28,7 @@ MARK = (b'{"stream":"btcusdt@markPrice@1s","data":{"e":"markPriceUpdate","E":156
 
 
 def test_spot_depth_update_becomes_exact_deltas():
-    d = BinanceParser("binance").parse_frame(SPOT_DIFF, ts_recv=7)
+    d = BinanceParser("binance").parse_event(SPOT_DIFF, ts_recv=7)
     assert isinstance(d, BookDeltas)
     assert d.instrument_id == "BTCUSDT.BINANCE"
     assert (d.first_sequence, d.sequence, d.prev_sequence) == (50093239203, 50093239207, -1)
@@ -38,28 +38,28 @@ def test_spot_depth_update_becomes_exact_deltas():
 
 
 def test_futures_depth_update_carries_pu_and_contract_sizes():
-    d = BinanceParser("binance_coinm").parse_frame(COINM_DIFF, ts_recv=0)
+    d = BinanceParser("binance_coinm").parse_event(COINM_DIFF, ts_recv=0)
     assert d.instrument_id == "BTCUSD_PERP.BINANCE_COINM"
     assert d.prev_sequence == 1007198631198
     assert d.bids == ((617_736, 1001),) and d.asks == ()
 
 
 def test_trade_aggressor_side_from_buyer_is_maker():
-    t = BinanceParser("binance").parse_frame(SPOT_TRADE, ts_recv=0)
+    t = BinanceParser("binance").parse_event(SPOT_TRADE, ts_recv=0)
     assert isinstance(t, Trade)
     assert (t.trade_id, t.price, t.size, t.aggressor_side) == ("3735683259", 6_183_763_000_000, 2_000_000, "sell")
     assert t.ts_event == 1723161255342 * 10**6
 
 
 def test_spot_book_ticker_without_event_time_has_ts_event_zero():
-    q = BinanceParser("binance").parse_frame(SPOT_TICKER, ts_recv=42)
+    q = BinanceParser("binance").parse_event(SPOT_TICKER, ts_recv=42)
     assert isinstance(q, Quote)
     assert (q.sequence, q.bid_price, q.ask_size, q.ts_event, q.ts_recv) == (
         50093239212, 6_183_763_000_000, 154_698_000, 0, 42)
 
 
 def test_mark_price_update():
-    m = BinanceParser("binance_usdm").parse_frame(MARK, ts_recv=0)
+    m = BinanceParser("binance_usdm").parse_event(MARK, ts_recv=0)
     assert isinstance(m, MarkPrice)
     assert (m.mark_price, m.index_price, m.funding_rate) == (1_179_415, 1_178_462, "0.00038167")
 
@@ -67,14 +67,14 @@ def test_mark_price_update():
 def test_raw_stream_payload_and_str_frames_parse_like_combined_ones():
     parser = BinanceParser("binance")
     raw = SPOT_DIFF.decode().split('"data":', 1)[1][:-1]
-    assert parser.parse_frame(raw, 7) == parser.parse_frame(SPOT_DIFF, 7)
+    assert parser.parse_event(raw, 7) == parser.parse_event(SPOT_DIFF, 7)
 
 
 def test_subscription_reply_parses_to_none_and_error_reply_raises():
     parser = BinanceParser("binance")
-    assert parser.parse_frame(b'{"result":null,"id":1}', 0) is None
+    assert parser.parse_event(b'{"result":null,"id":1}', 0) is None
     with pytest.raises(VenueError):
-        parser.parse_frame(b'{"error":{"code":2,"msg":"Invalid request"},"id":1}', 0)
+        parser.parse_event(b'{"error":{"code":2,"msg":"Invalid request"},"id":1}', 0)
 
 
 def test_futures_snapshot_and_spot_error_body():
@@ -94,12 +94,12 @@ def test_futures_snapshot_and_spot_error_body():
 ])
 def test_malformed_frames_raise_the_typed_error(frame):
     with pytest.raises(MalformedFrame):
-        BinanceParser("binance").parse_frame(frame, 0)
+        BinanceParser("binance").parse_event(frame, 0)
 
 
 def test_unknown_stream_is_unsupported_not_malformed():
     with pytest.raises(UnsupportedFrame):
-        BinanceParser("binance").parse_frame(b'{"stream":"btcusdt@kline_1m","data":{"e":"kline"}}', 0)
+        BinanceParser("binance").parse_event(b'{"stream":"btcusdt@kline_1m","data":{"e":"kline"}}', 0)
 
 
 @settings(max_examples=300, deadline=None)
@@ -108,7 +108,7 @@ def test_arbitrary_bytes_raise_only_typed_errors(data):
     parser = BinanceParser("binance_usdm")
     for blob in (data, b'{"stream":"btcusdt@depth@0ms","data":' + data + b"}"):
         try:
-            parser.parse_frame(blob, 0)
+            parser.parse_event(blob, 0)
         except (MalformedFrame, UnsupportedFrame, VenueError):
             pass
         try:
@@ -122,7 +122,7 @@ def test_arbitrary_bytes_raise_only_typed_errors(data):
 def test_corrupted_real_frames_raise_only_typed_errors(pos, byte):
     frame = SPOT_DIFF[:pos] + bytes([byte]) + SPOT_DIFF[pos + 1:]
     try:
-        BinanceParser("binance").parse_frame(frame, 0)
+        BinanceParser("binance").parse_event(frame, 0)
     except (MalformedFrame, UnsupportedFrame, VenueError):
         pass
 
@@ -144,3 +144,9 @@ def test_snapshot_from_an_already_decoded_body_as_ccxt_returns_it():
         parser.parse_depth_snapshot({"lastUpdateId": "x"}, "BTCUSDT", 1)
     with pytest.raises(VenueError):
         parser.parse_depth_snapshot({"code": -1121, "msg": "Invalid symbol."}, "BTCUSDT", 1)
+
+
+def test_parse_frame_is_the_seam_form_a_tuple_of_events_empty_for_replies():
+    parser = BinanceParser("binance")
+    assert parser.parse_frame(SPOT_DIFF, 7) == (parser.parse_event(SPOT_DIFF, 7),)
+    assert parser.parse_frame(b'{"result":null,"id":1}', 0) == ()

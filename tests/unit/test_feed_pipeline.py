@@ -31,7 +31,7 @@ def feed_through(pipeline, keeper, recs, parser_symbol="BTCUSDT", skip=()):
         if rec.kind == "ws":
             pipeline.on_frame(rec.data, rec.ts_recv)
         elif rec.kind == "rest":
-            pipeline.on_snapshot(pipeline.parser.parse_depth_snapshot(rec.data, parser_symbol, rec.ts_recv))
+            pipeline.on_snapshot(pipeline.parser.parse_snapshot(rec.data, parser_symbol, rec.ts_recv))
         for events in pipeline.drain().values():
             keeper.apply(events, rec.ts_recv)
 

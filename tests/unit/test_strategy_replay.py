@@ -44,7 +44,7 @@ def venue_stream(iid: str, conflate_ms: int = 20) -> tuple[tuple[int, object], .
         if rec.kind == "ws":
             pipeline.on_frame(rec.data, rec.ts_recv)
         elif rec.kind == "rest":
-            pipeline.on_snapshot(pipeline.parser.parse_depth_snapshot(rec.data, symbol, rec.ts_recv))
+            pipeline.on_snapshot(pipeline.parser.parse_snapshot(rec.data, symbol, rec.ts_recv))
         for events in pipeline.drain().values():
             changed, _ = keeper.apply(events, rec.ts_recv)
             out.extend((rec.ts_recv, e) for e in events if type(e) is Trade)

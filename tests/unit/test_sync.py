@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from actors.book.orderbook import OrderBook
-from actors.book.sync import BookSync, DiffOutcome, SyncRules, SyncState
+from actors.book.sync import BookSync, DiffOutcome, SyncState
+from actors.feed.venues.binance import BinanceFuturesPolicy, BinanceSpotPolicy
 from actors.messages import BookDeltas, BookSnapshot
 
 
@@ -40,8 +41,8 @@ def true_snapshot(sync: BookSync) -> BookSnapshot:
                         book.price_decimals, book.size_decimals, 0, 0)
 
 
-@pytest.mark.parametrize("fixture, rules", [("spot_events", SyncRules.BINANCE_SPOT),
-                                             ("usdm_events", SyncRules.BINANCE_FUTURES)])
+@pytest.mark.parametrize("fixture, rules", [("spot_events", BinanceSpotPolicy()),
+                                             ("usdm_events", BinanceFuturesPolicy())])
 def test_real_capture_syncs_without_gaps(request, fixture, rules):
     events = request.getfixturevalue(fixture)
     sync = new_sync(events, rules)
@@ -51,14 +52,14 @@ def test_real_capture_syncs_without_gaps(request, fixture, rules):
 
 
 def test_diffs_before_the_snapshot_are_buffered_and_stale_ones_dropped(spot_events):
-    sync = new_sync(spot_events, SyncRules.BINANCE_SPOT)
+    sync = new_sync(spot_events, BinanceSpotPolicy())
     first = diffs(spot_events)[0]
     assert sync.on_diff(first) is DiffOutcome.BUFFERED
     assert not sync.ready and sync.state is SyncState.WAITING_SNAPSHOT
 
 
-@pytest.mark.parametrize("fixture, rules", [("spot_events", SyncRules.BINANCE_SPOT),
-                                             ("usdm_events", SyncRules.BINANCE_FUTURES)])
+@pytest.mark.parametrize("fixture, rules", [("spot_events", BinanceSpotPolicy()),
+                                             ("usdm_events", BinanceFuturesPolicy())])
 def test_gap_marks_book_not_ready_until_resync(request, fixture, rules):
     events = request.getfixturevalue(fixture)
     all_diffs = diffs(events)
@@ -88,7 +89,7 @@ def test_gap_marks_book_not_ready_until_resync(request, fixture, rules):
 
 
 def test_duplicate_diff_is_dropped_as_stale_not_a_gap(spot_events):
-    sync = new_sync(spot_events, SyncRules.BINANCE_SPOT)
+    sync = new_sync(spot_events, BinanceSpotPolicy())
     play(sync, spot_events)
     last = diffs(spot_events)[-1]
     assert sync.on_diff(last) is DiffOutcome.STALE
@@ -96,13 +97,13 @@ def test_duplicate_diff_is_dropped_as_stale_not_a_gap(spot_events):
 
 
 def test_capture_without_snapshot_is_never_ready(spot_events):
-    sync = new_sync(spot_events, SyncRules.BINANCE_SPOT)
+    sync = new_sync(spot_events, BinanceSpotPolicy())
     play(sync, [(k, e) for k, e in spot_events if k != "rest"])
     assert not sync.ready and sync.diffs_applied == 0 and sync.buffered > 0
 
 
 def test_snapshot_older_than_the_stream_waits_for_a_newer_one(spot_events):
-    sync = new_sync(spot_events, SyncRules.BINANCE_SPOT)
+    sync = new_sync(spot_events, BinanceSpotPolicy())
     snap = snapshot_of(spot_events)
     later = [d for d in diffs(spot_events) if d.first_sequence > snap.sequence + 50][:5]
     for diff in later:
@@ -112,7 +113,7 @@ def test_snapshot_older_than_the_stream_waits_for_a_newer_one(spot_events):
 
 
 def test_crossed_book_after_a_diff_forces_resync(spot_events):
-    sync = new_sync(spot_events, SyncRules.BINANCE_SPOT)
+    sync = new_sync(spot_events, BinanceSpotPolicy())
     play(sync, spot_events)
     best_ask = sync.book.best_ask_price()
     crossing = BookDeltas(sync.book.instrument_id, sync.last_sequence + 1, sync.last_sequence + 1, -1,
@@ -122,7 +123,7 @@ def test_crossed_book_after_a_diff_forces_resync(spot_events):
 
 
 def test_stale_snapshot_on_a_ready_book_is_ignored(spot_events):
-    sync = new_sync(spot_events, SyncRules.BINANCE_SPOT)
+    sync = new_sync(spot_events, BinanceSpotPolicy())
     play(sync, spot_events)
     levels = sync.book.bid_levels
     assert sync.on_snapshot(snapshot_of(spot_events)) is SyncState.READY
@@ -130,7 +131,7 @@ def test_stale_snapshot_on_a_ready_book_is_ignored(spot_events):
 
 
 def test_request_resync_clears_the_book(spot_events):
-    sync = new_sync(spot_events, SyncRules.BINANCE_SPOT)
+    sync = new_sync(spot_events, BinanceSpotPolicy())
     play(sync, spot_events)
     sync.request_resync()
     assert not sync.ready and sync.book.ask_levels == 0

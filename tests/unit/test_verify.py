@@ -57,7 +57,7 @@ def test_cryptofeed_v1_first_applied_diff_follows_the_rest_snapshot():
         rebuilder.feed(record)
         sync = rebuilder.syncs.get("NKNUSDT.BINANCE")
         if first_applied is None and sync and sync.diffs_applied > applied:
-            first_applied = rebuilder.parser.parse_frame(record.data, 0).first_sequence
+            first_applied = rebuilder.parser.parse_frame(record.data, 0)[0].first_sequence
     assert first_applied == 499869753
     rows = {r["symbol"]: r for r in rebuilder.results()}
     assert rows["NKNUSDT"]["ready"] and rows["NKNUSDT"]["gaps"] == 0 and rows["NKNUSDT"]["snapshots"] == 1

@@ -1,39 +1,67 @@
-"""Per-venue pure parsers and subscription helpers. One module per venue; :func:`parser_for` picks one."""
+"""The venue registry: project venue name -> its :class:`~actors.feed.venues.base.VenueAdapter`.
+
+One module per venue in this package (pure parsers, subscriptions, sequence policy, specs loading; see
+:mod:`actors.feed.venues.base` for the protocol). Adding a venue adds one line to :data:`ADAPTERS`
+(``"<venue>": "actors.feed.venues.<module>:<ADAPTER>"``); modules are imported on first use, so a venue's
+dependencies cost nothing to a run that does not use it. README "Venues" lists every file a new venue touches.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import import_module
 
 from actors.errors import ConfigError
-from actors.feed.venues.binance import BinanceParser
+from actors.feed.venues.base import FrameParser, SequencePolicy, VenueAdapter
 from actors.instruments import InstrumentSpec, Venue
 
-__all__ = ["BinanceParser", "parser_for", "sync_rules_for"]
+__all__ = ["ADAPTERS", "adapter_for", "parser_for", "policy_for", "supported_venues"]
+
+ADAPTERS: dict[str, str] = {
+    "binance": "actors.feed.venues.binance:SPOT",
+    "binance_usdm": "actors.feed.venues.binance:USDM",
+    "binance_coinm": "actors.feed.venues.binance:COINM",
+}
+"""Venue name -> ``"module:attribute"`` of its adapter (one line per venue)."""
+
+_LOADED: dict[str, VenueAdapter] = {}
 
 
-def parser_for(venue: Venue | str, specs: Sequence[InstrumentSpec] = ()) -> BinanceParser:
-    """The frame parser of ``venue``.
+def supported_venues() -> list[str]:
+    """Venue names with an adapter."""
+    return sorted(ADAPTERS)
+
+
+def adapter_for(venue: Venue | str) -> VenueAdapter:
+    """The adapter of ``venue``.
 
     Raises:
-        ConfigError: no parser exists for the venue yet (only Binance spot, USD-M and COIN-M today).
+        ConfigError: no adapter is registered for the venue.
     """
-    venue = Venue(venue)
-    if venue in (Venue.BINANCE, Venue.BINANCE_USDM, Venue.BINANCE_COINM):
-        return BinanceParser(venue, specs)
-    raise ConfigError(f"no parser for venue {venue.value!r} yet (supported: binance, binance_usdm, binance_coinm)")
+    name = venue.value if isinstance(venue, Venue) else str(venue).lower()
+    adapter = _LOADED.get(name)
+    if adapter is None:
+        target = ADAPTERS.get(name)
+        if target is None:
+            raise ConfigError(f"no adapter for venue {name!r} yet (supported: {', '.join(supported_venues())})")
+        module, _, attr = target.partition(":")
+        adapter = _LOADED[name] = getattr(import_module(module), attr)
+    return adapter
 
 
-def sync_rules_for(venue: Venue | str):  # -> SyncRules
-    """The sequencing rules of ``venue`` (see :mod:`actors.book.sync`).
+def parser_for(venue: Venue | str, specs: Sequence[InstrumentSpec] = ()) -> FrameParser:
+    """The frame parser of ``venue`` (``adapter_for(venue).parser(specs)``).
 
     Raises:
-        ConfigError: no rules for the venue yet.
+        ConfigError: no adapter for the venue.
     """
-    from actors.book.sync import SyncRules
+    return adapter_for(venue).parser(specs)
 
-    venue = Venue(venue)
-    if venue is Venue.BINANCE:
-        return SyncRules.BINANCE_SPOT
-    if venue.is_binance_futures:
-        return SyncRules.BINANCE_FUTURES
-    raise ConfigError(f"no sync rules for venue {venue.value!r} yet")
+
+def policy_for(venue: Venue | str, spec: InstrumentSpec | None = None) -> SequencePolicy:
+    """The sequence policy of ``venue`` (for ``spec`` where it differs per instrument; default: the venue's).
+
+    Raises:
+        ConfigError: no adapter for the venue.
+    """
+    return adapter_for(venue).policy(spec)

@@ -16,22 +16,36 @@ A real spot diff, as recorded (``hftbacktest/binance_spot/btcusdt_20240808.gz``)
 
 Errors: any frame that is not valid for its kind raises :class:`MalformedFrame` (never ``KeyError``); a valid
 frame of a kind not handled here (``kline_1m``, ``depth20``) raises :class:`UnsupportedFrame`. Subscription
-replies (``{"result":null,"id":1}``) parse to ``None``.
+replies (``{"result":null,"id":1}``) parse to ``()`` (:meth:`BinanceParser.parse_event`: ``None``).
+
+The venue seam (:mod:`actors.feed.venues.base`): :data:`SPOT`, :data:`USDM` and :data:`COINM` are the three
+adapters; :class:`BinanceSpotPolicy` and :class:`BinanceFuturesPolicy` the two sequence policies (see
+:mod:`actors.book.sync` for the rules they encode, with their doc sections).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 import msgspec
 
-from actors.errors import FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.feed.venues.base import ConnectionPlan, SnapshotRequest, Verdict
 from actors.fixedpoint import LevelConverter, level_converter, to_fixed
 from actors.instruments import InstrumentSpec, Venue, spec_for
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, MarkPrice, Quote, Trade
 
 __all__ = [
+    "BinanceAdapter",
+    "BinanceFuturesPolicy",
     "BinanceParser",
+    "BinanceSpotPolicy",
+    "COINM",
+    "SPOT",
+    "USDM",
     "REST_DEPTH_PATH",
     "REST_BASE_URL",
     "WS_BASE_URL",
@@ -162,6 +176,7 @@ class BinanceParser:
         if self.venue not in WS_BASE_URL:
             raise ValueError(f"{self.venue} is not a Binance venue")
         self._instruments = {s.symbol: _Instrument(s) for s in specs if s.venue is self.venue}
+        self._specs = {s.symbol: s for s in specs if s.venue is self.venue}
         self._streams: dict[bytes | str, tuple[msgspec.json.Decoder, Callable]] = {}  # stream name -> route
 
     def instrument(self, symbol: str) -> _Instrument:
@@ -170,7 +185,20 @@ class BinanceParser:
             inst = self._instruments[symbol] = _Instrument(spec_for(self.venue, symbol))
         return inst
 
-    def parse_frame(self, frame: bytes | str, ts_recv: int) -> MarketEvent | None:
+    def parse_frame(self, frame: bytes | str, ts_recv: int) -> Sequence[MarketEvent]:
+        """Parse one websocket text frame into its events: ``(event,)``, or ``()`` for a subscription reply.
+
+        Raises: as :meth:`parse_event`.
+        """
+        event = self.parse_event(frame, ts_recv)
+        return () if event is None else (event,)
+
+    def instrument_spec(self, symbol: str) -> InstrumentSpec:
+        """The spec used for ``symbol`` (the venue default when not given to the constructor)."""
+        spec = self._specs.get(symbol.upper())
+        return spec if spec is not None else spec_for(self.venue, symbol)
+
+    def parse_event(self, frame: bytes | str, ts_recv: int) -> MarketEvent | None:
         """Parse one websocket text frame (combined-stream envelope or raw stream payload).
 
         Args:
@@ -202,6 +230,10 @@ class BinanceParser:
             raise
         except (msgspec.DecodeError, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
             raise MalformedFrame(self.venue.value, str(exc) or type(exc).__name__, frame) from None
+
+    def parse_snapshot(self, body: bytes | str | Mapping, symbol: str, ts_recv: int) -> BookSnapshot:
+        """The seam's name for :meth:`parse_depth_snapshot`."""
+        return self.parse_depth_snapshot(body, symbol, ts_recv)
 
     def parse_depth_snapshot(self, body: bytes | str | Mapping, symbol: str, ts_recv: int) -> BookSnapshot:
         """Parse a REST depth snapshot body (``GET /api/v3/depth``, ``/fapi/v1/depth``, ``/dapi/v1/depth``).
@@ -334,3 +366,170 @@ def combined_stream_path(streams: Sequence[str]) -> str:
 def subscribe_frame(streams: Sequence[str], request_id: int, method: str = "SUBSCRIBE") -> str:
     """The JSON request that (un)subscribes streams on an open connection (Binance "Live Subscribing")."""
     return msgspec.json.encode({"method": method, "params": list(streams), "id": request_id}).decode()
+
+
+# -- the venue seam (actors.feed.venues.base) ------------------------------------------------------------------
+class BinanceSpotPolicy:
+    """Binance Spot API docs, WebSocket Streams, "How to manage a local order book correctly": snapshots from
+    ``GET /api/v3/depth`` (``lastUpdateId`` = L); drop ``u <= L``; the first diff needs ``U <= L + 1 <= u``; every
+    later diff ``U == previous u + 1``. No checksum, nothing resets the book but a snapshot."""
+
+    name = "binance_spot"
+    snapshot_source = "rest"
+    has_checksum = False
+    may_reset = False
+
+    def first_diff(self, diff: BookDeltas, snapshot_sequence: int) -> Verdict:
+        if diff.sequence <= snapshot_sequence:
+            return Verdict.STALE
+        return Verdict.APPLY if diff.first_sequence <= snapshot_sequence + 1 else Verdict.GAP
+
+    def next_diff(self, diff: BookDeltas, last_sequence: int) -> Verdict:
+        if diff.sequence <= last_sequence:
+            return Verdict.STALE
+        return Verdict.APPLY if diff.first_sequence == last_sequence + 1 else Verdict.GAP
+
+    def gap_values(self, diff: BookDeltas, last_sequence: int) -> tuple[int, int]:
+        return last_sequence + 1, diff.first_sequence
+
+    def resets(self, diff: BookDeltas) -> bool:
+        return False
+
+    def checksum_ok(self, book, checksum: int) -> bool:
+        return True
+
+
+class BinanceFuturesPolicy(BinanceSpotPolicy):
+    """Binance USD-M / COIN-M Futures docs, "How to manage a local order book correctly": snapshots from
+    ``GET /fapi/v1/depth`` / ``/dapi/v1/depth``; drop ``u < L``; the first diff needs ``U <= L <= u``; every later
+    diff ``pu == previous u``."""
+
+    name = "binance_futures"
+
+    def first_diff(self, diff: BookDeltas, snapshot_sequence: int) -> Verdict:
+        if diff.sequence < snapshot_sequence:
+            return Verdict.STALE
+        return Verdict.APPLY if diff.first_sequence <= snapshot_sequence else Verdict.GAP
+
+    def next_diff(self, diff: BookDeltas, last_sequence: int) -> Verdict:
+        if diff.sequence <= last_sequence:
+            return Verdict.STALE
+        return Verdict.APPLY if diff.prev_sequence == last_sequence else Verdict.GAP
+
+    def gap_values(self, diff: BookDeltas, last_sequence: int) -> tuple[int, int]:
+        return last_sequence, diff.prev_sequence
+
+
+_SPOT_POLICY, _FUTURES_POLICY = BinanceSpotPolicy(), BinanceFuturesPolicy()
+_CCXT_DEPTH = {Venue.BINANCE: "publicGetDepth", Venue.BINANCE_USDM: "fapiPublicGetDepth",
+               Venue.BINANCE_COINM: "dapiPublicGetDepth"}  # fmt: skip
+# Binance Spot "WebSocket Streams": at most 1024 streams per connection; Futures "Websocket Market Streams": 200.
+_MAX_STREAMS = {Venue.BINANCE: 1024, Venue.BINANCE_USDM: 200, Venue.BINANCE_COINM: 200}
+
+
+@dataclass(frozen=True)
+class BinanceAdapter:
+    """The :class:`~actors.feed.venues.base.VenueAdapter` of one Binance venue (spot, USD-M or COIN-M).
+
+    Connections: one combined-stream URL per connection (``/stream?streams=a/b/c``), at most 1024 (spot) / 200
+    (futures) streams each; websocket-level pings only (Binance answers and sends protocol pings). Snapshots from
+    REST through ccxt's implicit depth methods (exact strings).
+    """
+
+    venue: Venue
+    ccxt_id: str = "binance"
+
+    @property
+    def ws_url(self) -> str:
+        return WS_BASE_URL[self.venue]
+
+    @property
+    def rest_url(self) -> str:
+        return REST_BASE_URL[self.venue]
+
+    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> BinanceParser:
+        return BinanceParser(self.venue, specs)
+
+    def policy(self, spec: InstrumentSpec | None = None) -> BinanceSpotPolicy:
+        return _SPOT_POLICY if self.venue is Venue.BINANCE else _FUTURES_POLICY
+
+    def connections(self, symbols: Sequence[str], ws_base: str | None = None,
+                    streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
+        names = list(streams) if streams else [n for sym in symbols for n in default_streams(self.venue, sym)]
+        base = (ws_base or self.ws_url).rstrip("/")
+        limit = _MAX_STREAMS[self.venue]
+        plans = []
+        for i in range(0, len(names), limit):
+            chunk = names[i : i + limit]
+            served = tuple(dict.fromkeys(n.partition("@")[0].upper() for n in chunk))
+            plans.append(ConnectionPlan(base + combined_stream_path(chunk), served, max_streams=limit))
+        return plans
+
+    def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
+        return ()  # snapshots come from REST
+
+    def connection_continues(self, previous: int, sequence: int) -> bool:
+        return True
+
+    def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
+        return SnapshotRequest(_CCXT_DEPTH[self.venue], {"symbol": symbol.upper(), "limit": limit},
+                               REST_DEPTH_PATH[self.venue])  # fmt: skip
+
+    def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
+        from actors.feed.ccxt_markets import ccxt_api_urls
+
+        return ccxt_api_urls(self.venue, rest_base)
+
+    def spec_for(self, symbol: str) -> InstrumentSpec:
+        return spec_for(self.venue, symbol)
+
+    def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
+        """A spec from a ccxt ``binance`` market: ``precision`` (TICK_SIZE mode) for tick and lot, the wire
+        decimals of the venue (8 for spot: Binance writes 8 decimals; futures: ``pricePrecision`` /
+        ``quantityPrecision`` from ``info``), ``contractSize`` for COIN-M.
+
+        Raises:
+            ConfigError: the market is of another Binance venue.
+        """
+        kind = market.get("type")
+        want = {Venue.BINANCE: "spot", Venue.BINANCE_USDM: "linear", Venue.BINANCE_COINM: "inverse"}[self.venue]
+        got = "spot" if kind == "spot" else ("inverse" if market.get("inverse") else "linear")
+        if got != want:
+            raise ConfigError(f"{self.venue.value}: market {market.get('symbol')!r} is {got}, not {want}")
+        base = spec_for(self.venue, str(market["id"]))
+        info = market.get("info") or {}
+        tick = _dec(market.get("precision", {}).get("price"), base.tick_size)
+        lot = _dec(market.get("precision", {}).get("amount"), base.lot_size)
+        pd = int(info.get("pricePrecision", base.price_decimals)) if self.venue is not Venue.BINANCE else 8
+        sd = int(info.get("quantityPrecision", base.size_decimals)) if self.venue is not Venue.BINANCE else 8
+        return InstrumentSpec(
+            self.venue, str(market["id"]).upper(), base.kind, str(market["base"]), str(market["quote"]),
+            str(market.get("settle") or market["quote"]), self.venue is Venue.BINANCE_COINM, pd, sd, tick, lot,
+            _dec(market.get("contractSize"), base.contract_size), base.maker_fee, base.taker_fee,
+        )  # fmt: skip
+
+    def symbol_from_ccxt(self, unified: str) -> str:
+        pair, _, settle = unified.partition(":")
+        base, slash, quote = pair.partition("/")
+        if not slash or (self.venue is Venue.BINANCE) != (settle == ""):
+            raise ConfigError(f"{self.venue.value}: {unified!r} is not a symbol of this venue")
+        if self.venue is Venue.BINANCE_COINM:
+            return f"{base}{quote}_PERP"
+        return f"{base}{quote}"
+
+    def ccxt_symbol(self, spec: InstrumentSpec) -> str:
+        from actors.feed.ccxt_markets import ccxt_symbol
+
+        return ccxt_symbol(spec)
+
+
+def _dec(value: object, default: Decimal) -> Decimal:
+    """ccxt precision floats (``0.01``) as the exact decimal they stand for (repr round-trips)."""
+    if value is None:
+        return default
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+
+
+SPOT = BinanceAdapter(Venue.BINANCE)
+USDM = BinanceAdapter(Venue.BINANCE_USDM)
+COINM = BinanceAdapter(Venue.BINANCE_COINM)
