@@ -40,12 +40,13 @@ def trades_from_captures(paths: Iterable[str | Path], notes: list[str] | None = 
             if record.kind != "ws":
                 continue
             try:
-                event = parser.parse_frame(record.data, record.ts_recv)
+                events = parser.parse_frame(record.data, record.ts_recv)
             except FeedError:
                 skipped += 1
                 continue
-            if isinstance(event, Trade):
-                yield event
+            for event in events:
+                if isinstance(event, Trade):
+                    yield event
         if skipped and notes is not None:
             notes.append(f"{', '.join(p.name for p in recording.paths)}: {skipped} frames skipped (not parsed)")
 
