@@ -81,6 +81,25 @@ class OrderBook:
             self._ask_heap = heap = list(levels)
             heapify(heap)
 
+    def truncate(self, depth: int) -> int:
+        """Keep only the ``depth`` best levels per side (venues that send no delete for a level falling out of the
+        subscribed depth, e.g. Kraken WS v1 "Book Checksum": "truncate to your subscribed depth").
+
+        Removes the worst level while a side is over ``depth`` (one ``min``/``max`` each): cheap when a side is a
+        few levels over, as after each update of a full book. Returns the number of levels removed.
+        """
+        removed = 0
+        if depth <= 0:
+            return 0
+        bids, asks = self._bids, self._asks
+        while len(bids) > depth:
+            del bids[min(bids)]
+            removed += 1
+        while len(asks) > depth:
+            del asks[max(asks)]
+            removed += 1
+        return removed
+
     def on_snapshot(self, snapshot: BookSnapshot) -> None:
         """Load a snapshot message (the :class:`actors.book.sync.BookTarget` protocol)."""
         self.apply_snapshot(snapshot.bids, snapshot.asks)

@@ -1,0 +1,225 @@
+"""Bitstamp WebSocket API v2: pure parsers for ``diff_order_book_<pair>``, ``live_trades_<pair>`` and the REST
+``order_book/<pair>`` snapshot; symbols and frames.
+
+Sources: Bitstamp "WebSocket API v2" (``wss://ws.bitstamp.net``; ``{"event":"bts:subscribe","data":{"channel":
+"diff_order_book_btcusd"}}``; channels "Live trades" ``live_trades_[pair]`` (event ``trade``: ``id``, ``amount_str``,
+``price_str``, ``type`` 0 buy / 1 sell, ``microtimestamp``) and "Full order book" ``diff_order_book_[pair]``
+(event ``data``: ``bids``/``asks`` ``[price, amount]`` with the new amount, ``"0"`` removing the level,
+``microtimestamp``); ``bts:request_reconnect`` asks the client to reconnect) and HTTP API "Order book"
+``GET /api/v2/order_book/{pair}/`` (``timestamp``, ``microtimestamp``, ``bids``, ``asks``).
+
+Sync rule (the ``microtimestamp`` rule): subscribe and buffer the diffs, fetch the REST order book, drop every diff
+whose ``microtimestamp`` is not after the snapshot's, apply the rest in order. Book events therefore carry the
+``microtimestamp`` as their ``sequence`` (a snapshot's too), and the Bitstamp policy compares on it.
+**Gaps are undetectable**: diffs carry no update id, so a lost diff leaves a wrong book that only a crossed book
+reveals; a reconnect (or ``bts:request_reconnect``) resyncs from a new REST snapshot.
+
+Documentation examples (there is no Bitstamp recording here)::
+
+    {"data":{"timestamp":"1605019478","microtimestamp":"1605019478446829","bids":[["15339.44","0.00000000"]],
+     "asks":[["15342.63","0.60000000"]]},"channel":"diff_order_book_btcusd","event":"data"}
+    {"data":{"id":127023460,"timestamp":"1605019489","amount":0.02,"amount_str":"0.02000000","price":15339.21,
+     "price_str":"15339.21","type":1,"microtimestamp":"1605019489123000","buy_order_id":1,"sell_order_id":2},
+     "channel":"live_trades_btcusd","event":"trade"}
+
+Trades: ``type`` 0 means the taker bought, 1 sold; the float ``amount``/``price`` are ignored for the exact
+``amount_str``/``price_str``. Symbols: ``btcusd`` on the wire, instrument id ``BTCUSD.BITSTAMP``, ccxt ``BTC/USD``.
+Decimals: 8 price and 8 size decimals by default (Bitstamp writes at most 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import msgspec
+
+from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.feed.venues.wiretime import int_field
+from actors.fixedpoint import LevelConverter, level_converter
+from actors.instruments import InstrumentSpec, Venue
+from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Trade
+
+__all__ = [
+    "BitstampParser",
+    "REST_URL",
+    "WS_URL",
+    "ccxt_symbol",
+    "default_spec",
+    "order_book_path",
+    "pair_from_ccxt",
+    "subscribe_frames",
+]
+
+WS_URL = "wss://ws.bitstamp.net"
+REST_URL = "https://www.bitstamp.net"
+VENUE = "bitstamp"
+_QUOTES = ("USDT", "USDC", "USD", "EUR", "GBP", "BTC", "ETH", "PAX")
+_FEES = (Decimal("0.003"), Decimal("0.004"))  # Bitstamp base tier: maker 0.30 %, taker 0.40 %
+_GENERIC = msgspec.json.Decoder()
+_DIFF, _TRADES = "diff_order_book_", "live_trades_"
+
+
+def _split(pair: str) -> tuple[str, str]:
+    upper = pair.upper()
+    for quote in _QUOTES:
+        if upper.endswith(quote) and len(upper) > len(quote):
+            return upper[: -len(quote)], quote
+    raise ConfigError(f"bitstamp: cannot tell base and quote of {pair!r}")
+
+
+def ccxt_symbol(pair: str) -> str:
+    """``"btcusd"`` -> ``"BTC/USD"`` (longest known quote suffix).
+
+    Raises:
+        ConfigError: no known quote suffix.
+    """
+    base, quote = _split(pair)
+    return f"{base}/{quote}"
+
+
+def pair_from_ccxt(unified: str) -> str:
+    """``"BTC/USD"`` -> ``"btcusd"`` (Bitstamp's ``url_symbol``).
+
+    Raises:
+        ConfigError: not a spot ``BASE/QUOTE`` symbol.
+    """
+    base, slash, quote = unified.upper().partition("/")
+    if not slash or not base or not quote or ":" in quote:
+        raise ConfigError(f"bitstamp: {unified!r} is not a spot BASE/QUOTE symbol")
+    return (base + quote).lower()
+
+
+def default_spec(pair: str) -> InstrumentSpec:
+    """8 price and 8 size decimals (Bitstamp writes at most 8); the spec's symbol is the upper-case pair."""
+    try:
+        base, quote = _split(pair)
+    except ConfigError:
+        base, quote = pair.upper(), "?"
+    return InstrumentSpec(Venue.BITSTAMP, pair.upper(), "spot", base, quote, quote, False, 8, 8, Decimal("1e-8"),
+                          Decimal("1e-8"), Decimal(1), *_FEES)  # fmt: skip
+
+
+def subscribe_frames(pairs: Sequence[str]) -> list[str]:
+    """``bts:subscribe`` frames for ``diff_order_book_<pair>`` and ``live_trades_<pair>`` of each pair."""
+    return [msgspec.json.encode({"event": "bts:subscribe", "data": {"channel": f"{ch}{p.lower()}"}}).decode()
+            for p in pairs for ch in (_DIFF, _TRADES)]  # fmt: skip
+
+
+def order_book_path(pair: str) -> str:
+    """The REST snapshot path: ``/api/v2/order_book/btcusd/``."""
+    return f"/api/v2/order_book/{pair.lower()}/"
+
+
+class _Pair:
+    __slots__ = ("instrument_id", "spec", "pd", "sd", "levels")
+
+    def __init__(self, spec: InstrumentSpec) -> None:
+        self.spec = spec
+        self.instrument_id = spec.instrument_id
+        self.pd, self.sd = spec.price_decimals, spec.size_decimals
+        self.levels: LevelConverter = level_converter(self.pd, self.sd, VENUE)
+
+
+class BitstampParser:
+    """Translate Bitstamp v2 frames and REST order books (module docstring). ``specs`` override the default."""
+
+    def __init__(self, specs: Sequence[InstrumentSpec] = ()) -> None:
+        self._pairs = {s.symbol: _Pair(s) for s in specs if s.venue is Venue.BITSTAMP}
+
+    def instrument_spec(self, symbol: str) -> InstrumentSpec:
+        """The spec used for ``symbol`` (``btcusd`` or ``BTCUSD``)."""
+        return self._pair(symbol).spec
+
+    def _pair(self, pair: object) -> _Pair:
+        if not isinstance(pair, str) or not pair.isalnum():
+            raise MalformedFrame(VENUE, f"pair {pair!r} is not alphanumeric", repr(pair))
+        key = pair.upper()
+        entry = self._pairs.get(key)
+        if entry is None:
+            if len(self._pairs) > 10_000:  # bounded: pairs come from the wire
+                self._pairs.clear()
+            entry = self._pairs[key] = _Pair(default_spec(key))
+        return entry
+
+    def parse_frame(self, frame: bytes | str, ts_recv: int) -> Sequence[MarketEvent]:
+        """One v2 frame -> ``(BookDeltas,)``, ``(Trade,)`` or ``()``.
+
+        Raises:
+            MalformedFrame: not JSON or not the documented shape. UnsupportedFrame: another channel.
+            VenueError: ``bts:error``, or ``bts:request_reconnect`` (the venue asks for a reconnect).
+        """
+        try:
+            value = _GENERIC.decode(frame)
+        except msgspec.DecodeError as exc:
+            raise MalformedFrame(VENUE, f"not JSON: {exc}", frame) from None
+        if not isinstance(value, dict) or not isinstance(value.get("event"), str):
+            raise MalformedFrame(VENUE, "frame is not an object with an event", frame)
+        try:
+            event, channel = value["event"], value.get("channel", "")
+            if event == "data" and channel.startswith(_DIFF):
+                return (self._diff(value["data"], channel[len(_DIFF):], frame, ts_recv),)
+            if event == "trade" and channel.startswith(_TRADES):
+                return (self._trade(value["data"], channel[len(_TRADES):], frame, ts_recv),)
+            if event in ("bts:subscription_succeeded", "bts:unsubscription_succeeded", "bts:heartbeat"):
+                return ()
+            if event == "bts:request_reconnect":
+                raise VenueError("bitstamp: the venue asked for a reconnect (bts:request_reconnect)")
+            if event == "bts:error":
+                raise VenueError(f"bitstamp: error: {value.get('data')}")
+            raise UnsupportedFrame(VENUE, f"{event}:{channel}")
+        except FeedError:
+            raise
+        except VenueError:
+            raise
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+            raise MalformedFrame(VENUE, str(exc) or type(exc).__name__, frame) from None
+
+    def parse_snapshot(self, body: bytes | str | Mapping, symbol: str, ts_recv: int) -> BookSnapshot:
+        """``GET /api/v2/order_book/{pair}/`` body (raw or decoded) -> snapshot with ``sequence`` =
+        ``microtimestamp`` and ``ts_event`` = ``microtimestamp`` in ns.
+
+        Raises:
+            MalformedFrame: not an order book body. VenueError: Bitstamp's error body (``{"status":"error",...}``).
+        """
+        try:
+            value = body if isinstance(body, Mapping) else _GENERIC.decode(body)
+        except msgspec.DecodeError as exc:
+            raise MalformedFrame(VENUE, f"order book body is not JSON: {exc}", body) from None
+        if not isinstance(value, Mapping):
+            raise MalformedFrame(VENUE, "order book body is not an object", body)
+        if value.get("status") == "error" or ("code" in value and "bids" not in value):
+            raise VenueError(f"bitstamp: order book refused: {value.get('reason') or value}")
+        try:
+            pair = self._pair(symbol)
+            micro = int_field(value["microtimestamp"], "microtimestamp", VENUE)
+            bids = sorted(pair.levels(_side(value["bids"], body)), key=lambda lv: -lv[0])
+            asks = sorted(pair.levels(_side(value["asks"], body)))
+        except FeedError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedFrame(VENUE, f"not an order book body: {exc!r}", body) from None
+        return BookSnapshot(pair.instrument_id, micro, tuple(bids), tuple(asks), pair.pd, pair.sd, micro * 1000,
+                            ts_recv)  # fmt: skip
+
+    def _diff(self, data: dict, pair_name: str, frame: bytes | str, ts_recv: int) -> BookDeltas:
+        pair = self._pair(pair_name)
+        micro = int_field(data["microtimestamp"], "microtimestamp", VENUE)
+        bids, asks = pair.levels(_side(data["bids"], frame)), pair.levels(_side(data["asks"], frame))
+        return BookDeltas(pair.instrument_id, micro, micro, -1, bids, asks, pair.pd, pair.sd, micro * 1000, ts_recv)
+
+    def _trade(self, data: dict, pair_name: str, frame: bytes | str, ts_recv: int) -> Trade:
+        pair = self._pair(pair_name)
+        kind, price, size = data["type"], data["price_str"], data["amount_str"]
+        if kind not in (0, 1) or type(kind) is not int or not isinstance(price, str) or not isinstance(size, str):
+            raise MalformedFrame(VENUE, "trade type is not 0/1 or price_str/amount_str not strings", frame)
+        micro = int_field(data["microtimestamp"], "microtimestamp", VENUE)
+        trade_id = int_field(data["id"], "id", VENUE)
+        return Trade(pair.instrument_id, str(trade_id), pair.levels.prices[price], pair.levels.sizes[size],
+                     "buy" if kind == 0 else "sell", pair.pd, pair.sd, micro * 1000, ts_recv)  # fmt: skip
+
+
+def _side(levels: object, frame: object) -> list:
+    if not isinstance(levels, list) or not all(isinstance(lv, list) and len(lv) >= 2 for lv in levels):
+        raise MalformedFrame(VENUE, "book side is not a list of [price, amount]", frame)
+    return levels

@@ -1,0 +1,206 @@
+"""Gemini market data v2: pure parser for ``l2_updates``, ``trade`` and ``heartbeat``; symbols and frames.
+
+Source: Gemini "WebSocket API", "Market Data Version 2" (``wss://api.gemini.com/v2/marketdata``; subscribe
+``{"type":"subscribe","subscriptions":[{"name":"l2","symbols":["BTCUSD"]}]}``; "the first ``l2_updates`` message
+is the full order book, with the most recent trades and any auction events", later ``l2_updates`` carry
+``changes`` ``[side buy/sell, price, new quantity]`` with the absolute quantity, ``"0"`` removing the level;
+``trade`` messages; ``heartbeat`` every five seconds).
+
+Documentation example (there is no Gemini recording here)::
+
+    {"type":"l2_updates","symbol":"BTCUSD","changes":[["buy","9122.04","0.00121425"],["sell","9122.07","0.98942292"]],
+     "trades":[{"type":"trade","symbol":"BTCUSD","event_id":169841458,"timestamp":1560976400428,"price":"9122.04",
+     "quantity":"0.0073173","side":"sell","tid":2840140800042677}],"auction_events":[]}
+    {"type":"trade","symbol":"BTCUSD","event_id":3575573053,"timestamp":151231241,"price":"9004.21000000",
+     "quantity":"0.09110000","side":"buy"}
+
+* The initial ``l2_updates`` (the full book) is the only one that carries the ``trades`` / ``auction_events``
+  lists, which is how this stateless parser tells it: it becomes a ``BookSnapshot``; later ones ``BookDeltas``.
+  The initial message's recent trades predate the subscription and are not emitted.
+* **No sequence numbers** (v2 market data has none, unlike v1's ``socket_sequence``): a lost ``l2_updates`` cannot be
+  detected; the book stays wrong until the next subscription (a resubscribe or reconnect sends a fresh full book)
+  unless it crosses. Book events carry ``sequence`` 0 and ``ts_event`` 0 (``l2_updates`` has no time).
+* ``trade``: ``side`` is the taker's; ``event_id`` is the trade id; ``timestamp`` in ms.
+* ``heartbeat`` and ``subscription``/``subscribed`` replies -> ``()``; ``{"type":"error"}`` -> ``VenueError``.
+
+Symbols: ``BTCUSD`` (as Gemini writes them in v2, upper case), instrument id ``BTCUSD.GEMINI``, ccxt ``BTC/USD``.
+Decimals: 10 price and 10 size decimals by default (Gemini's tick sizes go down to 1e-8, sizes to 1e-8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import msgspec
+
+from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.fixedpoint import LevelConverter, level_converter
+from actors.instruments import InstrumentSpec, Venue
+from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Trade
+
+__all__ = ["GeminiParser", "WS_URL", "ccxt_symbol", "default_spec", "subscribe_frame", "symbol_from_ccxt"]
+
+WS_URL = "wss://api.gemini.com/v2/marketdata"
+REST_URL = "https://api.gemini.com"
+VENUE = "gemini"
+_QUOTES = ("GUSD", "USDT", "USDC", "USD", "EUR", "GBP", "SGD", "BTC", "ETH", "DAI")
+_FEES = (Decimal("0.002"), Decimal("0.004"))  # Gemini ActiveTrader base tier: maker 0.20 %, taker 0.40 %
+_GENERIC = msgspec.json.Decoder()
+
+
+def _split(symbol: str) -> tuple[str, str]:
+    upper = symbol.upper()
+    for quote in _QUOTES:
+        if upper.endswith(quote) and len(upper) > len(quote):
+            return upper[: -len(quote)], quote
+    raise ConfigError(f"gemini: cannot tell base and quote of {symbol!r}")
+
+
+def ccxt_symbol(symbol: str) -> str:
+    """``"BTCUSD"`` -> ``"BTC/USD"`` (longest known quote suffix: GUSD, USDT, USDC, USD, EUR, GBP, SGD, BTC, ETH, DAI).
+
+    Raises:
+        ConfigError: no known quote suffix.
+    """
+    base, quote = _split(symbol)
+    return f"{base}/{quote}"
+
+
+def symbol_from_ccxt(unified: str) -> str:
+    """``"BTC/USD"`` -> ``"BTCUSD"``.
+
+    Raises:
+        ConfigError: not a spot ``BASE/QUOTE`` symbol.
+    """
+    base, slash, quote = unified.upper().partition("/")
+    if not slash or not base or not quote or ":" in quote:
+        raise ConfigError(f"gemini: {unified!r} is not a spot BASE/QUOTE symbol")
+    return base + quote
+
+
+def default_spec(symbol: str) -> InstrumentSpec:
+    """10 price and 10 size decimals (exact for every Gemini symbol); base/quote from :func:`ccxt_symbol`'s split."""
+    try:
+        base, quote = _split(symbol)
+    except ConfigError:
+        base, quote = symbol.upper(), "?"
+    return InstrumentSpec(Venue.GEMINI, symbol.upper(), "spot", base, quote, quote, False, 10, 10,
+                          Decimal("1e-10"), Decimal("1e-10"), Decimal(1), *_FEES)  # fmt: skip
+
+
+def subscribe_frame(symbols: Sequence[str]) -> str:
+    """``{"type":"subscribe","subscriptions":[{"name":"l2","symbols":[...]}]}`` (``l2`` carries book and trades)."""
+    return msgspec.json.encode(
+        {"type": "subscribe", "subscriptions": [{"name": "l2", "symbols": [s.upper() for s in symbols]}]}
+    ).decode()
+
+
+def unsubscribe_frame(symbols: Sequence[str]) -> str:
+    """The matching ``unsubscribe`` frame."""
+    return msgspec.json.encode(
+        {"type": "unsubscribe", "subscriptions": [{"name": "l2", "symbols": [s.upper() for s in symbols]}]}
+    ).decode()
+
+
+class _Symbol:
+    __slots__ = ("instrument_id", "spec", "pd", "sd", "levels")
+
+    def __init__(self, spec: InstrumentSpec) -> None:
+        self.spec = spec
+        self.instrument_id = spec.instrument_id
+        self.pd, self.sd = spec.price_decimals, spec.size_decimals
+        self.levels: LevelConverter = level_converter(self.pd, self.sd, VENUE)
+
+
+class GeminiParser:
+    """Translate Gemini v2 market data frames (module docstring). ``specs`` override the default by symbol."""
+
+    def __init__(self, specs: Sequence[InstrumentSpec] = ()) -> None:
+        self._symbols = {s.symbol: _Symbol(s) for s in specs if s.venue is Venue.GEMINI}
+
+    def instrument_spec(self, symbol: str) -> InstrumentSpec:
+        """The spec used for ``symbol``."""
+        return self._symbol(symbol.upper()).spec
+
+    def _symbol(self, symbol: object) -> _Symbol:
+        if not isinstance(symbol, str) or not symbol.isalnum():
+            raise MalformedFrame(VENUE, f"symbol {symbol!r} is not alphanumeric", repr(symbol))
+        entry = self._symbols.get(symbol)
+        if entry is None:
+            if len(self._symbols) > 10_000:  # bounded: symbols come from the wire
+                self._symbols.clear()
+            entry = self._symbols[symbol] = _Symbol(default_spec(symbol))
+        return entry
+
+    def parse_frame(self, frame: bytes | str, ts_recv: int) -> Sequence[MarketEvent]:
+        """One v2 frame -> ``(BookSnapshot,)``, ``(BookDeltas,)``, ``(Trade,)`` or ``()``.
+
+        Raises:
+            MalformedFrame: not JSON or not the documented shape. UnsupportedFrame: another message type
+            (``candles_*``, ``auction_*``). VenueError: an ``error`` message.
+        """
+        try:
+            value = _GENERIC.decode(frame)
+        except msgspec.DecodeError as exc:
+            raise MalformedFrame(VENUE, f"not JSON: {exc}", frame) from None
+        if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+            raise MalformedFrame(VENUE, "frame is not an object with a type", frame)
+        try:
+            kind = value["type"]
+            if kind == "l2_updates":
+                return (self._l2(value, frame, ts_recv),)
+            if kind == "trade":
+                return (self._trade(value, frame, ts_recv),)
+            if kind in ("heartbeat", "subscription_ack", "subscribed", "unsubscribed"):
+                return ()
+            if kind == "error":
+                raise VenueError(f"gemini: error: {value.get('reason')}: {value.get('message', '')}")
+            raise UnsupportedFrame(VENUE, kind)
+        except FeedError:
+            raise
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+            raise MalformedFrame(VENUE, str(exc) or type(exc).__name__, frame) from None
+
+    def parse_snapshot(self, body: bytes | str | Mapping, symbol: str, ts_recv: int) -> BookSnapshot:
+        """Gemini v2 books are snapshotted on the stream (the first ``l2_updates``).
+
+        Raises:
+            MalformedFrame: always.
+        """
+        raise MalformedFrame(VENUE, "Gemini books are snapshotted on the stream, not over REST", b"")
+
+    def _l2(self, value: dict, frame: bytes | str, ts_recv: int) -> BookSnapshot | BookDeltas:
+        entry = self._symbol(value["symbol"])
+        changes = value["changes"]
+        if not isinstance(changes, list):
+            raise MalformedFrame(VENUE, "changes is not an array", frame)
+        prices, sizes = entry.levels.prices, entry.levels.sizes
+        bids, asks = [], []
+        for change in changes:
+            if not isinstance(change, list) or len(change) != 3:
+                raise MalformedFrame(VENUE, f"change {change!r} is not [side, price, quantity]", frame)
+            side, price, size = change
+            if not isinstance(price, str) or not isinstance(size, str):
+                raise MalformedFrame(VENUE, f"change {change!r} has non-string values", frame)
+            if side == "buy":
+                bids.append((prices[price], sizes[size]))
+            elif side == "sell":
+                asks.append((prices[price], sizes[size]))
+            else:
+                raise MalformedFrame(VENUE, f"change side {side!r} is not buy/sell", frame)
+        if "trades" in value or "auction_events" in value:  # the initial full book (module docstring)
+            bids.sort(key=lambda lv: -lv[0])
+            asks.sort()
+            return BookSnapshot(entry.instrument_id, 0, tuple(bids), tuple(asks), entry.pd, entry.sd, 0, ts_recv)
+        return BookDeltas(entry.instrument_id, 0, 0, -1, tuple(bids), tuple(asks), entry.pd, entry.sd, 0, ts_recv)
+
+    def _trade(self, value: dict, frame: bytes | str, ts_recv: int) -> Trade:
+        entry = self._symbol(value["symbol"])
+        side, price, size, ts, tid = value["side"], value["price"], value["quantity"], value["timestamp"], value["event_id"]
+        if side not in ("buy", "sell") or not isinstance(price, str) or not isinstance(size, str):
+            raise MalformedFrame(VENUE, "trade side/price/quantity is not buy|sell and strings", frame)
+        if type(ts) is not int or type(tid) is not int:
+            raise MalformedFrame(VENUE, "trade timestamp/event_id are not ints", frame)
+        return Trade(entry.instrument_id, str(tid), entry.levels.prices[price], entry.levels.sizes[size], side,
+                     entry.pd, entry.sd, ts * 1_000_000, ts_recv)  # fmt: skip
