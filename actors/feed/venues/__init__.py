@@ -21,6 +21,11 @@ ADAPTERS: dict[str, str] = {
     "binance": "actors.feed.venues.binance:SPOT",
     "binance_usdm": "actors.feed.venues.binance:USDM",
     "binance_coinm": "actors.feed.venues.binance:COINM",
+    "coinbase": "actors.feed.venues.coinbase:ADAPTER",
+    "kraken": "actors.feed.venues.kraken:ADAPTER",
+    "gemini": "actors.feed.venues.gemini:ADAPTER",
+    "bitstamp": "actors.feed.venues.bitstamp:ADAPTER",
+    "backpack": "actors.feed.venues.backpack:ADAPTER",
 }
 """Venue name -> ``"module:attribute"`` of its adapter (one line per venue)."""
 

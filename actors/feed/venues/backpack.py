@@ -30,17 +30,24 @@ and ``SOL/USDC:USDC``. Decimals: 10 price and 10 size decimals by default.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
 from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
+from actors.feed.venues.policies import FirstLastIdPolicy, decimals_of, join_ws, market_decimal
 from actors.feed.venues.wiretime import int_field
 from actors.fixedpoint import LevelConverter, level_converter
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Quote, Trade
 
 __all__ = [
+    "ADAPTER",
+    "BACKPACK_POLICY",
+    "BackpackAdapter",
     "BackpackParser",
     "DEPTH_PATH",
     "REST_URL",
@@ -276,3 +283,72 @@ class BackpackParser:
         sequence = int_field(w.u, "u", VENUE)
         return Quote(m.instrument_id, sequence, prices[w.b], sizes[w.B], prices[w.a], sizes[w.A], m.pd, m.sd,
                      w.T * _US, ts_recv)  # fmt: skip
+
+
+# -- the venue seam (actors.feed.venues.base) ------------------------------------------------------------------
+BACKPACK_POLICY = FirstLastIdPolicy()
+"""REST ``lastUpdateId`` L: drop ``u <= L``; the first diff needs ``U <= L + 1 <= u``; then ``U == previous u + 1``."""
+
+
+@dataclass(frozen=True)
+class BackpackAdapter:
+    """The :class:`~actors.feed.venues.base.VenueAdapter` of Backpack Exchange (``wss://ws.backpack.exchange``).
+
+    Connections: one, with one ``SUBSCRIBE`` listing ``depth.<s>``, ``trade.<s>``, ``bookTicker.<s>`` of every symbol;
+    the server sends websocket pings (answered by the transport), so no app-level ping. Snapshots from
+    ``GET /api/v1/depth`` through ccxt's ``publicGetApiV1Depth``.
+    """
+
+    venue: Venue = Venue.BACKPACK
+    ccxt_id: str = "backpack"
+    ws_url: str = WS_URL
+    rest_url: str = REST_URL
+
+    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> BackpackParser:
+        return BackpackParser(specs)
+
+    def policy(self, spec: InstrumentSpec | None = None) -> FirstLastIdPolicy:
+        return BACKPACK_POLICY
+
+    def connections(self, symbols: Sequence[str], ws_base: str | None = None,
+                    streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
+        names = tuple(s.upper() for s in symbols)
+        frame = (msgspec.json.encode({"method": "SUBSCRIBE", "params": list(streams)}).decode() if streams
+                 else subscribe_frame(names))  # fmt: skip
+        return [ConnectionPlan(join_ws(ws_base) if ws_base else self.ws_url, names, (frame,))]
+
+    def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
+        return ()  # snapshots come from REST
+
+    def connection_continues(self, previous: int, sequence: int) -> bool:
+        return True
+
+    def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
+        return SnapshotRequest("publicGetApiV1Depth", {"symbol": symbol.upper(), "limit": limit}, DEPTH_PATH)
+
+    def spec_for(self, symbol: str) -> InstrumentSpec:
+        return default_spec(symbol)
+
+    def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
+        """A spec from a ccxt ``backpack`` market (``precision`` ticks; spot or linear perpetual).
+
+        Raises:
+            ConfigError: an inverse or dated market (Backpack lists none).
+        """
+        if market.get("inverse") or market.get("type") not in (None, "spot", "swap"):
+            raise ConfigError(f"backpack: market {market.get('symbol')!r} is not spot or a linear perpetual")
+        spec = default_spec(str(market["id"]))
+        tick, lot = market_decimal(market, "price"), market_decimal(market, "amount")
+        if tick is None or lot is None:
+            return spec
+        return replace(spec, price_decimals=decimals_of(tick), size_decimals=decimals_of(lot), tick_size=tick,
+                       lot_size=lot)  # fmt: skip
+
+    def symbol_from_ccxt(self, unified: str) -> str:
+        return symbol_from_ccxt(unified)
+
+    def ccxt_symbol(self, spec: InstrumentSpec) -> str:
+        return ccxt_symbol(spec.symbol)
+
+
+ADAPTER = BackpackAdapter()

@@ -30,17 +30,24 @@ Decimals: 8 price and 8 size decimals by default (Bitstamp writes at most 8).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
 from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
+from actors.feed.venues.policies import NewerThanSnapshotPolicy, decimals_of, join_ws, market_decimal
 from actors.feed.venues.wiretime import int_field
 from actors.fixedpoint import LevelConverter, level_converter
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Trade
 
 __all__ = [
+    "ADAPTER",
+    "BITSTAMP_POLICY",
+    "BitstampAdapter",
     "BitstampParser",
     "REST_URL",
     "WS_URL",
@@ -223,3 +230,76 @@ def _side(levels: object, frame: object) -> list:
     if not isinstance(levels, list) or not all(isinstance(lv, list) and len(lv) >= 2 for lv in levels):
         raise MalformedFrame(VENUE, "book side is not a list of [price, amount]", frame)
     return levels
+
+
+# -- the venue seam (actors.feed.venues.base) ------------------------------------------------------------------
+BITSTAMP_POLICY = NewerThanSnapshotPolicy()
+"""REST ``order_book`` at ``microtimestamp`` T; diffs at ``<= T`` are dropped, later ones applied in order; gaps
+are undetectable (module docstring)."""
+
+
+@dataclass(frozen=True)
+class BitstampAdapter:
+    """The :class:`~actors.feed.venues.base.VenueAdapter` of Bitstamp (WebSocket API v2 + HTTP ``order_book``).
+
+    Connections: one ``wss://ws.bitstamp.net`` with a ``bts:subscribe`` per channel (``diff_order_book_<pair>``,
+    ``live_trades_<pair>``), app-level ``{"event":"bts:heartbeat"}`` every 20 s (Bitstamp answers it). Snapshots from
+    ``GET /api/v2/order_book/{pair}/`` through ccxt's ``publicGetOrderBookPair``.
+    """
+
+    venue: Venue = Venue.BITSTAMP
+    ccxt_id: str = "bitstamp"
+    ws_url: str = WS_URL
+    rest_url: str = REST_URL
+
+    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> BitstampParser:
+        return BitstampParser(specs)
+
+    def policy(self, spec: InstrumentSpec | None = None) -> NewerThanSnapshotPolicy:
+        return BITSTAMP_POLICY
+
+    def connections(self, symbols: Sequence[str], ws_base: str | None = None,
+                    streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
+        pairs = [s.lower() for s in symbols]
+        frames = ([msgspec.json.encode({"event": "bts:subscribe", "data": {"channel": c}}).decode() for c in streams]
+                  if streams else subscribe_frames(pairs))  # fmt: skip
+        return [ConnectionPlan(join_ws(ws_base) if ws_base else self.ws_url, tuple(p.upper() for p in pairs),
+                               tuple(frames), ping_frame='{"event":"bts:heartbeat"}', ping_interval_s=20.0)]  # fmt: skip
+
+    def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
+        return ()  # snapshots come from REST
+
+    def connection_continues(self, previous: int, sequence: int) -> bool:
+        return True
+
+    def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
+        """Bitstamp's order book has no depth parameter (``group=1``: aggregated by price, the default)."""
+        return SnapshotRequest("publicGetOrderBookPair", {"pair": symbol.lower()}, order_book_path(symbol))
+
+    def spec_for(self, symbol: str) -> InstrumentSpec:
+        return default_spec(symbol)
+
+    def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
+        """A spec from a ccxt ``bitstamp`` market (``precision`` ticks from ``trading-pairs-info``).
+
+        Raises:
+            ConfigError: not a spot market.
+        """
+        if market.get("type", "spot") != "spot":
+            raise ConfigError(f"bitstamp: market {market.get('symbol')!r} is not spot")
+        spec = default_spec(str(market["id"]))
+        tick, lot = market_decimal(market, "price"), market_decimal(market, "amount")
+        if tick is None or lot is None:
+            return spec
+        return replace(spec, base=str(market.get("base", spec.base)), quote=str(market.get("quote", spec.quote)),
+                       settle=str(market.get("quote", spec.quote)), price_decimals=decimals_of(tick),
+                       size_decimals=decimals_of(lot), tick_size=tick, lot_size=lot)  # fmt: skip
+
+    def symbol_from_ccxt(self, unified: str) -> str:
+        return pair_from_ccxt(unified).upper()
+
+    def ccxt_symbol(self, spec: InstrumentSpec) -> str:
+        return ccxt_symbol(spec.symbol)
+
+
+ADAPTER = BitstampAdapter()

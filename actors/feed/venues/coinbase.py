@@ -40,18 +40,25 @@ Coinbase product (quote increments go down to 1e-8, base increments to 1e-8).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
 from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
 from actors.feed.venues import coinbase_legacy
+from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
+from actors.feed.venues.policies import IncreasingStreamPolicy, decimals_of, join_ws, market_decimal
 from actors.feed.venues.wiretime import iso8601_ns
 from actors.fixedpoint import LevelConverter, level_converter
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Quote, StreamSequence, Trade
 
 __all__ = [
+    "ADAPTER",
+    "COINBASE_POLICY",
+    "CoinbaseAdapter",
     "CoinbaseParser",
     "REST_URL",
     "WS_URL",
@@ -61,6 +68,7 @@ __all__ = [
     "spec_from_product",
     "specs_from_products",
     "subscribe_frames",
+    "unsubscribe_frames",
 ]
 
 WS_URL = "wss://advanced-trade-ws.coinbase.com"
@@ -304,3 +312,76 @@ class CoinbaseParser:
         prices, sizes = product.levels.prices, product.levels.sizes
         return Quote(product.instrument_id, -1, prices[fields[0]], sizes[fields[1]], prices[fields[2]],
                      sizes[fields[3]], product.pd, product.sd, 0, ts_recv)  # fmt: skip
+
+
+# -- the venue seam (actors.feed.venues.base) ------------------------------------------------------------------
+COINBASE_POLICY = IncreasingStreamPolicy()
+"""Stream snapshots (``l2_data`` ``snapshot``); a diff numbered at or below the book's is a duplicate; continuity is
+per connection (:meth:`CoinbaseAdapter.connection_continues`). Legacy level2 diffs (sequence 0) always apply: gaps
+there are undetectable."""
+
+
+@dataclass(frozen=True)
+class CoinbaseAdapter:
+    """The :class:`~actors.feed.venues.base.VenueAdapter` of Coinbase Advanced Trade.
+
+    Connections: one per feed (Advanced Trade documents no per-connection product limit), a ``subscribe`` frame per
+    channel (``level2``, ``market_trades``, ``ticker``, ``heartbeats``: heartbeats keep quiet subscriptions open, so
+    no app-level ping). Resync of one product: ``unsubscribe`` + ``subscribe`` its ``level2`` (a fresh snapshot).
+    """
+
+    venue: Venue = Venue.COINBASE
+    ccxt_id: str = "coinbase"
+    ws_url: str = WS_URL
+    rest_url: str = REST_URL
+
+    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> CoinbaseParser:
+        return CoinbaseParser(specs)
+
+    def policy(self, spec: InstrumentSpec | None = None) -> IncreasingStreamPolicy:
+        return COINBASE_POLICY
+
+    def connections(self, symbols: Sequence[str], ws_base: str | None = None,
+                    streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
+        products = [s.upper() for s in symbols]
+        channels = tuple(streams) if streams else CHANNELS
+        return [ConnectionPlan(join_ws(ws_base) if ws_base else self.ws_url, tuple(products),
+                               tuple(subscribe_frames(products, channels)))]  # fmt: skip
+
+    def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
+        return (*unsubscribe_frames([symbol.upper()]), *subscribe_frames([symbol.upper()], ("level2",)))
+
+    def connection_continues(self, previous: int, sequence: int) -> bool:
+        """Advanced Trade "Sequence Numbers": each message is exactly one more than the previous on the connection;
+        a reconnect starts again at 0 (the pipeline resets its counter on reconnect)."""
+        return sequence == previous + 1
+
+    def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
+        raise ConfigError("coinbase: books are snapshotted on the stream (level2), not over REST")
+
+    def spec_for(self, symbol: str) -> InstrumentSpec:
+        return default_spec(symbol)
+
+    def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
+        """A spec from a ccxt ``coinbase`` market (spot only): ``precision.price``/``amount`` are the increments.
+
+        Raises:
+            ConfigError: not a spot market.
+        """
+        if market.get("type", "spot") != "spot":
+            raise ConfigError(f"coinbase: market {market.get('symbol')!r} is not spot")
+        product = str(market["id"]).upper()
+        tick, lot = market_decimal(market, "price"), market_decimal(market, "amount")
+        if tick is None or lot is None:
+            return default_spec(product)
+        return replace(default_spec(product), price_decimals=decimals_of(tick), size_decimals=decimals_of(lot),
+                       tick_size=tick, lot_size=lot)  # fmt: skip
+
+    def symbol_from_ccxt(self, unified: str) -> str:
+        return product_from_ccxt(unified)
+
+    def ccxt_symbol(self, spec: InstrumentSpec) -> str:
+        return ccxt_symbol(spec.symbol)
+
+
+ADAPTER = CoinbaseAdapter()

@@ -30,16 +30,20 @@ Decimals: 10 price and 10 size decimals by default (Gemini's tick sizes go down 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
 from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
+from actors.feed.venues.policies import InOrderStreamPolicy, decimals_of, join_ws, market_decimal
 from actors.fixedpoint import LevelConverter, level_converter
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Trade
 
-__all__ = ["GeminiParser", "WS_URL", "ccxt_symbol", "default_spec", "subscribe_frame", "symbol_from_ccxt"]
+__all__ = ["ADAPTER", "GEMINI_POLICY", "GeminiAdapter", "GeminiParser", "WS_URL", "ccxt_symbol", "default_spec", "subscribe_frame", "symbol_from_ccxt"]
 
 WS_URL = "wss://api.gemini.com/v2/marketdata"
 REST_URL = "https://api.gemini.com"
@@ -204,3 +208,74 @@ class GeminiParser:
             raise MalformedFrame(VENUE, "trade timestamp/event_id are not ints", frame)
         return Trade(entry.instrument_id, str(tid), entry.levels.prices[price], entry.levels.sizes[size], side,
                      entry.pd, entry.sd, ts * 1_000_000, ts_recv)  # fmt: skip
+
+
+# -- the venue seam (actors.feed.venues.base) ------------------------------------------------------------------
+GEMINI_POLICY = InOrderStreamPolicy()
+"""The first ``l2_updates`` is the book (stream snapshot); no sequence numbers: every update applies in order and
+a lost one is undetectable (module docstring)."""
+
+
+@dataclass(frozen=True)
+class GeminiAdapter:
+    """The :class:`~actors.feed.venues.base.VenueAdapter` of Gemini market data v2.
+
+    Connections: one ``wss://api.gemini.com/v2/marketdata`` with one ``subscribe`` (``l2`` for every symbol: book
+    and trades); Gemini sends ``heartbeat`` every 5 s, so no client ping. Resync of one symbol: ``unsubscribe`` +
+    ``subscribe`` its ``l2`` (Gemini sends the full book again).
+    """
+
+    venue: Venue = Venue.GEMINI
+    ccxt_id: str = "gemini"
+    ws_url: str = WS_URL
+    rest_url: str = REST_URL
+
+    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> GeminiParser:
+        return GeminiParser(specs)
+
+    def policy(self, spec: InstrumentSpec | None = None) -> InOrderStreamPolicy:
+        return GEMINI_POLICY
+
+    def connections(self, symbols: Sequence[str], ws_base: str | None = None,
+                    streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
+        names = tuple(s.upper() for s in symbols)
+        url = join_ws(ws_base, "/v2/marketdata") if ws_base else self.ws_url
+        return [ConnectionPlan(url, names, (subscribe_frame(names),))]
+
+    def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
+        return unsubscribe_frame([symbol]), subscribe_frame([symbol])
+
+    def connection_continues(self, previous: int, sequence: int) -> bool:
+        return True
+
+    def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
+        raise ConfigError("gemini: books are snapshotted on the stream (the first l2_updates), not over REST")
+
+    def spec_for(self, symbol: str) -> InstrumentSpec:
+        return default_spec(symbol)
+
+    def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
+        """A spec from a ccxt ``gemini`` market (``precision`` ticks; spot only).
+
+        Raises:
+            ConfigError: not a spot market.
+        """
+        if market.get("type", "spot") != "spot":
+            raise ConfigError(f"gemini: market {market.get('symbol')!r} is not spot")
+        symbol = str(market["id"]).upper()
+        tick, lot = market_decimal(market, "price"), market_decimal(market, "amount")
+        spec = default_spec(symbol)
+        if tick is None or lot is None:
+            return spec
+        return replace(spec, base=str(market.get("base", spec.base)), quote=str(market.get("quote", spec.quote)),
+                       settle=str(market.get("quote", spec.quote)), price_decimals=max(decimals_of(tick), 8),
+                       size_decimals=max(decimals_of(lot), 8), tick_size=tick, lot_size=lot)  # fmt: skip
+
+    def symbol_from_ccxt(self, unified: str) -> str:
+        return symbol_from_ccxt(unified)
+
+    def ccxt_symbol(self, spec: InstrumentSpec) -> str:
+        return ccxt_symbol(spec.symbol)
+
+
+ADAPTER = GeminiAdapter()

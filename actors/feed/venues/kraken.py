@@ -19,10 +19,11 @@ Wire (arrays, ``[channelID, payload..., channelName, pair]``), as recorded (``cr
   of the top 10 levels after the message -> ``BookDeltas.checksum``, validated by the Kraken sequence policy.
 * The checksum hashes the strings *as Kraken writes them*, and WS v1 writes more decimals than AssetPairs'
   ``pair_decimals`` (recorded: XMR/USD ``"354.80000000"``, 8 decimals, for ``pair_decimals`` 2), so the check needs
-  the wire decimals of the message, which a book at the spec's decimals no longer has. The parser therefore packs
-  them with the CRC into ``BookDeltas.checksum`` (:func:`pack_checksum`: CRC32 in bits 0-31, wire price decimals in
-  32-39, wire volume decimals in 40-47, bit 48 set); :func:`unpack_checksum` is its inverse. This encoding is
-  private to this module and its policy.
+  the wire decimals of the message, which a book at the spec's decimals no longer has; and the truncation needs
+  the subscribed depth (the channel name ``book-N``). The parser therefore packs both with the CRC into
+  ``BookDeltas.checksum`` (:func:`pack_checksum`: CRC32 in bits 0-31, wire price decimals in 32-39, wire volume
+  decimals in 40-47, bit 48 set, depth from bit 49); :func:`unpack_checksum` is its inverse. This encoding is
+  private to this module and its policy (:class:`KrakenBookPolicy`).
 * **No sequence number**: a lost update is detected only by the checksum (or a crossed book). ``sequence`` of
   the emitted events is 0, ``ts_event`` the newest level timestamp in the message.
 * ``trade``: ``[price, volume, time, side b/s (taker), orderType m/l, misc]``; v1 trades carry no trade id, so
@@ -32,9 +33,10 @@ Wire (arrays, ``[channelID, payload..., channelName, pair]``), as recorded (``cr
 * Events (``systemStatus``, ``subscriptionStatus``, ``heartbeat``, ``pong``) -> ``()``; a ``subscriptionStatus``
   with ``status: "error"`` raises :class:`VenueError`. ``spread``/``ohlc`` raise :class:`UnsupportedFrame`.
 
-Symbols: the venue symbol is the ``wsname`` (``XBT/USD``); the instrument id uses it without the slash
-(``XBTUSD.KRAKEN``: the REST ``altname`` for most pairs) so ids stay URL-safe; ccxt writes Kraken's ``XBT`` as
-``BTC`` and ``XDG`` as ``DOGE`` (``BTC/USD``).
+Symbols: the websocket names a pair by its ``wsname`` (``XBT/USD``); the spec's ``symbol`` and the instrument id
+use it without the slash (``XBTUSD`` / ``XBTUSD.KRAKEN``: Kraken's REST ``altname`` for most pairs) so ids stay
+URL-safe, and the spec keeps ``base``/``quote`` as the wsname writes them (:func:`wsname` rebuilds it); ccxt writes
+Kraken's ``XBT`` as ``BTC`` and ``XDG`` as ``DOGE`` (``BTC/USD``).
 
 Decimals: prices and volumes are fixed-point at the spec's decimals (AssetPairs ``pair_decimals``/``lot_decimals``
 when given: every WS v1 string is exact there, the extra wire digits being zeros); a pair with no spec gets 10/10
@@ -44,19 +46,29 @@ when given: every WS v1 string is exact there, the extra wire digits being zeros
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
 from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
+from actors.feed.venues.kraken_book import CHECKSUM_DEPTH, kraken_checksum
+from actors.feed.venues.policies import InOrderStreamPolicy, decimals_of, join_ws, market_decimal
 from actors.feed.venues.wiretime import decimal_seconds_ns
 from actors.fixedpoint import LevelConverter, level_converter
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Quote, Trade
 
 __all__ = [
+    "ADAPTER",
+    "KRAKEN_POLICY",
+    "KrakenAdapter",
+    "KrakenBookPolicy",
     "KrakenParser",
     "pack_checksum",
+    "packed_depth",
     "unpack_checksum",
     "REST_URL",
     "WS_URL",
@@ -66,6 +78,7 @@ __all__ = [
     "spec_from_asset_pair",
     "specs_from_asset_pairs",
     "subscribe_frames",
+    "wsname",
     "wsname_from_ccxt",
 ]
 
@@ -78,9 +91,9 @@ _DEFAULT_FEES = (Decimal("0.0016"), Decimal("0.0026"))  # Kraken spot base tier:
 _GENERIC = msgspec.json.Decoder()
 
 
-def pack_checksum(crc: int, wire_price_decimals: int, wire_size_decimals: int) -> int:
-    """CRC32 + the message's wire decimals in one int (see the module docstring)."""
-    return crc | (wire_price_decimals << 32) | (wire_size_decimals << 40) | _PACKED
+def pack_checksum(crc: int, wire_price_decimals: int, wire_size_decimals: int, depth: int = 0) -> int:
+    """CRC32 + the message's wire decimals + the subscribed depth in one int (see the module docstring)."""
+    return crc | (wire_price_decimals << 32) | (wire_size_decimals << 40) | _PACKED | (depth << 49)
 
 
 def unpack_checksum(value: int) -> tuple[int, int | None, int | None]:
@@ -88,6 +101,11 @@ def unpack_checksum(value: int) -> tuple[int, int | None, int | None]:
     if value & _PACKED:
         return value & 0xFFFFFFFF, (value >> 32) & 0xFF, (value >> 40) & 0xFF
     return value & 0xFFFFFFFF, None, None
+
+
+def packed_depth(value: int) -> int:
+    """The subscribed book depth packed by :func:`pack_checksum` (0: unknown)."""
+    return value >> 49 if value & _PACKED else 0
 
 
 _PACKED = 1 << 48
@@ -123,11 +141,18 @@ def wsname_from_ccxt(unified: str) -> str:
     return f"{_KRAKEN_CODES.get(base, base)}/{_KRAKEN_CODES.get(quote, quote)}"
 
 
+def wsname(spec: InstrumentSpec) -> str:
+    """The websocket pair name of a Kraken spec: ``BASE/QUOTE`` (``XBT/USD``)."""
+    return f"{spec.base}/{spec.quote}"
+
+
 def _spec(wsname: str, price_decimals: int, size_decimals: int, tick: Decimal | None = None,
           lot: Decimal | None = None, fees: tuple[Decimal, Decimal] = _DEFAULT_FEES) -> InstrumentSpec:  # fmt: skip
-    base, _, quote = wsname.partition("/")
+    base, slash, quote = wsname.upper().partition("/")
+    if not slash or not base or not quote:
+        raise ConfigError(f"kraken: {wsname!r} is not a BASE/QUOTE wsname")
     return InstrumentSpec(
-        Venue.KRAKEN, wsname, "spot", base, quote, quote, False, price_decimals, size_decimals,
+        Venue.KRAKEN, base + quote, "spot", base, quote, quote, False, price_decimals, size_decimals,
         tick if tick is not None else Decimal(1).scaleb(-price_decimals),
         lot if lot is not None else Decimal(1).scaleb(-size_decimals), Decimal(1), fees[0], fees[1],
     )  # fmt: skip
@@ -215,8 +240,8 @@ class _Pair:
 
     def __init__(self, spec: InstrumentSpec) -> None:
         self.spec = spec
-        self.wsname = spec.symbol
-        self.instrument_id = f"{instrument_symbol(spec.symbol)}.KRAKEN"
+        self.wsname = wsname(spec)
+        self.instrument_id = spec.instrument_id
         self.pd, self.sd = spec.price_decimals, spec.size_decimals
         self.levels: LevelConverter = level_converter(self.pd, self.sd, VENUE)
 
@@ -225,23 +250,23 @@ class KrakenParser:
     """Translate Kraken WS v1 frames into domain messages (see the module docstring).
 
     Args:
-        specs: pair specs by ``wsname`` (from :func:`specs_from_asset_pairs`); a pair without one gets its decimals
-            from its first snapshot (Kraken writes every price of a pair with the same decimals).
+        specs: pair specs (from :func:`specs_from_asset_pairs`, or :func:`default_spec`); a pair without one gets
+            :func:`default_spec`.
 
     Attributes:
         depths: ``instrument_id -> subscribed book depth`` (from the channel name ``book-N``), for truncation.
     """
 
     def __init__(self, specs: Sequence[InstrumentSpec] = ()) -> None:
-        self._pairs = {s.symbol: _Pair(s) for s in specs if s.venue is Venue.KRAKEN}
+        self._pairs = {wsname(s): _Pair(s) for s in specs if s.venue is Venue.KRAKEN}  # by wsname
         self.depths: dict[str, int] = {}
 
     def instrument_spec(self, symbol: str) -> InstrumentSpec:
         """The spec used for ``symbol``: a ``wsname`` (``XBT/USD``) or an instrument-id symbol (``XBTUSD``)."""
-        pair = self._pairs.get(symbol)
+        pair = self._pairs.get(symbol.upper())
         if pair is None:
             for candidate in self._pairs.values():
-                if instrument_symbol(candidate.wsname) == symbol.upper():
+                if candidate.spec.symbol == symbol.upper():
                     return candidate.spec
             return default_spec(symbol if "/" in symbol else _split_guess(symbol))
         return pair.spec
@@ -356,7 +381,7 @@ class KrakenParser:
         if not asks and not bids:
             raise MalformedFrame(VENUE, "book update with neither a nor b", frame)
         if checksum is not None and widths is not None:
-            checksum = pack_checksum(checksum, widths[0], widths[1])
+            checksum = pack_checksum(checksum, widths[0], widths[1], depth)
         return (BookDeltas(pair.instrument_id, 0, 0, -1, bids, asks, pair.pd, pair.sd, ts_event, ts_recv, checksum=checksum),)
 
     @staticmethod
@@ -419,3 +444,102 @@ class KrakenParser:
             raise MalformedFrame(VENUE, "ticker a/b values are not strings", frame)
         return Quote(pair.instrument_id, -1, prices[bid[0]], sizes[bid[2]], prices[ask[0]], sizes[ask[2]], pair.pd,
                      pair.sd, 0, ts_recv)  # fmt: skip
+
+
+# -- the venue seam (actors.feed.venues.base) ------------------------------------------------------------------
+class KrakenBookPolicy(InOrderStreamPolicy):
+    """Kraken WS v1 book rules: snapshot on the stream, no sequence (every update applies in order), and the CRC32
+    checksum of every update validated against the real book (:mod:`actors.feed.venues.kraken_book`). Before the
+    check the book is truncated to the subscribed depth (Kraken: "after each update, truncate your book"; the depth
+    rides in the packed checksum), since checksums come on every update message this runs after each of them."""
+
+    name = "kraken_v1_book"
+    has_checksum = True
+
+    def checksum_ok(self, book: Any, checksum: int) -> bool:
+        crc, wire_pd, wire_sd = unpack_checksum(checksum)
+        depth = packed_depth(checksum)
+        if depth and hasattr(book, "truncate"):
+            book.truncate(depth)
+        bids, asks = book.depth(CHECKSUM_DEPTH)
+        return kraken_checksum(bids, asks, book.price_decimals, book.size_decimals, wire_pd, wire_sd) == crc
+
+
+KRAKEN_POLICY = KrakenBookPolicy()
+
+
+@dataclass(frozen=True)
+class KrakenAdapter:
+    """The :class:`~actors.feed.venues.base.VenueAdapter` of Kraken spot (WS v1, ``wss://ws.kraken.com``).
+
+    Connections: one carrying ``book`` (``depth``, default 1000 as recorded), ``trade`` and ``ticker`` for every
+    pair (one ``subscribe`` per channel, each listing every pair); app-level ``{"event":"ping"}`` every 30 s (Kraken
+    also sends ``heartbeat`` when a channel is quiet). Resync of one pair: ``unsubscribe`` + ``subscribe`` its book
+    (Kraken sends a new snapshot). Symbols passed in are specs' symbols (``XBTUSD``) or wsnames (``XBT/USD``).
+    """
+
+    venue: Venue = Venue.KRAKEN
+    ccxt_id: str = "kraken"
+    ws_url: str = WS_URL
+    rest_url: str = REST_URL
+    book_depth: int = 1000
+
+    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> KrakenParser:
+        return KrakenParser(specs)
+
+    def policy(self, spec: InstrumentSpec | None = None) -> KrakenBookPolicy:
+        return KRAKEN_POLICY
+
+    def _wsname(self, symbol: str) -> str:
+        return symbol.upper() if "/" in symbol else _split_guess(symbol)
+
+    def connections(self, symbols: Sequence[str], ws_base: str | None = None,
+                    streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
+        names = [self._wsname(s) for s in symbols]
+        channels = tuple(streams) if streams else ("book", "trade", "ticker")
+        frames = subscribe_frames(names, self.book_depth, channels)
+        return [ConnectionPlan(join_ws(ws_base) if ws_base else self.ws_url, tuple(map(instrument_symbol, names)),
+                               tuple(frames),
+                               ping_frame='{"event":"ping"}', ping_interval_s=30.0)]  # fmt: skip
+
+    def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
+        name = self._wsname(symbol)
+        sub = {"name": "book", "depth": self.book_depth}
+        return (msgspec.json.encode({"event": "unsubscribe", "pair": [name], "subscription": sub}).decode(),
+                msgspec.json.encode({"event": "subscribe", "pair": [name], "subscription": sub}).decode())  # fmt: skip
+
+    def connection_continues(self, previous: int, sequence: int) -> bool:
+        return True
+
+    def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
+        raise ConfigError("kraken: books are snapshotted on the stream (book-N), not over REST")
+
+    def spec_for(self, symbol: str) -> InstrumentSpec:
+        return default_spec(self._wsname(symbol))
+
+    def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
+        """A spec from a ccxt ``kraken`` market: ``info.wsname`` and ``pair_decimals``/``lot_decimals`` when ccxt
+        kept the AssetPairs entry (it does), else ``precision`` ticks.
+
+        Raises:
+            ConfigError: not a spot market.
+        """
+        if market.get("type", "spot") != "spot":
+            raise ConfigError(f"kraken: market {market.get('symbol')!r} is not spot")
+        info = market.get("info") or {}
+        if info.get("wsname") and "pair_decimals" in info:
+            return spec_from_asset_pair(info)
+        name = str(info.get("wsname") or wsname_from_ccxt(str(market["symbol"])))
+        tick, lot = market_decimal(market, "price"), market_decimal(market, "amount")
+        if tick is None or lot is None:
+            return default_spec(name)
+        return _spec(name, decimals_of(tick), decimals_of(lot), tick, lot)
+
+    def symbol_from_ccxt(self, unified: str) -> str:
+        return instrument_symbol(wsname_from_ccxt(unified))
+
+    def ccxt_symbol(self, spec: InstrumentSpec) -> str:
+        return ccxt_symbol(wsname(spec))
+
+
+ADAPTER = KrakenAdapter()
