@@ -13,7 +13,7 @@ Pure: no Ray, no I/O. Sizes are absolute (a delta sets the size at a price; size
 from __future__ import annotations
 
 from collections.abc import Iterable
-from heapq import heapify, heappop, heappush
+from heapq import heapify, heappop, heappush, nlargest, nsmallest
 
 from actors.fixedpoint import fixed_to_str
 from actors.messages import BookDeltas, BookSnapshot, Level
@@ -81,24 +81,38 @@ class OrderBook:
             self._ask_heap = heap = list(levels)
             heapify(heap)
 
+    def levels_beyond(self, depth: int) -> tuple[list[int], list[int]]:
+        """Prices of the levels past the ``depth`` best per side: ``(bid prices, ask prices)``, worst last.
+
+        Cheap when a side is a few levels over (``heapq.nsmallest``/``nlargest`` of the excess), as after each
+        update of a full book.
+        """
+        if depth <= 0:
+            return [], []
+        over_b, over_a = len(self._bids) - depth, len(self._asks) - depth
+        bids = sorted(nsmallest(over_b, self._bids), reverse=True) if over_b > 0 else []
+        asks = sorted(nlargest(over_a, self._asks)) if over_a > 0 else []
+        return bids, asks
+
+    def drop_levels(self, bid_prices: Iterable[int], ask_prices: Iterable[int]) -> None:
+        """Delete levels outside a venue diff (a policy's depth truncation); a subclass that mirrors the book
+        elsewhere (the feed's forwarder) also forwards the deletes."""
+        bids, asks = self._bids, self._asks
+        for price in bid_prices:
+            bids.pop(price, None)
+        for price in ask_prices:
+            asks.pop(price, None)
+
     def truncate(self, depth: int) -> int:
         """Keep only the ``depth`` best levels per side (venues that send no delete for a level falling out of the
         subscribed depth, e.g. Kraken WS v1 "Book Checksum": "truncate to your subscribed depth").
 
-        Removes the worst level while a side is over ``depth`` (one ``min``/``max`` each): cheap when a side is a
-        few levels over, as after each update of a full book. Returns the number of levels removed.
+        Returns the number of levels removed (through :meth:`drop_levels`).
         """
-        removed = 0
-        if depth <= 0:
-            return 0
-        bids, asks = self._bids, self._asks
-        while len(bids) > depth:
-            del bids[min(bids)]
-            removed += 1
-        while len(asks) > depth:
-            del asks[max(asks)]
-            removed += 1
-        return removed
+        bids, asks = self.levels_beyond(depth)
+        if bids or asks:
+            self.drop_levels(bids, asks)
+        return len(bids) + len(asks)
 
     def on_snapshot(self, snapshot: BookSnapshot) -> None:
         """Load a snapshot message (the :class:`actors.book.sync.BookTarget` protocol)."""

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+import msgspec
+
 from actors.book.orderbook import OrderBook
 from actors.book.sync import BookSync, DiffOutcome, SyncState
 from actors.errors import FeedError, UnsupportedFrame, VenueError
@@ -52,6 +54,18 @@ class _Forwarder(OrderBook):
     def on_deltas(self, deltas: BookDeltas) -> None:
         self.apply_deltas(deltas.bids, deltas.asks)
         self.out.append(deltas)
+
+    def drop_levels(self, bid_prices, ask_prices) -> None:
+        """Levels a policy removed outside a venue diff (Kraken's depth truncation, run right after a diff): the
+        deletes are folded into that diff's queued message, so the remote book applies the same book change."""
+        bids, asks = tuple((p, 0) for p in bid_prices), tuple((p, 0) for p in ask_prices)
+        OrderBook.drop_levels(self, bid_prices, ask_prices)
+        last = self.out[-1] if self.out else None
+        if type(last) is BookDeltas and last.instrument_id == self.instrument_id:
+            self.out[-1] = msgspec.structs.replace(last, bids=last.bids + bids, asks=last.asks + asks)
+        else:
+            self.out.append(BookDeltas(self.instrument_id, 0, 0, -1, bids, asks, self.price_decimals,
+                                       self.size_decimals, 0, self.ts_recv))  # fmt: skip
 
     def clear(self) -> None:
         OrderBook.clear(self)
@@ -171,7 +185,9 @@ class FeedPipeline:
         self._snapshot_in_flight.discard(instrument_id)
 
     def on_reconnect(self, ts_recv: int) -> None:
-        """The connection was re-established: diffs may have been lost, so every book resyncs."""
+        """The connection was re-established: diffs may have been lost, so every book resyncs, and the per-connection
+        sequence starts again (Coinbase ``sequence_num`` restarts at 0 on a new connection)."""
+        self.connection_sequence = -1
         for iid, sync in self.syncs.items():
             fwd = self._forwarders[iid]
             fwd.ts_recv, fwd.reason = ts_recv, "reconnect"

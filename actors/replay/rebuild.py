@@ -66,7 +66,9 @@ class BookRebuilder:
         self._counts: dict[str, _Counts] = {}
         self._pending_snapshots: list[CaptureRecord] = []
         self.malformed = self.unsupported = self.rejected_rest = 0
-        self.connection_sequence = -1
+        self.connection_sequence = -1  # the last StreamSequence seen (any connection)
+        self._sequences: dict[str, int] = {}  # per recorded connection: a new connection starts a new count
+        self._conn = ""
         self.connection_gaps = 0
         self.last_error: FeedError | None = None
 
@@ -80,6 +82,8 @@ class BookRebuilder:
         """Process one record (``ws`` frames and ``rest`` depth bodies; other kinds are ignored)."""
         if record.kind == "ws":
             self._frame(record)
+        elif record.kind == "connect":
+            self._sequences.pop(record.conn, None)
         elif record.kind == "rest" and record.data.startswith(b'{"lastUpdateId"'):
             self._snapshot(record)
 
@@ -115,6 +119,7 @@ class BookRebuilder:
 
     # -- internals -------------------------------------------------------------------------------------------
     def _frame(self, record: CaptureRecord) -> None:
+        self._conn = record.conn
         try:
             events = self.parser.parse_frame(record.data, record.ts_recv)
         except FeedError as exc:
@@ -132,7 +137,8 @@ class BookRebuilder:
     def _event(self, event) -> None:
         kind = type(event)
         if kind is StreamSequence:
-            previous, self.connection_sequence = self.connection_sequence, event.sequence
+            previous = self._sequences.get(self._conn, -1)
+            self._sequences[self._conn] = self.connection_sequence = event.sequence
             if previous >= 0 and not self.adapter.connection_continues(previous, event.sequence):
                 self.connection_gaps += 1
                 for sync in self.syncs.values():

@@ -186,3 +186,55 @@ def test_kraken_policy_truncates_to_the_subscribed_depth_before_checking():
     (d,) = parser.parse_frame(frame, 2)
     assert sync.on_diff(d) is DiffOutcome.APPLIED
     assert sync.book.ask_levels == 2 and instrument_symbol("AB/CD") == "ABCD"
+
+
+def test_the_feed_forwards_kraken_truncation_to_the_book_actor():
+    import zlib
+
+    from actors.book.keeper import BookKeeper  # the book actor's pure state
+    from actors.feed.venues.kraken_book import kraken_checksum_string
+
+    spec = adapter_for("kraken").spec_for("AB/CD")
+    feed = FeedPipeline("kraken", [spec])
+    feed.on_frame(b'[1,{"as":[["10.0","1.0","1.0"],["11.0","1.0","1.0"]],"bs":[["9.0","1.0","1.0"]]},'
+                  b'"book-2","AB/CD"]', 1)
+    crc = zlib.crc32(kraken_checksum_string([(90, 10)], [(100, 10), (105, 10)], 1, 1).encode())
+    feed.on_frame(f'[1,{{"a":[["10.5","1.0","2.0"]],"c":"{crc}"}},"book-2","AB/CD"]'.encode(), 2)
+    events = feed.drain()["ABCD.KRAKEN"]
+    diff = events[-1]
+    assert isinstance(diff, BookDeltas) and diff.asks == ((105 * 10**9, 10**10), (110 * 10**9, 0))
+    keeper = BookKeeper([spec])
+    keeper.apply(events, now_ns=3)
+    assert keeper.books["ABCD.KRAKEN"].book.depth(10) == feed.syncs["ABCD.KRAKEN"].book.depth(10)
+
+
+def test_a_coinbase_reconnect_starts_a_new_connection_sequence():
+    spec = adapter_for("coinbase").spec_for("BTC-USD")
+    feed = FeedPipeline("coinbase", [spec])
+
+    def heartbeat(seq):
+        return (f'{{"channel":"heartbeats","timestamp":"2026-08-09T21:05:48Z","sequence_num":{seq},'
+                f'"events":[]}}').encode()
+
+    feed.on_frame(heartbeat(7), 1)
+    feed.on_frame(heartbeat(8), 1)
+    feed.on_reconnect(2)
+    feed.on_frame(heartbeat(0), 3)  # a new connection counts from 0 again
+    assert feed.connection_gaps == 0
+    feed.on_frame(heartbeat(2), 4)
+    assert feed.connection_gaps == 1
+
+
+def test_verify_counts_connection_sequences_per_recorded_connection():
+    from actors.replay.captures import CaptureRecord
+    from actors.replay.rebuild import BookRebuilder
+
+    def hb(seq):
+        return f'{{"channel":"heartbeats","sequence_num":{seq},"events":[]}}'.encode()
+
+    records = [CaptureRecord(1, "ws", hb(5), "ws.1"), CaptureRecord(2, "ws", hb(0), "ws.2"),
+               CaptureRecord(3, "ws", hb(6), "ws.1"), CaptureRecord(4, "ws", hb(1), "ws.2"),
+               CaptureRecord(5, "connect", b"", "ws.1"), CaptureRecord(6, "ws", hb(0), "ws.1")]
+    assert BookRebuilder("coinbase").feed_all(records).connection_gaps == 0
+    records.append(CaptureRecord(7, "ws", hb(3), "ws.2"))
+    assert BookRebuilder("coinbase").feed_all(records).connection_gaps == 1

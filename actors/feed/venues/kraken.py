@@ -459,8 +459,10 @@ class KrakenBookPolicy(InOrderStreamPolicy):
     def checksum_ok(self, book: Any, checksum: int) -> bool:
         crc, wire_pd, wire_sd = unpack_checksum(checksum)
         depth = packed_depth(checksum)
-        if depth and hasattr(book, "truncate"):
-            book.truncate(depth)
+        if depth and hasattr(book, "levels_beyond"):
+            beyond_bids, beyond_asks = book.levels_beyond(depth)
+            if beyond_bids or beyond_asks:
+                book.drop_levels(beyond_bids, beyond_asks)  # the feed forwards these deletes to the book actor
         bids, asks = book.depth(CHECKSUM_DEPTH)
         return kraken_checksum(bids, asks, book.price_decimals, book.size_decimals, wire_pd, wire_sd) == crc
 
