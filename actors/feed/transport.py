@@ -103,6 +103,18 @@ class WebSocketTransport:
         if self._ws is not None:
             asyncio.ensure_future(self._ws.close())
 
+    async def send(self, text: str | bytes) -> bool:
+        """Send one frame on the current connection (a venue protocol's auth or subscribe message, usually from
+        ``on_connect``). Returns False when there is no connection (the next ``on_connect`` sends again)."""
+        ws = self._ws
+        if ws is None:
+            return False
+        try:
+            await ws.send(text)
+        except websockets.exceptions.ConnectionClosed:
+            return False
+        return True
+
     async def run(self) -> None:
         """Connect and receive until :meth:`stop`; reconnect on any failure."""
         first = True
