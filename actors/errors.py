@@ -19,7 +19,10 @@ library's exception::
     │   ├── VenueUnavailable         connection refused/closed, 5xx, timeout: transient, retry with backoff
     │   ├── RateLimited              HTTP 429/418: transient, wait ``retry_after_s`` before the next request
     │   └── PermanentVenueError      4xx other than 429/418 (unknown symbol, bad request): never retried;
-    │                                the feed stops with state ``failed`` and this message
+    │       │                        the feed stops with state ``failed`` and this message
+    │       ├── AuthenticationFailed the API key was refused (HTTP 401/403, Polygon ``auth_failed``,
+    │       │                        Alpha Vantage "apikey is invalid"): fix the key
+    │       └── ConnectionLimit      the provider refused another connection (Polygon ``max_connections``)
     ├── OrderError                   something about an order
     │   ├── OrderRejected            the venue (or the paper venue) refused the order; ``reason`` says why
     │   ├── RiskRejected             the risk gate refused the intent; ``reason`` is one of the rule names
@@ -30,7 +33,9 @@ library's exception::
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationFailed",
     "CaptureError",
+    "ConnectionLimit",
     "ConfigError",
     "CrossedBook",
     "FeedError",
@@ -195,3 +200,11 @@ class InvalidOrderTransition(OrderError):
     def __init__(self, client_order_id: str, from_status: str, to: str) -> None:
         self.client_order_id = client_order_id
         super().__init__(f"order {client_order_id}: invalid transition {from_status} -> {to}")
+
+
+class AuthenticationFailed(PermanentVenueError):
+    """A provider or venue refused the API key (never retried: the key must change)."""
+
+
+class ConnectionLimit(PermanentVenueError):
+    """A provider refused another connection for this key (Polygon ``max_connections``): another client holds it."""

@@ -45,6 +45,8 @@ class Venue(StrEnum):
     GEMINI = "gemini"
     BITSTAMP = "bitstamp"
     BACKPACK = "backpack"
+    POLYGON = "polygon"  # market-data provider (Polygon.io): instrument ids carry its ticker, X:BTCUSD.POLYGON
+    ALPHAVANTAGE = "alphavantage"  # market-data provider (Alpha Vantage): BTCUSD.ALPHAVANTAGE, IBM.ALPHAVANTAGE
 
     @property
     def is_binance_futures(self) -> bool:
