@@ -31,6 +31,7 @@ missing ..."}`` -> :class:`AuthenticationFailed`; other ``Error Message`` (inval
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -86,11 +87,19 @@ def error_in(body: bytes | str) -> VenueError | None:
     return None
 
 
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
+
+
 def _zone(name: object) -> dt.tzinfo:
+    text = str(name)
+    if not text or text.upper() == "UTC":
+        return dt.UTC
+    if len(text) > 64 or not _ZONE_NAME.match(text):
+        raise MalformedFrame(VENUE, f"bad time zone {text[:64]!r}", text[:200])
     try:
-        return ZoneInfo(str(name)) if name and str(name).upper() != "UTC" else dt.UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        raise MalformedFrame(VENUE, f"unknown time zone {name!r}", repr(name)) from None
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise MalformedFrame(VENUE, f"unknown time zone {text!r}", text) from None
 
 
 def _ns(text: object, zone: dt.tzinfo) -> int:
