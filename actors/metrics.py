@@ -7,7 +7,7 @@ and only inside a Ray worker, so pure code and unit tests never touch Ray.
 
 from __future__ import annotations
 
-__all__ = ["LATENCY_BOUNDARIES_MS", "counter", "gauge", "latency_histogram", "percentiles_ms"]
+__all__ = ["LATENCY_BOUNDARIES_MS", "RayMetricsSink", "counter", "gauge", "latency_histogram", "percentiles_ms"]
 
 LATENCY_BOUNDARIES_MS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000]
 
@@ -45,6 +45,43 @@ def gauge(name: str, description: str, tag_keys: tuple[str, ...] = ()):
     from ray.util.metrics import Gauge
 
     return Gauge(name, description=description, tag_keys=tag_keys)
+
+
+class RayMetricsSink:
+    """Records :mod:`actors.telemetry` samples as Ray metrics (made on first use, one object per series).
+
+    Used by the run's driver, itself a Ray worker, so the series are exported by the driver's node (the head
+    node with ``--address auto``). Outside Ray it records nothing.
+    """
+
+    def __init__(self) -> None:
+        from actors.telemetry import CounterTotals
+
+        self._metrics: dict[str, object] = {}
+        self._totals = CounterTotals()
+
+    def record(self, samples) -> int:
+        """Set every gauge and add every counter's increment. Returns how many samples were recorded."""
+        from actors.telemetry import SERIES
+
+        if not _in_ray():
+            return 0
+        n = 0
+        for sample in samples:
+            metric = self._metrics.get(sample.name)
+            kind, description, keys = SERIES[sample.name]
+            if metric is None:
+                make = counter if kind == "counter" else gauge
+                metric = self._metrics[sample.name] = make(sample.name, description, keys)
+            tags = dict(sample.tags) or None
+            if kind == "counter":
+                inc = self._totals.increment(sample)
+                if inc > 0:  # Ray refuses inc(0): a counter appears with its first event
+                    metric.inc(inc, tags=tags)
+            else:
+                metric.set(sample.value, tags=tags)
+            n += 1
+        return n
 
 
 def percentiles_ms(sorted_ns: list[int]) -> dict:

@@ -6,7 +6,8 @@ constructor arguments, so unit tests build them directly with fakes. The runtime
     handle = spawn(BookActor, name="raytrade-book-BTCUSDT.BINANCE", namespace="raytrade")(name, ids)
 
 :class:`RaySpawner` is the production spawner handed to the supervisor and the topology; tests pass their own
-object with the same ``spawn`` / ``kill`` / ``lookup`` methods.
+object with the same ``spawn`` / ``kill`` / ``lookup`` methods. It places every role by the cluster's custom
+resources (``actors/placement.py``).
 """
 
 from __future__ import annotations
@@ -45,10 +46,27 @@ class RaySpawner:
         Raises:
             ValueError: an actor of that name is still alive (Ray releases a dead actor's name asynchronously).
         """
-        opts = {**DEFAULT_OPTIONS, "name": name, "namespace": self.namespace, **(options or {})}
+        opts = {**DEFAULT_OPTIONS, **self.placement(cls), "name": name, "namespace": self.namespace,
+                **(options or {})}
         if self.lifetime:
             opts.setdefault("lifetime", self.lifetime)
         return remote_class(cls).options(**opts).remote(*args, **kwargs)
+
+    def placement(self, cls: type) -> dict:
+        """Custom-resource options for ``cls``'s role (:func:`actors.placement.placement_options`), from the live
+        cluster's resources at spawn time: a restart after a node loss goes where the role's resource still is,
+        or anywhere when no live node offers it. Explicit ``options`` given to :meth:`spawn` win."""
+        import ray
+
+        from actors.placement import ROLE_OF_CLASS, placement_options
+
+        role = ROLE_OF_CLASS.get(cls.__name__)
+        if role is None or not ray.is_initialized():
+            return {}
+        try:
+            return placement_options(role, ray.cluster_resources())
+        except Exception:  # noqa: BLE001 - the GCS is briefly unreachable: place anywhere rather than fail
+            return {}
 
     def lookup(self, name: str) -> Any:
         """The handle of the live actor ``name``. Raises ValueError when there is none."""

@@ -97,6 +97,8 @@ def run(
     faults: Annotated[str | None, typer.Option("--faults", help="Replay fault spec (see raytrade replay).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Replay fault seed.")] = None,
     api_port: Annotated[int | None, typer.Option("--api-port", help="HTTP API port (default 8000).")] = None,
+    metrics_port: Annotated[int | None, typer.Option("--metrics-port",
+                                                     help="Prometheus port of the local Ray (default 8080).")] = None,
     store: Annotated[str | None, typer.Option("--store", help="embedded (default) or postgres (DSN from config/env).")] = None,
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory (default runs/<run_id>).")] = None,
     record_raw: Annotated[bool, typer.Option("--record-raw", help="Also record every received frame.")] = False,
@@ -106,7 +108,8 @@ def run(
     from cluster.run import run as run_system
 
     overrides = {k: v for k, v in {"replay__speed": speed, "ray__address": address, "replay__faults": faults,
-                                   "replay__seed": seed, "api__port": api_port, "store__kind": store,
+                                   "replay__seed": seed, "api__port": api_port, "ray__metrics_export_port": metrics_port,
+                                   "store__kind": store,
                                    "store__run_dir": None if run_dir is None else str(run_dir),
                                    "store__record_raw": record_raw or None}.items() if v is not None}  # fmt: skip
     try:

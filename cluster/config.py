@@ -260,6 +260,11 @@ class RaySettings(_Model):
     namespace: str = "raytrade"
     prefix: str = Field("raytrade-", description="Prefix of every named actor of the run")
     include_dashboard: bool | None = None
+    metrics_export_port: int = Field(
+        8080, ge=0, le=65535,
+        description="Port of the local Ray node's Prometheus metrics endpoint (0: Ray picks one). Only for a Ray "
+                    "this run starts; a cluster's nodes take it from `ray start --metrics-export-port` "
+                    "(cluster/ray-up/*.yaml use 8080 too)")  # fmt: skip
 
 
 class RaytradeConfig(BaseSettings):

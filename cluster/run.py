@@ -13,6 +13,7 @@ gaps, resyncs, ready, best_bid, best_ask, ticker_checks, ticker_mismatches, ...}
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import time
@@ -23,11 +24,14 @@ from typing import Any
 import ray
 from rich.console import Console
 
-from actors.metrics import percentiles_ms
+from actors.metrics import RayMetricsSink, percentiles_ms
+from actors.telemetry import samples_from_status
 from cluster.config import RaytradeConfig
 from cluster.topology import Topology
 
 __all__ = ["run"]
+
+log = logging.getLogger(__name__)
 
 
 def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: bool = False,
@@ -58,6 +62,7 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         _check_api_port(config)
+        _check_metrics_port(config)
         topo.check_store()  # a bad DSN or an unreachable server: one clear error before any actor starts
         _scrub_environment()
         with console.status("starting Ray and the actors...") if console.is_terminal else nullcontext():
@@ -123,6 +128,7 @@ def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: flo
     prev_frames = -1
     down_since: dict[str, float] = {}
     limit_s = topo.config.supervisor.venue_unreachable_s
+    sink, last_metrics = RayMetricsSink(), 0.0
     while not stop["flag"]:
         time.sleep(0.5)
         now = time.monotonic()
@@ -145,6 +151,9 @@ def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: flo
         if now - last_health >= 5:
             last_health = now
             topo.record_health(status.get("supervision", {}))
+        if now - last_metrics >= 1:
+            last_metrics = now
+            _export_metrics(topo, status, sink)
         feeds = status["feeds"].values()
         frames = sum(f.get("frames", 0) for f in feeds)
         rate = (frames - last_frames) / max(now - last_t, 1e-6)
@@ -185,6 +194,24 @@ def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: flo
         prev_frames = frames
     if console.is_terminal:
         console.print()
+
+
+def _export_metrics(topo: Topology, status: dict, sink: RayMetricsSink) -> None:
+    """The run's series (``actors/telemetry.py``) from this status, the recorder's and the live node count."""
+    recorder = None
+    if topo.recorder_name is not None:
+        try:
+            recorder = ray.get(topo.spawner.lookup(topo.recorder_name).status.remote(), timeout=2)
+        except Exception:  # noqa: BLE001 - restarting: its gauges keep their last values
+            recorder = None
+    try:
+        nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+    except Exception:  # noqa: BLE001
+        nodes = None
+    try:
+        sink.record(samples_from_status(status, recorder, nodes))
+    except Exception as exc:  # noqa: BLE001 - metrics never end a run
+        log.warning("metrics export: %s", exc)
 
 
 def _resynced(status: dict) -> bool:
@@ -274,6 +301,23 @@ def _check_api_port(config: RaytradeConfig) -> None:
             sock.bind((config.api.host, config.api.port))
         except OSError as exc:
             raise ConfigError(f"API port {config.api.host}:{config.api.port} is not free ({exc.strerror})") from None
+
+
+def _check_metrics_port(config: RaytradeConfig) -> None:
+    """Refuse a taken metrics export port when this run starts its own Ray (Ray itself would not say so)."""
+    import socket
+
+    from actors.errors import ConfigError
+
+    port = config.ray.metrics_export_port
+    if config.ray.address or ray.is_initialized() or not port:
+        return
+    with socket.socket() as sock:
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError as exc:
+            raise ConfigError(f"metrics export port {port} is not free ({exc.strerror}); set --metrics-port, "
+                              "[ray] metrics_export_port or RAYTRADE_RAY__METRICS_EXPORT_PORT") from None
 
 
 def _scrub_environment() -> None:

@@ -29,6 +29,7 @@ from actors.execution.actor import ExecutionActor
 from actors.feed.actor import FeedSpec
 from actors.errors import ConfigError
 from actors.feed.venues import adapter_for
+from actors.placement import placement_options
 from actors.remote import RaySpawner
 from actors.replay.captures import read_recordings
 from actors.risk.actor import RiskActor
@@ -179,7 +180,8 @@ class Topology:
         if cfg.address:
             ray.init(address=cfg.address, **kwargs)
         else:
-            ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.include_dashboard, **kwargs)
+            ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.include_dashboard,
+                     _metrics_export_port=cfg.metrics_export_port or None, **kwargs)
             self.started_ray = True
 
     def remove_leftovers(self) -> int:
@@ -207,7 +209,8 @@ class Topology:
         origin = min(_first_ts(cfg.captures[v]) for v in venues)
         for venue in venues:
             fault_log = f"{cfg.fault_log}.{venue}" if cfg.fault_log else None
-            handle = ReplayVenueActor.options(**self._options("replay", venue)).remote(
+            place = placement_options("replay", ray.cluster_resources())
+            handle = ReplayVenueActor.options(**self._options("replay", venue, **place)).remote(
                 cfg.captures[venue], speed=cfg.speed, paused=True, origin_ns=origin, faults=cfg.faults or None,
                 seed=cfg.seed, fault_log=fault_log, snapshot_wait_s=cfg.snapshot_wait_s,
             )  # fmt: skip

@@ -16,6 +16,19 @@ USDM = [SAMPLE / "binance_usdm" / "btcusdt_20240808.gz"]
 COINM = [SAMPLE / "binance_coinm" / "btcusd_perp_20240808.gz", SAMPLE / "binance_coinm" / "btcusd_perp_20240809.gz"]
 
 
+@pytest.fixture(autouse=True)
+def _own_metrics_port(monkeypatch):
+    """Every test's ``raytrade run`` gets a free metrics export port instead of the fixed default (8080), so
+    concurrent test runs on one machine never refuse each other's port."""
+    import os
+    import socket
+
+    if "RAYTRADE_RAY__METRICS_EXPORT_PORT" not in os.environ:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            monkeypatch.setenv("RAYTRADE_RAY__METRICS_EXPORT_PORT", str(sock.getsockname()[1]))
+
+
 @pytest.fixture(scope="session")
 def ray_session():
     """One local Ray (2 CPUs, no dashboard) for the whole test session, shut down at the end.

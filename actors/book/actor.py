@@ -89,7 +89,8 @@ class BookActor:
         self.keeper = BookKeeper(specs)
         self.max_in_flight = max_in_flight
         self._subscribers: dict[str, _Subscriber] = {}
-        self._latency = latency_histogram("raytrade_frame_to_book_ms", "Frame receipt to book applied (ms)")
+        self._latency = latency_histogram("raytrade_frame_to_book_ms", "Frame receipt to book applied (ms)",
+                                          ("role", "instrument"))
         self.batches = 0
 
     def apply(self, batch: EventBatch) -> list[str]:
@@ -104,9 +105,10 @@ class BookActor:
                 history = self._bars[(bar.instrument_id, bar.interval)] = deque(maxlen=self.bars_history)
             history.append(bar)
         if self._latency is not None and batch.events:
-            ts = [e.ts_recv for e in batch.events[:: max(1, len(batch.events) // 20)] if hasattr(e, "ts_recv")]
-            for t in ts:
-                self._latency.observe((now - t) / 1e6)
+            sampled = [e for e in batch.events[:: max(1, len(batch.events) // 20)] if hasattr(e, "ts_recv")]
+            for e in sampled:
+                tags = {"role": "book", "instrument": getattr(e, "instrument_id", "")}
+                self._latency.observe((now - e.ts_recv) / 1e6, tags=tags)
         if self._subscribers:
             trades = [e for e in batch.events if type(e) is Trade]
             self._publish(changed, trades, closed)

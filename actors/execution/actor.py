@@ -88,7 +88,8 @@ class ExecutionActor:
         self._in_flight: list = []
         self._timer: asyncio.Task | None = None
         self._tick_to_order: deque[int] = deque(maxlen=100_000)
-        self._hist = latency_histogram("raytrade_tick_to_order_ms", "Frame receipt to order at paper execution (ms)")
+        self._hist = latency_histogram("raytrade_tick_to_order_ms", "Frame receipt to order at paper execution (ms)",
+                                       ("role", "strategy", "instrument"))
         self.batches = self.market_events = 0
         self.push_errors = 0
         self.recorder_name = recorder_name
@@ -120,7 +121,8 @@ class ExecutionActor:
                 lat = now - intent.ts_created
                 self._tick_to_order.append(lat)
                 if self._hist is not None:
-                    self._hist.observe(lat / 1e6)
+                    self._hist.observe(lat / 1e6, tags={"role": "execution", "strategy": intent.strategy_id,
+                                                        "instrument": intent.instrument_id})
             out.extend(self.venue.submit(intent, now))
         await self._emit(out)
         return out

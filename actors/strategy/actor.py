@@ -105,8 +105,10 @@ class StrategyActor:
         self.last_error: str | None = None
         self._book_to_sub: deque[int] = deque(maxlen=100_000)
         self._frame_to_sub: deque[int] = deque(maxlen=100_000)
-        self._hist = latency_histogram("raytrade_book_to_subscriber_ms", "Book view published to strategy (ms)")
-        self._hist_frame = latency_histogram("raytrade_frame_to_subscriber_ms", "Frame receipt to strategy (ms)")
+        self._hist = latency_histogram("raytrade_book_to_subscriber_ms", "Book view published to strategy (ms)",
+                                       ("role", "strategy", "instrument"))
+        self._hist_frame = latency_histogram("raytrade_frame_to_subscriber_ms", "Frame receipt to strategy (ms)",
+                                             ("role", "strategy", "instrument"))
 
     # -- inputs ----------------------------------------------------------------------------------------------
     async def on_views(self, views: list[BookView], trades: list[Trade] = (), bars: list[Bar] = ()) -> int:
@@ -131,9 +133,10 @@ class StrategyActor:
             actions.extend(self._guard(on_bar, bar))
         self.bars += len(bars)
         if self._hist is not None and views:
-            self._hist.observe((now - views[0].ts_published) / 1e6)
+            tags = {"role": "strategy", "strategy": self.strategy_id, "instrument": views[0].instrument_id}
+            self._hist.observe((now - views[0].ts_published) / 1e6, tags=tags)
             if views[0].ts_recv:
-                self._hist_frame.observe((now - views[0].ts_recv) / 1e6)
+                self._hist_frame.observe((now - views[0].ts_recv) / 1e6, tags=tags)
         self.views += len(views)
         self.trades += len(trades)
         await self._act(actions)
