@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-__all__ = ["RaySpawner", "remote_class"]
+__all__ = ["RaySpawner", "actor_nodes", "remote_class"]
 
 DEFAULT_OPTIONS = {"num_cpus": 0}
 
@@ -82,3 +82,20 @@ class RaySpawner:
             ray.kill(handle, no_restart=True)
         except Exception:  # noqa: BLE001 - already dead
             pass
+
+
+def actor_nodes(prefix: str) -> dict[str, dict]:
+    """Where each live actor named ``<prefix>...`` runs: ``{name: {"node_id", "node_ip", "pid"}}``.
+
+    Read from the GCS actor table (``ray._private.state``, what ``ray list actors`` shows, without needing the
+    dashboard). An actor restarted elsewhere shows its new node; dead incarnations are left out.
+    """
+    from ray._private.state import state
+
+    out: dict[str, dict] = {}
+    for info in state.actor_table(None).values():
+        name = info.get("Name") or ""
+        if name.startswith(prefix) and info.get("State") == "ALIVE":
+            address = info.get("Address") or {}
+            out[name] = {"node_id": address.get("NodeID"), "node_ip": address.get("IPAddress"), "pid": info.get("Pid")}
+    return out

@@ -4,7 +4,8 @@ Endpoints (OpenAPI at ``/docs``):
 
 * ``GET /health`` — liveness.
 * ``GET /status`` — every actor of the run (from the supervisor): role, state, restarts, circuit, last frame
-  age, books ready, latency.
+  age, books ready, latency; the node each actor runs on (``supervision.<name>.node_id`` / ``node_ip``, and
+  ``nodes``: every live actor of the run, supervised or not).
 * ``GET /books/{instrument_id}?depth=N`` — the book view (404 for an unknown instrument, 422 for a bad depth).
 * ``GET /trades/{instrument_id}?limit=N`` — the last trades.
 * ``GET /bars/{instrument_id}?interval=1m&limit=N`` — the last bars (the open one last, ``closed`` false).
@@ -164,7 +165,17 @@ class ApiServer:
     @api.get("/status")
     async def status(self) -> dict:
         supervisor = self._actor(self.supervisor_name)
-        return await self._call(supervisor.status.remote(), "supervisor")
+        status = await self._call(supervisor.status.remote(), "supervisor")
+        try:  # where each actor runs (node id and IP), from the GCS actor table
+            from actors.remote import actor_nodes
+
+            nodes = await asyncio.to_thread(actor_nodes, self.prefix)
+        except Exception:  # noqa: BLE001 - the status itself matters more than its node column
+            nodes = {}
+        status["nodes"] = nodes
+        for name, entry in status.get("supervision", {}).items():
+            entry.update({k: nodes.get(name, {}).get(k) for k in ("node_id", "node_ip")})
+        return status
 
     @api.get("/books/{instrument_id}", response_model=BookResponse)
     async def book(
