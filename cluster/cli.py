@@ -42,14 +42,24 @@ def verify(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="raytrade verify")
-    for key in ("instrument_id", "frames", "diffs_applied", "diffs_dropped_stale", "gaps", "crossed",
-                "ticker_checks", "ticker_mismatches", "ready", "bid_levels", "ask_levels", "best_bid", "best_ask"):
-        table.add_column(key)
-    for row in results:
-        table.add_row(*(str(row[c.header]) for c in table.columns))
+    # Instrument ids are never cut (spot and USD-M differ only in the suffix): one row per instrument when the
+    # terminal is wide enough, else one column per instrument (numbers are short, ids are not).
+    keys = ("instrument_id", "frames", "diffs_applied", "diffs_dropped_stale", "gaps", "crossed", "ticker_checks",
+            "ticker_mismatches", "ready", "bid_levels", "ask_levels", "best_bid", "best_ask")
     console = Console()
-    Console(width=max(console.width, 170)).print(table)
+    table = Table(title="raytrade verify")
+    if console.width >= 170 or not results:
+        for key in keys:
+            table.add_column(key, no_wrap=True)
+        for row in results:
+            table.add_row(*(str(row.get(k, "")) for k in keys))
+    else:
+        table.add_column("", no_wrap=True)
+        for row in results:
+            table.add_column(str(row["instrument_id"]), overflow="fold")
+        for key in keys[1:]:
+            table.add_row(key, *(str(row.get(key, "")) for row in results))
+    console.print(table)
 
 
 @app.command()

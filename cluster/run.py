@@ -24,6 +24,7 @@ from typing import Any
 import ray
 from rich.console import Console
 
+from actors.errors import RaytradeError
 from actors.metrics import RayMetricsSink, percentiles_ms
 from actors.telemetry import samples_from_status
 from cluster.config import RaytradeConfig
@@ -48,7 +49,8 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
 
     Raises:
         ConfigError: invalid configuration or the API port is taken. StoreUnavailable: the store cannot be opened.
-            Both before any actor starts. Other errors propagate after teardown.
+            Both before any actor starts. Any other error while starting (an actor that dies or does not answer)
+            ends the run with a summary ``ok: false, error: "startup failed: <Type>: <message>"`` after teardown.
     """
     console = console or Console(stderr=True)
     topo = Topology(config)
@@ -65,41 +67,34 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
         _check_metrics_port(config)
         topo.check_store()  # a bad DSN or an unreachable server: one clear error before any actor starts
         _scrub_environment()
-        with console.status("starting Ray and the actors...") if console.is_terminal else nullcontext():
-            topo.start_ray()
-            for sig in (signal.SIGINT, signal.SIGTERM):  # Ray installs its own (stack-dumping) handlers in init
-                signal.signal(sig, on_signal)
-            topo.remove_leftovers()
-            topo.start_replay()
-            topo.start_supervisor()
-            topo.start_recorder()
-            topo.record_session("start")
-            topo.start_trading()
-            topo.start_books()
-            topo.start_strategies()
-            topo.start_feeds()
-            topo.start_api()
-            if topo.replay and not topo.wait_feeds_connected():
-                raise RuntimeError("feeds did not connect to the replay venues within 30 s")
-            topo.start_clocks()
-        if topo.api_url:
-            console.print(f"raytrade: API at {topo.api_url} (docs: {topo.api_url}/docs)")
-        started = time.monotonic()
-        _progress_loop(topo, console, stop, duration_s)
-        wall_s = time.monotonic() - started
         try:
-            summary = _summary(topo, wall_s, time.monotonic() - t0)
-        except Exception as exc:  # noqa: BLE001 - e.g. a dead supervisor: still end with a summary
-            summary = {"ok": False, "error": f"summary incomplete: {type(exc).__name__}: {exc}"[:500],
-                       "run_id": topo.run_id, "run_dir": topo.run_dir, "wall_s": round(wall_s, 3)}  # fmt: skip
-        if stop.get("ended"):
-            summary.update(ok=False, ended=stop["ended"])
-        if before_teardown is not None:
-            before_teardown(topo)
-        if keep_serving and not stop["flag"] and topo.api_url:
-            console.print(f"raytrade: run finished; API still serving at {topo.api_url} (Ctrl-C to stop)")
-            while not stop["flag"]:
-                time.sleep(0.2)
+            with console.status("starting Ray and the actors...") if console.is_terminal else nullcontext():
+                topo.start_ray()
+                for sig in (signal.SIGINT, signal.SIGTERM):  # Ray installs its own (stack-dumping) handlers in init
+                    signal.signal(sig, on_signal)
+                topo.remove_leftovers()
+                topo.start_replay()
+                topo.start_supervisor()
+                topo.start_recorder()
+                topo.record_session("start")
+                topo.start_trading()
+                topo.start_books()
+                topo.start_strategies()
+                topo.start_feeds()
+                topo.start_api()
+                if topo.replay and not topo.wait_feeds_connected():
+                    raise RuntimeError("feeds did not connect to the replay venues within 30 s")
+                topo.start_clocks()
+        except RaytradeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. an actor died while starting: a summary, never a traceback
+            first = (str(exc).splitlines() or [""])[0][:300]
+            summary = {"ok": False, "error": f"startup failed: {type(exc).__name__}: {first}",
+                       "run_id": topo.run_id, "run_dir": topo.run_dir}  # fmt: skip
+            console.print(f"raytrade: {summary['error']}")
+            stop["startup_failed"] = True
+        if not stop.get("startup_failed"):
+            summary = _run_to_end(topo, console, stop, duration_s, keep_serving, before_teardown, t0)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -120,6 +115,35 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
     return summary
 
 
+def _run_to_end(topo: Topology, console: Console, stop: dict, duration_s: float | None, keep_serving: bool,
+                before_teardown: Callable[[Topology], None] | None, t0: float) -> dict[str, Any]:
+    """From a started topology to the summary (before teardown): progress, the summary, ``--keep-serving``."""
+    if topo.api_url:
+        console.print(f"raytrade: API at {topo.api_url} (docs: {topo.api_url}/docs)")
+    started = time.monotonic()
+    _progress_loop(topo, console, stop, duration_s)
+    wall_s = time.monotonic() - started
+    try:
+        try:
+            summary = _summary(topo, wall_s, time.monotonic() - t0)
+        except Exception:  # noqa: BLE001 - the supervisor may be restarting right now: once more
+            if not topo.revive_supervisor(topo.config.supervisor.revive_timeout_s):
+                raise
+            summary = _summary(topo, wall_s, time.monotonic() - t0)
+    except Exception as exc:  # noqa: BLE001 - e.g. a dead supervisor: still end with a summary
+        summary = {"ok": False, "error": f"summary incomplete: {type(exc).__name__}: {exc}"[:500],
+                   "run_id": topo.run_id, "run_dir": topo.run_dir, "wall_s": round(wall_s, 3)}  # fmt: skip
+    if stop.get("ended"):
+        summary.update(ok=False, ended=stop["ended"])
+    if before_teardown is not None:
+        before_teardown(topo)
+    if keep_serving and not stop["flag"] and topo.api_url:
+        console.print(f"raytrade: run finished; API still serving at {topo.api_url} (Ctrl-C to stop)")
+        while not stop["flag"]:
+            time.sleep(0.2)
+    return summary
+
+
 def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: float | None,
                    resync_wait_s: float = 30.0) -> None:
     started = time.monotonic()
@@ -134,9 +158,13 @@ def _progress_loop(topo: Topology, console: Console, stop: dict, duration_s: flo
         now = time.monotonic()
         try:
             status = ray.get(topo.supervisor.status.remote(), timeout=30)
-        except Exception as exc:  # noqa: BLE001 - the supervisor died or hangs: end the run with a summary
-            stop["ended"] = {"supervisor": f"unreachable: {type(exc).__name__}"}
-            console.print(f"raytrade: the supervisor is gone ({type(exc).__name__}); ending the run")
+        except Exception as exc:  # noqa: BLE001 - the supervisor died or hangs: bring it back, or end the run
+            revive_s = topo.config.supervisor.revive_timeout_s
+            console.print(f"raytrade: the supervisor is gone ({type(exc).__name__}); bringing it back")
+            if topo.revive_supervisor(revive_s):
+                continue
+            stop["ended"] = {"supervisor": f"unreachable for {revive_s:g} s: {type(exc).__name__}"}
+            console.print("raytrade: the supervisor did not come back; ending the run")
             break
         for feed_id, feed in status["feeds"].items():
             down = feed.get("state") in ("circuit_open", "failed") or feed.get("connected") is False

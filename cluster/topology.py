@@ -61,6 +61,7 @@ class Topology:
     risk_name: str | None = None
     recorder_name: str | None = None
     run_id: str = ""
+    supervisor_revivals: int = 0
     run_dir: str | None = None
     recorder_final: dict | None = None
     api_url: str | None = None
@@ -219,13 +220,43 @@ class Topology:
             self.replay_urls[venue] = ray.get(handle.urls.remote())
 
     def start_supervisor(self) -> None:
-        """The supervisor (not itself supervised: the run's driver watches it)."""
-        sup = self.config.supervisor
-        self.supervisor = self.spawner.spawn(
-            Supervisor, self.name("supervisor"), self.config.ray.prefix, self.config.ray.namespace, sup.max_deaths,
-            sup.window_s, sup.base_backoff_s, sup.max_backoff_s,
-        )  # fmt: skip
+        """The supervisor: restarted by Ray when its process dies (``max_restarts=-1``); the driver revives one
+        killed for good (:meth:`revive_supervisor`). Either way it rebuilds itself from its registry record and the
+        live actors (see :mod:`actors.supervision.supervisor`)."""
+        self.supervisor = self._spawn_supervisor()
         ray.get(self.supervisor.register_replay.remote([self.name("replay", v) for v in self.replay]))
+
+    def _spawn_supervisor(self):
+        sup = self.config.supervisor
+        return self.spawner.spawn(
+            Supervisor, self.name("supervisor"), self.config.ray.prefix, self.config.ray.namespace, sup.max_deaths,
+            sup.window_s, sup.base_backoff_s, sup.max_backoff_s, run_id=self.run_id,
+            options={"max_restarts": -1, "max_task_retries": 0},
+        )  # fmt: skip
+
+    def revive_supervisor(self, timeout_s: float) -> bool:
+        """Bring the supervisor back after a failed call: wait for Ray's restart of it, or, when no actor of its
+        name is left (killed with ``no_restart``), start a new one under the same name (it recovers from the
+        registry). Returns True once it answers ``supervision()``, False after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                handle = self.spawner.lookup(self.name("supervisor"))
+            except ValueError:
+                try:
+                    handle = self._spawn_supervisor()
+                    self.supervisor_revivals += 1
+                except ValueError:  # the dead one's name is not released yet
+                    time.sleep(0.2)
+                    continue
+            try:
+                ray.get(handle.supervision.remote(), timeout=5)
+            except Exception:  # noqa: BLE001 - still restarting, or dead: look again
+                time.sleep(0.2)
+                continue
+            self.supervisor = handle
+            return True
+        return False
 
     def _start(self, spec: ActorSpec) -> str:
         return ray.get(self.supervisor.start.remote(spec))

@@ -150,10 +150,20 @@ class FeedActor:
         self.started_ns = time.time_ns()
         self.failed_reason: str | None = None
         self._state = "created"
+        self._run_future: asyncio.Future | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     async def run(self) -> dict:
-        """Run until :meth:`stop`. Returns the final status. The supervisor awaits this call to watch the actor."""
+        """Run until :meth:`stop`. Returns the final status. The supervisor awaits this call to watch the actor.
+
+        Idempotent: a second call (a restarted supervisor watching again) waits for the same run and returns the
+        same final status; it never starts a second connection.
+        """
+        if self._run_future is None:
+            self._run_future = asyncio.ensure_future(self._run())
+        return await asyncio.shield(self._run_future)
+
+    async def _run(self) -> dict:
         self._state = "running"
         if self.spec.raw_dir:
             from actors.recorder.raw import RawFrameWriter, raw_path

@@ -17,6 +17,15 @@ What a restart restores, by role:
 * **execution**: feeds and the risk gate look it up by name again on their next call; every feed resyncs its
   books, so the new fill model gets snapshots (its open paper orders are lost: paper orders live in the model).
 
+The supervisor itself is restartable: it runs with Ray ``max_restarts=-1`` (a crash or ``kill -9`` of its process
+brings it back under the same name and constructor arguments), and the run's driver starts a new one when it was
+killed for good. Every change to what it supervises is saved to a :mod:`~actors.supervision.registry` record
+keyed by the run; a new incarnation loads it in ``__init__`` (so ``supervision()`` and ``book_actor_for`` answer at
+once), then, on its first async call, looks every actor up by name (they are detached and outlived it): a live one
+is watched again (a feed's ``run()`` is awaited again: it is idempotent), one that died meanwhile goes through the
+normal death path (books reset, restart with backoff, restore). While no supervisor runs, nothing is restarted and
+``/status`` answers 503; books and feeds go on. ``supervision()`` lists the supervisor itself with its restarts.
+
 An operator's ``restart_feed`` closes the circuit and restarts at once (not counted as a death). Actors are named
 ``<prefix><role>-<ident>`` and detached like every actor of a run; ``stop_all`` and the run's teardown remove them.
 Collaborators are passed in: ``spawner`` (``spawn`` / ``lookup`` / ``kill``, :class:`actors.remote.RaySpawner` by
@@ -33,7 +42,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actors.messages import BookReset, EventBatch
-from actors.supervision.restarts import RestartPolicy
+from actors.supervision.registry import GcsRegistry, Registry
+from actors.supervision.restarts import CircuitState, RestartPolicy
 
 __all__ = ["ActorSpec", "Supervisor"]
 
@@ -92,16 +102,23 @@ class _Subscription:
 
 
 class Supervisor:
-    """Args: prefix (actor-name prefix), namespace, restart policy settings, spawner, clock, watch interval."""
+    """Args: prefix (actor-name prefix), namespace, restart policy settings, spawner, clock, watch interval,
+    run_id (keys the registry record), registry (default: :class:`GcsRegistry` with the production spawner, none
+    with a test spawner unless given)."""
 
     def __init__(self, prefix: str = "raytrade-", namespace: str = "raytrade", max_deaths: int = 5,
                  window_s: float = 60.0, base_backoff_s: float = 0.2, max_backoff_s: float = 10.0,
                  spawner: Any = None, clock: Callable[[], float] = time.monotonic,
-                 watch_interval_s: float = 1.0) -> None:  # fmt: skip
+                 watch_interval_s: float = 1.0, run_id: str | None = None,
+                 registry: Registry | None = None) -> None:  # fmt: skip
         if spawner is None:
             from actors.remote import RaySpawner
 
             spawner = RaySpawner(namespace)
+            if registry is None and run_id is not None:
+                registry = GcsRegistry(f"{prefix}{run_id}")
+        self.registry = registry
+        self.persist_failures = 0
         self.prefix = prefix
         self.namespace = namespace
         self.spawner = spawner
@@ -116,6 +133,69 @@ class Supervisor:
         self.checkpoints: dict[str, Any] = {}
         self.events: list[dict] = []
         self.recorder_name: str | None = None
+        self.incarnation = 1
+        self._reattach: list[_Supervised] = []
+        self._recover_lock = asyncio.Lock()
+        saved = self.registry.load() if self.registry is not None else None
+        if saved:
+            self._load(saved)
+
+    # -- own state (see the module docstring) ----------------------------------------------------------------
+    def _persist(self) -> None:
+        """Save what a new incarnation needs to the registry; a failure is logged and counted, never raised."""
+        if self.registry is None:
+            return
+        actors = {name: {"spec": s.spec, "state": s.state, "deaths": s.deaths, "last_death": s.last_death,
+                         "restarts": s.policy.restarts, "circuit": s.policy.state.value, "started": s.started,
+                         "downtime_ns": s.downtime_ns, "down_since_ns": s.down_since_ns}
+                  for name, s in self.actors.items()}  # fmt: skip
+        state = {"actors": actors, "subscriptions": self.subscriptions, "book_routes": self.book_routes,
+                 "replay_names": self.replay_names, "checkpoints": self.checkpoints, "events": self.events[-1000:],
+                 "recorder_name": self.recorder_name, "incarnation": self.incarnation}  # fmt: skip
+        try:
+            self.registry.save(state)
+        except Exception as exc:  # noqa: BLE001 - keep supervising; only a later recovery would miss this change
+            self.persist_failures += 1
+            log.warning("saving the supervisor's registry: %s", exc)
+
+    def _load(self, saved: dict) -> None:
+        """A new incarnation: take the saved specs and counters; handles are looked up in :meth:`_ensure_recovered`."""
+        for name, a in saved["actors"].items():
+            sup = _Supervised(a["spec"], name, RestartPolicy(**self._policy_args))
+            sup.policy.restarts, sup.policy.state = a["restarts"], CircuitState(a["circuit"])
+            sup.state, sup.deaths, sup.last_death = a["state"], a["deaths"], a["last_death"]
+            sup.started, sup.downtime_ns, sup.down_since_ns = a["started"], a["downtime_ns"], a["down_since_ns"]
+            self.actors[name] = sup
+            self._reattach.append(sup)
+        self.subscriptions = list(saved["subscriptions"])
+        self.book_routes = dict(saved["book_routes"])
+        self.replay_names = list(saved["replay_names"])
+        self.checkpoints = dict(saved["checkpoints"])
+        self.events = list(saved["events"])
+        self.recorder_name = saved["recorder_name"]
+        self.incarnation = saved["incarnation"] + 1
+        self._note({"ts": time.time_ns(), "kind": "restart", "actor": self.name_of("supervisor", ""),
+                    "role": "supervisor", "reason": f"incarnation {self.incarnation}"})  # fmt: skip
+
+    async def _ensure_recovered(self) -> None:
+        """Re-attach to the actors of a loaded registry record (once; every public async call waits for it)."""
+        if not self._reattach:
+            return
+        async with self._recover_lock:
+            pending, self._reattach = self._reattach, []
+            for sup in pending:
+                try:
+                    sup.handle = self.spawner.lookup(sup.name)
+                except Exception:  # noqa: BLE001 - ValueError: no live actor of that name
+                    sup.handle = None
+                if sup.state not in ("running", "starting", "restarting"):
+                    continue  # stopped, circuit_open, failed, ended: nothing to watch
+                if sup.handle is None:
+                    sup.task = asyncio.ensure_future(self._watch(sup, "gone while the supervisor was down"))
+                else:
+                    sup.state = "running"
+                    sup.task = asyncio.ensure_future(self._watch(sup))
+            self._persist()
 
     # -- registration ----------------------------------------------------------------------------------------
     def name_of(self, role: str, ident: str) -> str:
@@ -124,6 +204,7 @@ class Supervisor:
     def register_replay(self, replay_names: list[str]) -> None:
         """The run's replay venues (not supervised: status only)."""
         self.replay_names = list(replay_names)
+        self._persist()
 
     def book_actor_for(self, instrument_id: str) -> str | None:
         """The name of the book actor holding ``instrument_id``, or None."""
@@ -140,9 +221,11 @@ class Supervisor:
     def set_recorder(self, name: str | None) -> None:
         """Send supervision events (death, restart, circuit_open, failed) to this recorder as ``feed_events``."""
         self.recorder_name = name
+        self._persist()
 
     def _note(self, event: dict) -> None:
         self.events.append(event)
+        self._persist()
         if self.recorder_name is None:
             return
         role = event.get("role") or (self.actors[event["actor"]].spec.role if event.get("actor") in self.actors else "")
@@ -158,6 +241,7 @@ class Supervisor:
     def put_checkpoint(self, key: str, value: Any) -> None:
         """Keep a small piece of state for an actor's next incarnation (the risk gate's trading state)."""
         self.checkpoints[key] = value
+        self._persist()
 
     def get_checkpoint(self, key: str) -> Any:
         return self.checkpoints.get(key)
@@ -169,6 +253,7 @@ class Supervisor:
         Raises:
             ValueError: an actor of that role and ident is already supervised.
         """
+        await self._ensure_recovered()
         name = self.name_of(spec.role, spec.ident)
         if name in self.actors:
             raise ValueError(f"{name} is already supervised")
@@ -178,6 +263,7 @@ class Supervisor:
                 self.book_routes[iid] = name
         await self._spawn(sup, restart=False)
         sup.task = asyncio.ensure_future(self._watch(sup))
+        self._persist()
         return name
 
     async def start_feed(self, spec: Any) -> str:
@@ -192,8 +278,10 @@ class Supervisor:
                         bars: tuple[str, ...] = ()) -> list[str]:  # fmt: skip
         """Subscribe ``subscriber`` to ``book`` now and after either of them restarts (``bars``: the bar
         intervals it wants, see :class:`~actors.book.actor.BookActor`). Returns instruments held."""
+        await self._ensure_recovered()
         sub = _Subscription(book, subscriber, tuple(instruments), depth, trades, min_interval_ms, tuple(bars))
         self.subscriptions.append(sub)
+        self._persist()
         return await self._do_subscribe(sub)
 
     async def restart_feed(self, feed_id: str) -> dict:
@@ -202,6 +290,7 @@ class Supervisor:
         Raises:
             KeyError: unknown feed id.
         """
+        await self._ensure_recovered()
         sup = self.actors[self.name_of("feed", feed_id)]
         sup.policy.reset()
         if sup.state in ("running", "starting"):
@@ -210,11 +299,13 @@ class Supervisor:
         elif sup.state in ("circuit_open", "failed"):
             await self._spawn(sup, restart=True)
             sup.task = asyncio.ensure_future(self._watch(sup))
+        self._persist()
         return {"feed_id": feed_id, "state": sup.state, "restarts": sup.policy.restarts}
 
     # -- stopping --------------------------------------------------------------------------------------------
     async def stop_feeds(self, timeout_s: float = 10.0) -> dict:
         """Stop every feed cleanly (last batches acknowledged), then remove them. Returns their final statuses."""
+        await self._ensure_recovered()
         feeds = [s for s in self.actors.values() if s.spec.role == "feed"]
         for sup in feeds:
             sup.state = "stopped"
@@ -230,22 +321,33 @@ class Supervisor:
             if sup.task is not None:
                 sup.task.cancel()
             self.spawner.kill(sup.handle)
+        self._persist()
         return finals
 
     async def stop_all(self) -> None:
-        """Stop watching and kill every supervised actor (feeds first: call :meth:`stop_feeds` before)."""
+        """Stop watching and kill every supervised actor (feeds first: call :meth:`stop_feeds` before); the
+        registry record is removed (the run is over: nothing to recover)."""
+        await self._ensure_recovered()
         for sup in self.actors.values():
             sup.state = "stopped"
             if sup.task is not None:
                 sup.task.cancel()
         for sup in self.actors.values():
             self.spawner.kill(sup.handle)
+        if self.registry is not None:
+            try:
+                self.registry.clear()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("clearing the supervisor's registry: %s", exc)
 
     # -- status ----------------------------------------------------------------------------------------------
     def supervision(self) -> dict:
-        """Per actor: role, state, restarts, deaths, circuit, last death, downtime (s)."""
+        """Per actor: role, state, restarts, deaths, circuit, last death, downtime (s); the supervisor itself too
+        (its ``restarts`` are its incarnations after the first)."""
         now = time.time_ns()
-        out = {}
+        out = {self.name_of("supervisor", ""): {"role": "supervisor", "ident": "", "state": "running",
+                                                "restarts": self.incarnation - 1, "deaths": self.incarnation - 1,
+                                                "circuit": "closed", "last_death": None, "downtime_s": 0.0}}  # fmt: skip
         for name, s in self.actors.items():
             down = s.downtime_ns + (now - s.down_since_ns if s.down_since_ns else 0)
             out[name] = {"role": s.spec.role, "ident": s.spec.ident, "state": s.state, "restarts": s.policy.restarts,
@@ -259,6 +361,7 @@ class Supervisor:
 
     async def status(self) -> dict:
         """Every actor of the run: feeds (state, restarts, circuit, connection), books, strategies, risk, replay."""
+        await self._ensure_recovered()
         feeds = {}
         for sup in self.actors.values():
             if sup.spec.role != "feed":
@@ -360,6 +463,7 @@ class Supervisor:
                 return "failed: " + str(result.get("failed_reason"))
             if isinstance(result, dict) and result.get("state") == "ended":
                 sup.state = "ended"  # the replay's recording is over: done, nothing to restart
+                self._persist()
                 return None
             return "run() returned"
         from ray.exceptions import RayActorError
@@ -378,9 +482,10 @@ class Supervisor:
                 log.warning("ping %s: %s", sup.name, exc)
         return None
 
-    async def _watch(self, sup: _Supervised) -> None:
+    async def _watch(self, sup: _Supervised, found_dead: str | None = None) -> None:
+        """Watch one actor until it is stopped; ``found_dead``: it was already dead when a new supervisor looked."""
         while True:
-            reason = await self._wait_death(sup)
+            reason, found_dead = (found_dead, None) if found_dead else (await self._wait_death(sup), None)
             if reason is None or sup.state == "stopped":
                 return
             if sup.planned_restart:

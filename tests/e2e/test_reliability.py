@@ -69,6 +69,63 @@ def test_a_killed_book_and_a_killed_api_replica_are_recovered_and_the_book_resyn
     assert summary["dead_actors"] == []  # (other books may have been cut by a slow-consumer disconnect under load)
 
 
+def test_a_killed_supervisor_comes_back_and_goes_on_supervising(ray_session):
+    """The supervisor dies twice (once as a crash Ray restarts, once killed for good, which the driver replaces);
+    each new incarnation rebuilds itself from its registry and the live actors, and a book killed afterwards is
+    still restarted and resynced to the truth; the run ends ok with its summary."""
+    cfg = load_config(api__enabled=False, replay__speed="20")
+    sup_name, book_name = f"{cfg.ray.prefix}supervisor", f"{cfg.ray.prefix}book-{SPOT}"
+    observed: dict = {}
+    final: dict = {}
+
+    def supervision() -> dict:
+        return ray.get(ray.get_actor(sup_name, namespace=cfg.ray.namespace).supervision.remote(), timeout=5)
+
+    def answers(predicate) -> bool:
+        try:
+            return predicate(supervision())
+        except Exception:  # noqa: BLE001 - restarting
+            return False
+
+    def chaos() -> None:
+        try:
+            replay = f"{cfg.ray.prefix}replay-binance"
+            _until(lambda: ray.get(ray.get_actor(replay, namespace=cfg.ray.namespace).status.remote())["frames_sent"]
+                   > 2000, 120, "replay running")  # fmt: skip
+            observed["before"] = supervision()[sup_name]
+            ray.kill(ray.get_actor(sup_name, namespace=cfg.ray.namespace), no_restart=False)  # a crash: Ray restarts
+            observed["killed"] = time.monotonic()
+            _until(lambda: answers(lambda s: s[sup_name]["restarts"] == 1), 60, "supervisor restarted by Ray")
+            ray.kill(ray.get_actor(sup_name, namespace=cfg.ray.namespace), no_restart=True)  # for good
+            _until(lambda: answers(lambda s: s[sup_name]["restarts"] == 2), 60, "supervisor replaced by the driver")
+            observed["actors"] = sorted(supervision())
+            ray.kill(ray.get_actor(book_name, namespace=cfg.ray.namespace), no_restart=True)
+            _until(lambda: answers(lambda s: s[book_name]["restarts"] >= 1), 60, "book restarted by the new one")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            observed["error"] = repr(exc)
+
+    def grab(topo) -> None:
+        final[SPOT] = ray.get(topo.spawner.lookup(topo.book_routes[SPOT]).view.remote(SPOT, 100))
+
+    thread = threading.Thread(target=chaos, daemon=True)
+    thread.start()
+    summary = run(cfg, console=Console(file=io.StringIO()), before_teardown=grab)
+    thread.join(timeout=10)
+
+    assert "error" not in observed, observed
+    assert summary["supervision"][sup_name]["restarts"] == 2, observed
+    assert summary["supervision"][book_name]["restarts"] >= 1
+    assert set(observed["actors"]) == set(summary["supervision"])  # nothing forgotten across incarnations
+    t = truth()[SPOT]
+    view = final[SPOT]
+    assert view.ready and view.sequence == t["sequence"]
+    assert (list(view.bids), list(view.asks)) == t["depth"]
+    assert summary["dead_actors"] == [] and "ended" not in summary
+    leftovers = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+                 if a["name"].startswith(cfg.ray.prefix)]  # fmt: skip
+    assert leftovers == []  # teardown removed every actor of the run, the replaced supervisor's too
+
+
 def test_a_venue_that_goes_away_ends_the_run_bounded_and_reported(ray_session):
     cfg = load_config(api__enabled=False, replay__speed="20", supervisor__venue_unreachable_s=4)
     observed: dict = {}

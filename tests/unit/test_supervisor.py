@@ -56,7 +56,10 @@ class FakeSpawner:
         return handle
 
     def lookup(self, name):
-        return self.by_name[name]
+        handle = self.by_name.get(name)
+        if handle is None or handle.dead.is_set():
+            raise ValueError(f"no live actor {name}")  # as ray.get_actor
+        return handle
 
     def kill(self, handle):
         if handle is not None:
@@ -198,5 +201,46 @@ def test_starting_the_same_actor_twice_is_an_error():
         with pytest.raises(ValueError, match="already supervised"):
             await sup.start(ActorSpec("book", "X", _Book))
         await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
+def test_a_new_supervisor_incarnation_rebuilds_from_its_registry_and_the_live_actors():
+    """The supervisor's process dies: a new one (same registry record) knows every actor at once, watches the live
+    ones again without respawning them, and restarts one that died while no supervisor ran."""
+    from actors.supervision.registry import MemoryRegistry
+
+    async def scenario():
+        spawner, registry = FakeSpawner(), MemoryRegistry()
+        first = _supervisor(spawner, registry=registry)
+        await first.start(ActorSpec("book", "X.BINANCE", _Book, instruments=("X.BINANCE",)))
+        await first.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
+        await first.start(ActorSpec("feed", "f1", _Feed, instruments=("X.BINANCE",)))
+        await first.subscribe("t-book-X.BINANCE", "t-strategy-s1", ["X.BINANCE"], 10, True)
+        first.put_checkpoint("t-risk", {"state": "halted"})
+        await asyncio.sleep(0.05)  # its watches run (the feed's run() call is outstanding)
+        for s in first.actors.values():  # its process dies: its watches end, the actors live on
+            s.task.cancel()
+        strategy, feed, book = (spawner.by_name[n] for n in ("t-strategy-s1", "t-feed-f1", "t-book-X.BINANCE"))
+        spawner.kill(book)  # ... and the book dies while nobody supervises
+
+        second = _supervisor(spawner, registry=registry)
+        assert set(second.supervision()) == {"t-supervisor", "t-book-X.BINANCE", "t-strategy-s1", "t-feed-f1"}
+        assert second.supervision()["t-supervisor"]["restarts"] == 1
+        assert second.book_actor_for("X.BINANCE") == "t-book-X.BINANCE"
+        assert second.get_checkpoint("t-risk") == {"state": "halted"}
+        await second.status()  # the first async call re-attaches
+        await _until(lambda: spawner.by_name["t-book-X.BINANCE"] is not book)
+        new_book = spawner.by_name["t-book-X.BINANCE"]
+        await _until(lambda: any(n == "subscribe" for n, _ in new_book.calls))
+        assert [a for n, a in new_book.calls if n == "subscribe"][0][1] is strategy  # subscription restored
+        await _until(lambda: sum(n == "run" for n, _ in feed.calls) == 2)  # the live feed is watched again
+        assert spawner.by_name["t-strategy-s1"] is strategy and spawner.by_name["t-feed-f1"] is feed
+        info = second.supervision()["t-book-X.BINANCE"]
+        assert info["restarts"] == 1 and info["deaths"] == 1 and "supervisor was down" in info["last_death"]
+        spawner.kill(strategy)  # and it goes on supervising
+        await _until(lambda: spawner.by_name["t-strategy-s1"] is not strategy)
+        await second.stop_all()
+        assert registry.load() is None  # the run is over: nothing left to recover
 
     asyncio.run(scenario())

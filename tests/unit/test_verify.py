@@ -145,3 +145,15 @@ def test_a_capture_cut_short_reads_up_to_its_last_complete_line(tmp_path):
     records = list(recording.records())
     assert 0 < len(records) < 200
     assert [r.data for r in records] == [line.rstrip(b"\n").split(b" ", 1)[1] for line in lines[: len(records)]]
+
+
+def test_cli_table_in_80_columns_keeps_every_instrument_id_distinguishable():
+    import os
+
+    out = subprocess.run([sys.executable, "-m", "cluster.cli", "verify", *map(str, [*SPOT, *USDM])],
+                         capture_output=True, text=True, cwd=ROOT, check=True,
+                         env={**os.environ, "COLUMNS": "80"})  # fmt: skip
+    lines = out.stdout.splitlines()
+    assert lines and max(len(line) for line in lines) <= 80
+    text = "".join(ch for ch in out.stdout if ch.isalnum() or ch in "._")  # folded header cells joined
+    assert "BTCUSDT.BINANCE" in text and "BINANCE_U" in text and "SDM" in text and "6547" in text
