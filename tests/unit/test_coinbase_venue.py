@@ -86,7 +86,7 @@ def test_snapshot_trades_are_not_emitted():
 def test_legacy_frames_carry_no_connection_sequence():
     p = CoinbaseParser()
     (d,) = p.parse_frame(LEGACY_UPDATE, 1)
-    assert isinstance(d, BookDeltas) and d.asks == ((130_600, 6_605_000_000_000),) and d.sequence == 0
+    assert isinstance(d, BookDeltas) and d.asks == ((130_600, 6_605_000_000_000),) and d.sequence == 1  # its receive time
     (t,) = p.parse_frame(LEGACY_MATCH, 1)
     assert (t.trade_id, t.aggressor_side) == ("280232", "buy")  # match side is the maker's
     (q,) = p.parse_frame(LEGACY_TICKER, 1)

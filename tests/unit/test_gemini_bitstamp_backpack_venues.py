@@ -52,7 +52,7 @@ def test_gemini_initial_l2_updates_is_the_full_book():
 def test_gemini_later_updates_are_absolute_deltas_and_trades_have_taker_side():
     p = GeminiParser()
     (d,) = p.parse_frame(GEMINI_UPDATE, 3)
-    assert isinstance(d, BookDeltas) and d.asks == ((91_220_700_000_000, 0),) and d.sequence == 0
+    assert isinstance(d, BookDeltas) and d.asks == ((91_220_700_000_000, 0),) and d.sequence == 3  # ts_recv
     (t,) = p.parse_frame(GEMINI_TRADE, 3)
     assert isinstance(t, Trade) and (t.trade_id, t.aggressor_side, t.ts_event) == ("3575573053", "buy", 151231241 * 10**6)
     assert p.parse_frame(b'{"type":"heartbeat","timestamp":1}', 3) == ()

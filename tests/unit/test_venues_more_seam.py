@@ -61,7 +61,16 @@ def test_coinbase_connection_sequence_must_be_contiguous_and_diffs_not_older_tha
     assert not adapter.connection_continues(41, 41)
     assert policy.first_diff(_diff(13, 13), 13) is Verdict.STALE
     assert policy.next_diff(_diff(20, 20), 14) is Verdict.APPLY  # not contiguous per book: other channels between
-    assert policy.next_diff(_diff(0, 0), 14) is Verdict.APPLY  # the legacy feed has no sequence: always applied
+    assert policy.next_diff(_diff(13, 13), 14) is Verdict.STALE  # a late duplicate
+    assert policy.next_diff(_diff(14, 14), 14) is Verdict.APPLY  # legacy: two frames received in the same ns
+
+
+def test_no_sequence_stream_venues_drop_diffs_received_before_the_snapshot():
+    for venue in ("kraken", "gemini"):
+        policy = adapter_for(venue).policy()
+        assert policy.first_diff(_diff(99, 99), 100) is Verdict.STALE  # buffered before the resubscribe snapshot
+        assert policy.first_diff(_diff(100, 100), 100) is Verdict.APPLY
+        assert policy.next_diff(_diff(5, 5), 100) is Verdict.APPLY  # no sequence: everything after applies
 
 
 def test_bitstamp_applies_only_diffs_after_the_snapshot_microtimestamp():

@@ -316,9 +316,9 @@ class CoinbaseParser:
 
 # -- the venue seam (actors.feed.venues.base) ------------------------------------------------------------------
 COINBASE_POLICY = IncreasingStreamPolicy()
-"""Stream snapshots (``l2_data`` ``snapshot``); a diff numbered at or below the book's is a duplicate; continuity is
-per connection (:meth:`CoinbaseAdapter.connection_continues`). Legacy level2 diffs (sequence 0) always apply: gaps
-there are undetectable."""
+"""Stream snapshots (``l2_data`` ``snapshot``); a diff not after the snapshot is stale, one older than the book's
+last a late duplicate; continuity is per connection (:meth:`CoinbaseAdapter.connection_continues`). Legacy level2
+diffs carry their receive time as sequence (arrival order): gaps there are undetectable."""
 
 
 @dataclass(frozen=True)

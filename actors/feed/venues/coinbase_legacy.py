@@ -12,8 +12,9 @@ A frame, as recorded (``cryptofeed/v1/COINBASE.ws.28.0``)::
 
 **Gaps are undetectable on this ``level2`` channel**: neither ``snapshot`` nor ``l2update`` carries a sequence
 number, so a lost update leaves a wrong book that nothing flags except a crossed book. (``match`` and ``ticker``
-carry the product's full-channel ``sequence``, which does not count level2 messages.) Book events are emitted with
-``sequence`` 0; the Coinbase policy applies every diff in order.
+carry the product's full-channel ``sequence``, which does not count level2 messages.) Book events carry their
+receive time ``ts_recv`` as ``sequence`` (arrival order); the Coinbase policy applies every diff received after the
+snapshot, in order.
 
 Emits: ``BookSnapshot`` / ``BookDeltas`` (``ts_event``: the ``time`` of an ``l2update``, 0 for a snapshot),
 ``Trade`` (aggressor = the side opposite the maker's), ``Quote`` from ``ticker`` (``best_bid``/``best_ask``;
@@ -61,13 +62,13 @@ def translate(parser: CoinbaseParser, value: dict, frame: bytes | str, ts_recv: 
             else:
                 raise MalformedFrame(VENUE, f"change side {side!r} is not buy/sell", frame)
         ts = iso8601_ns(value["time"], VENUE) if value.get("time") else 0
-        return (BookDeltas(product.instrument_id, 0, 0, -1, tuple(bids), tuple(asks), product.pd, product.sd, ts,
+        return (BookDeltas(product.instrument_id, ts_recv, ts_recv, -1, tuple(bids), tuple(asks), product.pd, product.sd, ts,
                            ts_recv),)  # fmt: skip
     if kind == "snapshot":
         product = parser.product(value["product_id"])
         bids = sorted(product.levels(_pairs(value["bids"], frame)), key=lambda lv: -lv[0])
         asks = sorted(product.levels(_pairs(value["asks"], frame)))
-        return (BookSnapshot(product.instrument_id, 0, tuple(bids), tuple(asks), product.pd, product.sd, 0,
+        return (BookSnapshot(product.instrument_id, ts_recv, tuple(bids), tuple(asks), product.pd, product.sd, 0,
                              ts_recv),)  # fmt: skip
     if kind in ("match", "last_match"):
         product = parser.product(value["product_id"])

@@ -19,7 +19,8 @@ Documentation example (there is no Gemini recording here)::
   The initial message's recent trades predate the subscription and are not emitted.
 * **No sequence numbers** (v2 market data has none, unlike v1's ``socket_sequence``): a lost ``l2_updates`` cannot be
   detected; the book stays wrong until the next subscription (a resubscribe or reconnect sends a fresh full book)
-  unless it crosses. Book events carry ``sequence`` 0 and ``ts_event`` 0 (``l2_updates`` has no time).
+  unless it crosses. Book events carry their receive time ``ts_recv`` as ``sequence`` (arrival order: updates
+  received before a new full book are older than it) and ``ts_event`` 0 (``l2_updates`` has no time).
 * ``trade``: ``side`` is the taker's; ``event_id`` is the trade id; ``timestamp`` in ms.
 * ``heartbeat`` and ``subscription``/``subscribed`` replies -> ``()``; ``{"type":"error"}`` -> ``VenueError``.
 
@@ -196,8 +197,9 @@ class GeminiParser:
         if "trades" in value or "auction_events" in value:  # the initial full book (module docstring)
             bids.sort(key=lambda lv: -lv[0])
             asks.sort()
-            return BookSnapshot(entry.instrument_id, 0, tuple(bids), tuple(asks), entry.pd, entry.sd, 0, ts_recv)
-        return BookDeltas(entry.instrument_id, 0, 0, -1, tuple(bids), tuple(asks), entry.pd, entry.sd, 0, ts_recv)
+            return BookSnapshot(entry.instrument_id, ts_recv, tuple(bids), tuple(asks), entry.pd, entry.sd, 0, ts_recv)
+        return BookDeltas(entry.instrument_id, ts_recv, ts_recv, -1, tuple(bids), tuple(asks), entry.pd, entry.sd, 0,
+                          ts_recv)
 
     def _trade(self, value: dict, frame: bytes | str, ts_recv: int) -> Trade:
         entry = self._symbol(value["symbol"])

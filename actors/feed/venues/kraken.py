@@ -24,8 +24,9 @@ Wire (arrays, ``[channelID, payload..., channelName, pair]``), as recorded (``cr
   ``BookDeltas.checksum`` (:func:`pack_checksum`: CRC32 in bits 0-31, wire price decimals in 32-39, wire volume
   decimals in 40-47, bit 48 set, depth from bit 49); :func:`unpack_checksum` is its inverse. This encoding is
   private to this module and its policy (:class:`KrakenBookPolicy`).
-* **No sequence number**: a lost update is detected only by the checksum (or a crossed book). ``sequence`` of
-  the emitted events is 0, ``ts_event`` the newest level timestamp in the message.
+* **No sequence number**: a lost update is detected only by the checksum (or a crossed book). Book events carry
+  their local receive time ``ts_recv`` as ``sequence`` (arrival order: after a resubscribe, diffs received before
+  the new snapshot are older than it and dropped), ``ts_event`` the newest level timestamp in the message.
 * ``trade``: ``[price, volume, time, side b/s (taker), orderType m/l, misc]``; v1 trades carry no trade id, so
   ``trade_id`` is ``"<time>-<index in message>"`` (unique within a pair as far as Kraken's microsecond times go).
 * ``ticker``: best ask ``a = [price, wholeLotVolume, lotVolume]``, best bid ``b`` -> ``Quote`` (sizes from
@@ -353,7 +354,7 @@ class KrakenParser:
             a, ts_a, _ = self._levels(pair, asks, frame)
             b = tuple(sorted(b, key=lambda lv: -lv[0]))
             a = tuple(sorted(a))
-            return (BookSnapshot(pair.instrument_id, 0, b, a, pair.pd, pair.sd, max(ts_a, ts_b), ts_recv),)
+            return (BookSnapshot(pair.instrument_id, ts_recv, b, a, pair.pd, pair.sd, max(ts_a, ts_b), ts_recv),)
         pair = self._pair(wsname)
         self.depths.setdefault(pair.instrument_id, depth)
         asks, bids, checksum = (), (), None
@@ -382,7 +383,8 @@ class KrakenParser:
             raise MalformedFrame(VENUE, "book update with neither a nor b", frame)
         if checksum is not None and widths is not None:
             checksum = pack_checksum(checksum, widths[0], widths[1], depth)
-        return (BookDeltas(pair.instrument_id, 0, 0, -1, bids, asks, pair.pd, pair.sd, ts_event, ts_recv, checksum=checksum),)
+        return (BookDeltas(pair.instrument_id, ts_recv, ts_recv, -1, bids, asks, pair.pd, pair.sd, ts_event, ts_recv,
+                           checksum=checksum),)
 
     @staticmethod
     def _levels(pair: _Pair, raw: object, frame: bytes | str

@@ -5,12 +5,15 @@ Each policy states which venue rule it is and what it can and cannot detect; the
 cite their documentation:
 
 * :class:`InOrderStreamPolicy` — the venue sends the snapshot on the stream and its diffs carry no usable
-  sequence (Kraken WS v1, Gemini v2 ``l2``, the legacy Coinbase ``level2``): every diff is applied in arrival order,
-  nothing is a gap. A lost diff is invisible unless a checksum (Kraken) or a crossed book reveals it.
+  sequence (Kraken WS v1, Gemini v2 ``l2``, the legacy Coinbase ``level2``); their parsers put the local receive
+  time in ``sequence``. A diff received before the snapshot (buffered while resubscribing) is older than it and
+  dropped; every later diff is applied in arrival order, nothing is a gap. A lost diff is invisible unless a
+  checksum (Kraken) or a crossed book reveals it.
 * :class:`IncreasingStreamPolicy` — stream snapshots; diffs carry a strictly increasing number that is *not*
   contiguous per book (Coinbase Advanced Trade ``sequence_num`` counts every channel of the connection): a diff not
-  newer than the book is a duplicate (stale); continuity is checked on the connection (``connection_continues``).
-  A diff with sequence 0 (the legacy Coinbase feed has none) is always applied.
+  newer than the snapshot is stale, an older one than the book's last is a late duplicate; continuity is checked on
+  the connection (``connection_continues``). (The legacy Coinbase feed has no sequence: its parser puts the receive
+  time in ``sequence``, which these rules order the same way.)
 * :class:`NewerThanSnapshotPolicy` — REST snapshot; diffs carry a time, not an id (Bitstamp ``microtimestamp``):
   drop diffs not after the snapshot, apply the rest in order; gaps are undetectable.
 * :class:`FirstLastIdPolicy` — REST snapshot with ``lastUpdateId`` = L and diffs with first/last ids ``U``/``u``
@@ -47,7 +50,7 @@ class InOrderStreamPolicy:
     may_reset = False
 
     def first_diff(self, diff: BookDeltas, snapshot_sequence: int) -> Verdict:
-        return Verdict.APPLY
+        return Verdict.STALE if diff.sequence < snapshot_sequence else Verdict.APPLY
 
     def next_diff(self, diff: BookDeltas, last_sequence: int) -> Verdict:
         return Verdict.APPLY
@@ -63,15 +66,15 @@ class InOrderStreamPolicy:
 
 
 class IncreasingStreamPolicy(InOrderStreamPolicy):
-    """Stream snapshots; a diff numbered ``0 < sequence <= last`` is a duplicate (stale), others apply."""
+    """Stream snapshots; a diff not after the snapshot, or before the book's last diff, is stale."""
 
     name = "increasing_stream"
 
     def first_diff(self, diff: BookDeltas, snapshot_sequence: int) -> Verdict:
-        return Verdict.STALE if 0 < diff.sequence <= snapshot_sequence else Verdict.APPLY
+        return Verdict.STALE if diff.sequence <= snapshot_sequence else Verdict.APPLY
 
     def next_diff(self, diff: BookDeltas, last_sequence: int) -> Verdict:
-        return Verdict.STALE if 0 < diff.sequence <= last_sequence else Verdict.APPLY
+        return Verdict.STALE if diff.sequence < last_sequence else Verdict.APPLY
 
 
 class NewerThanSnapshotPolicy(InOrderStreamPolicy):
