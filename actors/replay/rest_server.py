@@ -1,17 +1,9 @@
-"""The REST side of a replay venue (aiohttp), on its own port like Binance's REST host.
+"""The REST side of a replay venue (aiohttp), on its own port like a venue's REST host.
 
-Routes by venue (Binance Spot API docs "General endpoints" / "Market Data endpoints"; USD-M and COIN-M Futures
-docs "Market Data"):
-
-* spot: ``GET /api/v3/depth``, ``/api/v3/exchangeInfo`` (the recorded response), ``/api/v3/ping`` (``{}``),
-  ``/api/v3/time`` (``{"serverTime":<replay time ms>}``);
-* USD-M: ``GET /fapi/v1/depth``, ``/fapi/v1/ping``, ``/fapi/v1/time``; COIN-M: the same under ``/dapi/v1``.
-  No futures exchangeInfo was recorded: give ccxt markets from the instrument specs
-  (:mod:`actors.feed.ccxt_markets`).
-
-Every route first asks the fault injector (429/418 with ``Retry-After``, 5xx). Depth requests are validated like
-Binance (400 with its error body) and answered by :meth:`ReplayVenue.depth_snapshot`; a request that finds no
-snapshot in time gets 503 ``{"code":-1007,...}``. Bodies are ``application/json;charset=UTF-8``, as Binance sends.
+Routes come from the venue's replay protocol (``rest_routes``: Binance ``GET <prefix>/depth``, ``ping``, ``time``,
+spot ``exchangeInfo``; see :mod:`actors.replay.binance`). Every route first asks the fault injector (429/418 with
+``Retry-After``, 5xx, with the venue's own error body shape: Binance ``{"code":..,"msg":..}``). Bodies are
+``application/json;charset=UTF-8``.
 """
 
 from __future__ import annotations
@@ -22,8 +14,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from actors.instruments import Venue
-from actors.replay.depth import RestError, error_body, parse_depth_query
+from actors.replay.depth import error_body
 from actors.replay.ws_server import tcp_listener
 
 if TYPE_CHECKING:
@@ -32,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["RestEndpoint"]
 
 _JSON = "application/json;charset=UTF-8"
-_PREFIX = {Venue.BINANCE: "/api/v3", Venue.BINANCE_USDM: "/fapi/v1", Venue.BINANCE_COINM: "/dapi/v1"}
 _Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
@@ -55,13 +45,16 @@ class RestEndpoint:
     def app(self) -> web.Application:
         """The aiohttp application with the venue's routes."""
         app = web.Application()
-        prefix = _PREFIX[self.venue.venue]
-        app.router.add_get(f"{prefix}/depth", self._guard(self._depth))
-        app.router.add_get(f"{prefix}/ping", self._guard(self._ping))
-        app.router.add_get(f"{prefix}/time", self._guard(self._time))
-        if self.venue.exchange_info is not None:
-            app.router.add_get(f"{prefix}/exchangeInfo", self._guard(self._exchange_info))
+        for path, handler in self.venue.protocol.rest_routes(self.venue):
+            app.router.add_get(path, self._guard(self._route(handler)))
         return app
+
+    def _route(self, handler) -> _Handler:
+        async def route(request: web.Request) -> web.Response:
+            status, body, headers = await handler(self.venue, request.query)
+            return _json(body, status, headers)
+
+        return route
 
     async def open(self, host: str, port: int) -> None:
         """Listen on ``host:port`` (0: the OS picks; see :attr:`port`).
@@ -83,31 +76,12 @@ class RestEndpoint:
 
     def _guard(self, handler: _Handler) -> _Handler:
         async def guarded(request: web.Request) -> web.Response:
-            fault = self.venue.rest_fault(request.path, request.query.get("symbol"))
+            protocol = self.venue.protocol
+            fault = self.venue.rest_fault(request.path, protocol.rest_symbol(request.query))
             if fault is not None:
                 headers = {} if fault.retry_after_s is None else {"Retry-After": str(fault.retry_after_s)}
-                return _json(error_body(fault.code, fault.msg), fault.status, headers)
+                body_of = getattr(protocol, "error_body", error_body)
+                return _json(body_of(fault.code, fault.msg), fault.status, headers)
             return await handler(request)
 
         return guarded
-
-    async def _depth(self, request: web.Request) -> web.Response:
-        venue = self.venue
-        try:
-            symbol, limit = parse_depth_query(venue.venue, request.query, venue.index.symbols)
-        except RestError as exc:
-            return _json(exc.body(), exc.status)
-        body = await venue.depth_snapshot(symbol, limit)
-        if body is None:
-            msg = "Timeout waiting for response from backend server. Send status unknown; execution status unknown."
-            return _json(error_body(-1007, msg), 503)
-        return _json(body)
-
-    async def _ping(self, request: web.Request) -> web.Response:
-        return _json(b"{}")
-
-    async def _time(self, request: web.Request) -> web.Response:
-        return _json(json.dumps({"serverTime": self.venue.position_ns() // 1_000_000}, separators=(",", ":")).encode())
-
-    async def _exchange_info(self, request: web.Request) -> web.Response:
-        return _json(self.venue.exchange_info or b"{}")

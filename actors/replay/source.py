@@ -15,7 +15,7 @@ from pathlib import Path
 from actors.errors import ConfigError
 from actors.instruments import Venue
 from actors.replay.captures import CaptureRecord, Recording, read_recordings
-from actors.replay.streams import stream_of, stream_symbol
+from actors.replay.protocol import protocol_for
 
 __all__ = ["ReplaySource", "SourceIndex", "shared_origin_ns"]
 
@@ -117,13 +117,13 @@ class ReplaySource:
         """Scan the records once (cached)."""
         if self._index is None:
             cached = _CACHE.get(self._cache_key) if self._cache_key else None
-            self._index = cached or _scan(self.records())
+            self._index = cached or _scan(self.records(), protocol_for(self.venue))
             if self._cache_key and cached is None:
                 _CACHE[self._cache_key] = self._index
         return self._index
 
 
-def _scan(records: Iterator[CaptureRecord]) -> SourceIndex:
+def _scan(records: Iterator[CaptureRecord], protocol) -> SourceIndex:
     streams: dict[str, None] = {}
     symbols: set[str] = set()
     first = last = None
@@ -133,13 +133,13 @@ def _scan(records: Iterator[CaptureRecord]) -> SourceIndex:
         first = rec.ts_recv if first is None else first
         last = rec.ts_recv
         if rec.kind == "ws":
-            stream = stream_of(rec.data)
+            stream = protocol.stream_of(rec.data)
             if stream is not None:
                 frames += 1
                 if stream not in streams:
                     streams[stream] = None
-                    symbols.add(stream_symbol(stream))
-        elif rec.kind == "rest" and rec.data.startswith(b'{"lastUpdateId"'):
+                    symbols.add(protocol.stream_symbol(stream))
+        elif rec.kind == "rest" and protocol.is_snapshot_body(rec.data):
             snapshots += 1
             if rec.rest_symbol:
                 symbols.add(rec.rest_symbol)

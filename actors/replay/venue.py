@@ -1,4 +1,8 @@
-"""ReplayVenue: one recording served over loopback the way Binance serves it, on one replay clock.
+"""ReplayVenue: one recording served over loopback the way its venue serves it, on one replay clock.
+
+The engine is venue-neutral: the venue's replay protocol (:mod:`actors.replay.protocol`, one module per venue,
+e.g. :mod:`actors.replay.binance`) says which stream a recorded frame belongs to, which frames feed the true
+book, what a connection's URL asks for, how client frames are answered, and which REST routes exist.
 
 One *pump* task walks the recording in order. Each record waits until it is due on the
 :class:`~actors.replay.clock.ReplayClock`, then: depth frames and REST depth bodies update the venue's true book (a
@@ -36,10 +40,9 @@ from actors.replay.config import ReplayConfig
 from actors.replay.depth import load_exchange_info
 from actors.replay.faultlog import FaultLog
 from actors.replay.injector import FaultInjector, Outgoing, RestFault
+from actors.replay.protocol import Session, protocol_for
 from actors.replay.rest_server import RestEndpoint
 from actors.replay.source import ReplaySource
-from actors.replay.streams import StreamSession, stream_of
-from actors.replay.truebook import TrueBook
 from actors.replay.ws_server import DISCONNECT, ENDED, Subscriber, WsEndpoint
 
 __all__ = ["ReplayConfig", "ReplayVenue"]
@@ -48,14 +51,14 @@ _YIELD_EVERY = 256  # records between forced yields to the loop, so sockets are 
 
 
 class ReplayVenue:
-    """A loopback Binance venue (spot, USD-M or COIN-M) replaying one recording.
+    """A loopback venue replaying one recording (any venue with a replay protocol, :data:`~actors.replay.protocol.PROTOCOLS`).
 
     Args:
         source: capture file paths forming one recording, a :class:`Recording`, or a :class:`ReplaySource`.
         config: options (:class:`ReplayConfig`); keyword ``options`` override fields of it.
 
     Raises:
-        ConfigError: invalid options, or the paths form more than one recording.
+        ConfigError: invalid options, the paths form more than one recording, or no replay protocol for the venue.
         CaptureError / UnknownCaptureFormat: a file cannot be read.
     """
 
@@ -73,14 +76,15 @@ class ReplayVenue:
             source = ReplaySource.from_paths(list(source), config.max_records)
         self.source = source
         self.venue: Venue = source.venue
+        self.protocol = protocol_for(self.venue)
         self.index = source.index()
         self.known_streams = frozenset(self.index.streams)
         self.clock = ReplayClock(config.speed, self.index.first_ts if config.origin_ns is None else config.origin_ns)
-        self.book = TrueBook(self.venue, self.index.symbols)
+        self.book = self.protocol.true_book(self.index.symbols)
         self.fault_log: FaultLog | None = None
         self.injector: FaultInjector | None = None
         self.exchange_info: bytes | None = None
-        if self.venue is Venue.BINANCE and config.exchange_info != "":
+        if getattr(self.protocol, "serves_exchange_info", False) and config.exchange_info != "":
             self.exchange_info = load_exchange_info(*([config.exchange_info] if config.exchange_info else []))
         self.subscribers: list[Subscriber] = []
         self.connections = self.rest_requests = self.records_dispatched = self.frames_sent = 0
@@ -221,7 +225,7 @@ class ReplayVenue:
         }  # fmt: skip
 
     # -- used by the endpoints -------------------------------------------------------------------------------
-    def add_subscriber(self, ws: object, session: StreamSession, path: str) -> Subscriber:
+    def add_subscriber(self, ws: object, session: Session, path: str) -> Subscriber:
         """Register a new connection; it receives frames from the current replay position on."""
         conn = self.connections
         self.connections += 1
@@ -333,16 +337,18 @@ class ReplayVenue:
         self.records_dispatched += 1
         if self.records_dispatched >= self._step_target >= 0:
             self._progress.set()
+        protocol = self.protocol
         if record.kind == "rest":
-            self._feed_book(record, None)
+            if protocol.is_snapshot_body(record.data):
+                self._feed_book(record, None)
             return
         if record.kind != "ws":
             return
         data = record.data
-        stream = stream_of(data)
+        stream = protocol.stream_of(data)
         if stream is None:
             return
-        if "@depth" in stream:
+        if protocol.is_book_stream(stream):
             self._feed_book(record, stream)
         if not self.subscribers:
             return
@@ -360,6 +366,13 @@ class ReplayVenue:
             if disconnect:
                 await self._enqueue(sub, DISCONNECT)
                 sub.closing = True
+
+    async def send_stream_snapshot(self, sub: Subscriber, stream: str) -> None:
+        """A client subscribed to ``stream``: where the venue sends book snapshots on the stream, queue one built
+        from the true book now (before any later frame of the stream)."""
+        frame = self.protocol.snapshot_frame(stream, self.book)
+        if frame is not None and not sub.closing:
+            await self._enqueue(sub, Outgoing(frame, stream))
 
     async def _enqueue(self, sub: Subscriber, item: object) -> None:
         queue = sub.queue
@@ -400,16 +413,14 @@ class ReplayVenue:
         task.add_done_callback(self._background.discard)
 
     def _urls(self) -> dict:
-        """``ws``/``rest`` base URLs, ``combined`` (every stream), ``depth`` path, ports, streams and symbols."""
+        """``ws``/``rest`` base URLs, ports, streams and symbols, plus the protocol's own entries (Binance:
+        ``combined`` (every stream) and the ``depth`` URL)."""
         cfg = self.config
         ws = f"ws://{cfg.host}:{self._ws.port if self._ws else cfg.ws_port}"
         rest = f"http://{cfg.host}:{self._rest.port if self._rest else cfg.rest_port}"
-        prefix = {Venue.BINANCE: "/api/v3", Venue.BINANCE_USDM: "/fapi/v1", Venue.BINANCE_COINM: "/dapi/v1"}
         return {
-            "venue": self.venue.value, "ws": ws, "rest": rest,
-            "combined": f"{ws}/stream?streams=" + "/".join(self.index.streams),
-            "depth": f"{rest}{prefix[self.venue]}/depth", "ws_port": int(ws.rsplit(":", 1)[1]),
-            "rest_port": int(rest.rsplit(":", 1)[1]), "streams": list(self.index.streams),
-            "symbols": sorted(self.index.symbols),
+            "venue": self.venue.value, "ws": ws, "rest": rest, **self.protocol.urls(ws, rest, self.index),
+            "ws_port": int(ws.rsplit(":", 1)[1]), "rest_port": int(rest.rsplit(":", 1)[1]),
+            "streams": list(self.index.streams), "symbols": sorted(self.index.symbols),
         }  # fmt: skip
 

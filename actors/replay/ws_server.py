@@ -1,11 +1,12 @@
-"""The websocket side of a replay venue: Binance stream paths, JSON methods, one bounded queue per connection.
+"""The websocket side of a replay venue: the venue protocol's paths and sessions, one bounded queue per connection.
 
-A connection is accepted on ``/stream?streams=a/b``, ``/stream``, ``/ws/<stream>`` or ``/ws`` (other paths: HTTP
-404). Frames arrive from the venue's pump into the connection's queue and one sender task writes them, combined
-envelopes byte for byte as recorded, or for raw connections (``/ws``, or ``SET_PROPERTY combined false``) the
-``data`` part, a byte-exact substring. Client requests (``SUBSCRIBE`` ...) are answered by
-:class:`~actors.replay.streams.StreamSession`. The server pings every ``ping_interval_s`` and the ``websockets``
-library answers client pings with pongs, as Binance does. Per-message compression is off.
+A connection is accepted on the paths the venue's replay protocol accepts (Binance: ``/stream?streams=a/b``,
+``/stream``, ``/ws/<stream>``, ``/ws``; other paths: HTTP 404). Frames arrive from the venue's pump into the
+connection's queue and one sender task writes them as the session shapes them (Binance: combined envelopes byte
+for byte as recorded, or the ``data`` part for raw connections). Client frames (``SUBSCRIBE``, ``{"op":"ping"}``
+...) are answered by the session; a new subscription to a book stream of a venue that sends snapshots on the
+stream gets one from the true book first. The server pings every ``ping_interval_s`` and the ``websockets``
+library answers client pings with pongs. Per-message compression is off.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from actors.replay.injector import ConnectionFaults, Outgoing
-from actors.replay.streams import StreamSession, error_reply, parse_ws_path, raw_payload
+from actors.replay.protocol import Session
 
 if TYPE_CHECKING:
     from actors.replay.venue import ReplayVenue
@@ -76,7 +77,7 @@ class Subscriber:
     __slots__ = ("conn", "ws", "session", "queue", "faults", "path", "offered", "sent", "max_queued", "closing")
 
     def __init__(
-        self, conn: int, ws: object, session: StreamSession, cap: int, faults: ConnectionFaults | None, path: str
+        self, conn: int, ws: object, session: Session, cap: int, faults: ConnectionFaults | None, path: str
     ) -> None:
         self.conn = conn
         self.ws = ws
@@ -90,20 +91,10 @@ class Subscriber:
     def status(self) -> dict:
         """Per-client counters for the venue status."""
         return {
-            "conn": self.conn, "path": self.path, "streams": list(self.session.streams),
-            "combined": self.session.combined, "frames_offered": self.offered, "frames_sent": self.sent,
+            "conn": self.conn, "path": self.path, **self.session.describe(), "frames_offered": self.offered,
+            "frames_sent": self.sent,
             "queued": self.queue.qsize(), "max_queued": self.max_queued, "closing": self.closing,
         }  # fmt: skip
-
-
-def _payload(item: Outgoing, combined: bool) -> bytes:
-    if combined:
-        return item.data
-    try:
-        return raw_payload(item.data, item.stream)
-    except ValueError:  # a truncated or corrupted frame: cut the envelope as far as it goes
-        head = len(item.stream) + 20  # len('{"stream":"') + stream + len('","data":')
-        return item.data[head:] if len(item.data) > head else item.data
 
 
 class WsEndpoint:
@@ -142,7 +133,7 @@ class WsEndpoint:
     def _check_path(self, connection: ServerConnection, request: object):
         if self.venue._stopping:
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "replay venue stopping\n")
-        if parse_ws_path(request.path) is None:  # type: ignore[attr-defined]
+        if self.venue.protocol.accept(request.path, self.venue.known_streams) is None:  # type: ignore[attr-defined]
             return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
         return None
 
@@ -150,20 +141,24 @@ class WsEndpoint:
         venue = self.venue
         known = venue.known_streams
         path = ws.request.path if ws.request else "/"
-        wanted = parse_ws_path(path)
-        assert wanted is not None  # _check_path refused other paths
-        session = StreamSession([s for s in wanted.streams if s in known], wanted.combined)
+        session = venue.protocol.accept(path, known)
+        assert session is not None  # _check_path refused other paths
         sub = venue.add_subscriber(ws, session, path)
         if venue.finished:  # nothing more will come: say so at once
             sub.queue.put_nowait(ENDED)
         sender = asyncio.create_task(self._send_loop(sub), name=f"replay-send-{sub.conn}")
         try:
-            if any(s not in known for s in wanted.streams):
-                await ws.send(error_reply(None, 2, "Invalid request: invalid stream"), text=True)
+            for frame in session.greeting(known):
+                await ws.send(frame, text=True)
+            for stream in session.streams:  # streams named in the URL
+                await venue.send_stream_snapshot(sub, stream)
             async for message in ws:
                 reply = session.handle(message, known)
                 venue.subscriptions_changed()
-                await ws.send(reply, text=True)
+                for frame in reply.frames:
+                    await ws.send(frame, text=True)
+                for stream in reply.subscribed:
+                    await venue.send_stream_snapshot(sub, stream)
         except ConnectionClosed:
             pass
         finally:
@@ -185,7 +180,7 @@ class WsEndpoint:
                     return
                 if item.delay_ms:
                     await asyncio.sleep(item.delay_ms / 1000)
-                await ws.send(_payload(item, sub.session.combined), text=True)  # type: ignore[attr-defined]
+                await ws.send(sub.session.outgoing(item.data, item.stream), text=True)  # type: ignore[attr-defined]
                 sub.sent += 1
                 venue.frames_sent += 1
         except ConnectionClosed:
