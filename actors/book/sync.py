@@ -21,7 +21,8 @@ States (``SyncState``):
   resubscribe where the venue sends snapshots on the stream).
 
 A diff the policy calls stale (a duplicate, or one that arrives after a newer one) is dropped, counted, and is not
-a gap: it carries nothing the book lacks. A diff the policy says resets the book (Bybit ``u == 1``) is loaded as a
+a gap: it carries nothing the book lacks. Diffs buffered before a stream snapshot were sent before it on the same
+ordered stream, so they are dropped as stale when it arrives (a REST snapshot replays them through the rules). A diff the policy says resets the book (Bybit ``u == 1``) is loaded as a
 snapshot. A snapshot from the stream always replaces the book; a REST snapshot not newer than a ready book is
 ignored. A diff or snapshot carrying a ``checksum`` is validated against the real book after it is applied
 (``validate_checksum``, on by default): a mismatch clears the book and resyncs it like a gap.
@@ -187,6 +188,10 @@ class BookSync:
         self.snapshots += 1
         self._recovering = self._recovering or self.state is SyncState.RESYNCING
         self.state = SyncState.READY
+        if self._from_stream and self._buffer:
+            # Sent on the same ordered stream before this snapshot: every buffered diff is older than it.
+            self.diffs_dropped_stale += len(self._buffer)
+            self._buffer.clear()
         if snapshot.checksum is not None and self.validate_checksum and not self._checksum(snapshot):
             return self.state
         buffered, self._buffer = self._buffer, deque(maxlen=self._buffer.maxlen)

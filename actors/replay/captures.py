@@ -8,7 +8,12 @@ Formats (see ``shared/data/README.md``):
 * **cryptofeed v1** raw files (``<EXCHANGE>.ws.<n>.<rot>``, ``<EXCHANGE>.http.<n>.<rot>``, ``<EXCHANGE>.<n>``):
   ``<ts>: <frame>`` received, ``<url> <-> <ts>`` connect, ``<url> <- <ts>: <frame>`` sent,
   ``<url> -> <ts>: <body>[ header: <json>]`` REST; ``<ts>`` in Unix seconds.
-* **cryptofeed v2 capture** JSON Lines (``{"t":"header",...}`` then ``connect``/``send``/``recv``/``http``).
+* **cryptofeed v2 capture** JSON Lines (``{"t":"header",...}`` then ``connect``/``send``/``recv``/``http``). A
+  Bybit capture holds spot and linear connections (the same symbols, different books): it forms one recording
+  per category (``bybit``, ``bybit_linear``), told apart by each connection's URL.
+* **Bybit public history** (``<date>_<SYMBOL>_ob500.data``, from Bybit's "Historical Market Data" download, unzipped):
+  one v5 ``orderbook.500`` message per line, no local time (the message ``ts`` is used). Spot unless the path
+  names ``linear``.
 
 Files of one recording given together continue one another: they are merged into one time-ordered stream
 (hftbacktest files by venue and symbol, cryptofeed files by exchange). Frames are kept byte for byte.
@@ -83,15 +88,31 @@ class Recording:
     venue: Venue
     source: str
     paths: list[Path] = field(default_factory=list)
+    conns: frozenset[str] | None = None
 
     def records(self) -> Iterator[CaptureRecord]:
-        """Stream every record, merged by ``ts_recv`` across files (stable for equal times)."""
+        """Stream every record, merged by ``ts_recv`` across files (stable for equal times).
+
+        With ``conns`` (a capture whose connections carry different venues, e.g. Bybit spot and linear in one
+        cryptofeed file), only the websocket records of those connections (and every REST record) are kept.
+        """
         if self.source == "hftbacktest":
             for path in self.paths:  # files are consecutive: plain concatenation keeps byte order
                 yield from _read_hftbacktest(path)
-        else:
-            reader = _read_cryptofeed_v1 if self.source == "cryptofeed_v1" else _read_cryptofeed_v2
-            yield from heapq.merge(*(reader(p) for p in self.paths), key=lambda r: r.ts_recv)
+            return
+        if self.source == "bybit_history":
+            for path in self.paths:
+                yield from _read_bybit_history(path)
+            return
+        reader = _read_cryptofeed_v1 if self.source == "cryptofeed_v1" else _read_cryptofeed_v2
+        merged = heapq.merge(*(reader(p) for p in self.paths), key=lambda r: r.ts_recv)
+        if self.conns is None:
+            yield from merged
+            return
+        conns = self.conns
+        for rec in merged:
+            if rec.kind == "rest" or rec.conn in conns:
+                yield rec
 
 
 def read_recordings(paths: Iterable[str | Path]) -> list[Recording]:
@@ -107,8 +128,11 @@ def read_recordings(paths: Iterable[str | Path]) -> list[Recording]:
         if not path.is_file():
             raise CaptureError(f"{path}: no such file")
         source, venue, key, first_ts = _identify(path)
-        rec, files = groups.setdefault((source, key), (Recording(venue, source), []))
-        files.append((first_ts, path))
+        split = _connection_venues(path, source, venue)
+        for part_venue, conns in split.items() if split else [(venue, None)]:
+            part_key = key if conns is None else f"{key}:{part_venue.value}:{','.join(sorted(conns))}"
+            rec, files = groups.setdefault((source, part_key), (Recording(part_venue, source, conns=conns), []))
+            files.append((first_ts, path))
     recordings = []
     for rec, files in groups.values():
         rec.paths = [p for _, p in sorted(files, key=lambda f: f[0])]
@@ -149,11 +173,43 @@ def _identify(path: Path) -> tuple[str, Venue, str, int]:
         except (ValueError, KeyError) as exc:
             raise UnknownCaptureFormat(f"{path}: bad cryptofeed capture header: {exc}") from None
         return "cryptofeed_v2", _cryptofeed_venue(path, exchange), str(exchange), 0
+    if path.name.endswith(("_ob500.data", "_ob200.data")) or (
+        head[0].startswith(b'{"topic":"orderbook.') and b'"type":"snapshot"' in head[0][:80]
+    ):
+        return "bybit_history", Venue.BYBIT_LINEAR if "linear" in str(path).lower() else Venue.BYBIT, \
+            f"bybit_history:{path.name.split('_')[1] if '_' in path.name else path.name}", _bybit_history_ts(head[0])
     match = _V1_NAME.match(path.name)
     if match and any(_v1_kind(line) for line in head[:5]):
         exchange = match["exchange"]
         return "cryptofeed_v1", _cryptofeed_venue(path, exchange), exchange, 0
     raise UnknownCaptureFormat(f"{path}: not an hftbacktest, cryptofeed v1 or cryptofeed v2 capture")
+
+
+# Bybit v5 public hosts by category ("WebSocket Stream > Connect"); inverse and option are not served here.
+_BYBIT_CATEGORY = {"/v5/public/spot": Venue.BYBIT, "/v5/public/linear": Venue.BYBIT_LINEAR}
+
+
+def _connection_venues(path: Path, source: str, venue: Venue) -> dict[Venue, frozenset[str]] | None:
+    """For a cryptofeed capture of Bybit: which connections are spot and which linear (by their connect URL).
+
+    Returns None for every other capture (one venue per file).
+    """
+    if venue is not Venue.BYBIT or source != "cryptofeed_v2":
+        return None
+    found: dict[Venue, set[str]] = {}
+    try:
+        with path.open("rb") as fh:
+            for raw in fh:
+                if b'"t":"connect"' not in raw[:40] and b'"t": "connect"' not in raw[:40]:
+                    continue
+                rec = json.loads(raw)
+                url = urlparse(str(rec.get("url") or rec.get("addr") or ""))
+                part = _BYBIT_CATEGORY.get(url.path.rstrip("/"))
+                if part is not None:
+                    found.setdefault(part, set()).add(str(rec.get("conn", "")))
+    except (OSError, ValueError) as exc:
+        raise CaptureError(f"{path}: unreadable: {exc}") from None
+    return {v: frozenset(c) for v, c in found.items()} or None
 
 
 def _cryptofeed_venue(path: Path, exchange: str) -> Venue:
@@ -195,7 +251,31 @@ def _to_ns(text: str) -> int:
     return value * 1_000_000_000
 
 
+def _bybit_history_ts(line: bytes) -> int:
+    try:
+        return int(json.loads(line)["ts"]) * 1_000_000
+    except (ValueError, KeyError, TypeError):
+        return 0
+
+
 # -- readers ---------------------------------------------------------------------------------------------------
+def _read_bybit_history(path: Path) -> Iterator[CaptureRecord]:
+    """Bybit's public orderbook history (``<date>_<SYMBOL>_ob500.data``): one v5 ``orderbook`` message per line,
+    no local receive time. ``ts_recv`` is the message's own ``ts`` (ms -> ns): the venue's time stands in for ours.
+    A line that is not JSON with a ``ts`` is still served (``ts_recv`` of the line before), so the parser reports
+    it as malformed."""
+    last = 0
+    try:
+        with path.open("rb") as fh:
+            for raw in fh:
+                line = raw.rstrip(b"\r\n")
+                if not line:
+                    continue
+                ts = _bybit_history_ts(line) or last
+                last = ts
+                yield CaptureRecord(ts, "ws", line, "bybit_history")
+    except OSError as exc:
+        raise CaptureError(f"{path}: unreadable: {exc}") from None
 def _read_hftbacktest(path: Path) -> Iterator[CaptureRecord]:
     """Lines ``<ts> <frame>``. A gzip stream cut short (a recorder that died mid-write: its last member has no
     end marker) ends the capture at the last complete line instead of making the whole file unreadable."""

@@ -26,6 +26,9 @@ ADAPTERS: dict[str, str] = {
     "gemini": "actors.feed.venues.gemini:ADAPTER",
     "bitstamp": "actors.feed.venues.bitstamp:ADAPTER",
     "backpack": "actors.feed.venues.backpack:ADAPTER",
+    "bybit": "actors.feed.venues.bybit:SPOT",
+    "bybit_linear": "actors.feed.venues.bybit:LINEAR",
+    "okx": "actors.feed.venues.okx:OKX",
 }
 """Venue name -> ``"module:attribute"`` of its adapter (one line per venue)."""
 
