@@ -16,7 +16,9 @@ from decimal import Decimal
 
 from actors.errors import PrecisionError
 
-__all__ = ["DecimalCache", "LevelConverter", "fixed_to_decimal", "fixed_to_str", "level_converter", "to_fixed"]
+__all__ = [
+    "DecimalCache", "LevelConverter", "fixed_to_decimal", "fixed_to_plain", "fixed_to_str", "level_converter", "to_fixed",
+]
 
 _POW10 = [10**i for i in range(19)]
 
@@ -65,6 +67,19 @@ def fixed_to_str(value: int, decimals: int) -> str:
     if decimals == 0:
         return sign + digits
     return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
+
+
+def fixed_to_plain(value: int, decimals: int) -> str:
+    """The shortest exact decimal spelling: no trailing zeros, no trailing point (``3026100`` at 2 -> ``"30261"``,
+    ``406`` at 5 -> ``"0.00406"``), as OKX writes prices and sizes (its checksum is computed over these strings)."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if decimals <= 0:
+        return sign + str(value * 10 ** (-decimals))
+    whole, frac = divmod(value, 10**decimals)
+    if not frac:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{str(frac).rjust(decimals, '0').rstrip('0')}"
 
 
 class DecimalCache(dict):

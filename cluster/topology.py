@@ -207,13 +207,13 @@ class Topology:
         if not cfg.enabled:
             return
         venues = sorted({f.venue.value for f in self.config.feeds if f.ws_url is None})
-        origin = min(_first_ts(cfg.captures[v]) for v in venues)
+        origins = _origins({v: _first_ts(cfg.captures[v], v) for v in venues})
         for venue in venues:
             fault_log = f"{cfg.fault_log}.{venue}" if cfg.fault_log else None
             place = placement_options("replay", ray.cluster_resources())
             handle = ReplayVenueActor.options(**self._options("replay", venue, **place)).remote(
-                cfg.captures[venue], speed=cfg.speed, paused=True, origin_ns=origin, faults=cfg.faults or None,
-                seed=cfg.seed, fault_log=fault_log, snapshot_wait_s=cfg.snapshot_wait_s,
+                cfg.captures[venue], speed=cfg.speed, paused=True, origin_ns=origins[venue], faults=cfg.faults or None,
+                seed=cfg.seed, fault_log=fault_log, snapshot_wait_s=cfg.snapshot_wait_s, venue=venue,
             )  # fmt: skip
             self.replay[venue] = handle
         for venue, handle in self.replay.items():
@@ -334,7 +334,8 @@ class Topology:
                 raise ConfigError(f"feed {f.feed_id}: {len(plans)} connections needed; split its symbols over feeds")
             spec = FeedSpec(
                 feed_id=f.feed_id, venue=f.venue.value, symbols=tuple(s.upper() for s in f.symbols),
-                ws_url=plans[0].url, rest_url=f.rest_url or urls.get("rest"),
+                ws_url=plans[0].url, rest_url=f.rest_url or urls.get("rest"), subscribe=plans[0].subscribe,
+                ping_frame=plans[0].ping_frame, ping_interval_s=plans[0].ping_interval_s,
                 book_actors={i: self.book_routes[i] for i in f.instrument_ids()}, market_subscribers=subscribers,
                 redeliver_to=(self.recorder_name,) if self.recorder_name else (), recorder_name=self.recorder_name,
                 raw_dir=self.run_dir if self.config.store.record_raw and self.run_dir else None,
@@ -445,10 +446,30 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
 
 
-def _first_ts(paths: list[str]) -> int:
-    """The first recorder timestamp (ns) of a capture group."""
+_ALIGN_WITHIN_NS = 3600 * 10**9
+
+
+def _origins(firsts: dict[str, int]) -> dict[str, int]:
+    """One replay-time origin per venue. Recordings that start within an hour of each other were recorded together
+    (the bundled Binance spot, USD-M and COIN-M captures start within 3 s): they share the earliest first record
+    and stay aligned. A recording of another day starts at its own first record, so captures of different dates
+    run side by side instead of one waiting for the other's date."""
+    origins: dict[str, int] = {}
+    group_start = None
+    for venue, first in sorted(firsts.items(), key=lambda kv: kv[1]):
+        if group_start is None or first - group_start > _ALIGN_WITHIN_NS:
+            group_start = first
+        origins[venue] = group_start
+    return origins
+
+
+def _first_ts(paths: list[str], venue: str | None = None) -> int:
+    """The first recorder timestamp (ns) of a capture group (of ``venue``'s recording when the files hold several)."""
     first = None
-    for recording in read_recordings(paths):
+    recordings = read_recordings(paths)
+    if venue is not None and len(recordings) > 1:
+        recordings = [r for r in recordings if r.venue.value == venue]
+    for recording in recordings:
         ts = next(iter(recording.records())).ts_recv
         first = ts if first is None else min(first, ts)
     if first is None:

@@ -45,7 +45,10 @@ class FeedSpec:
         feed_id: unique name (``binance-spot``).
         venue: venue name (``binance``).
         symbols: venue symbols on this connection.
-        ws_url: the full stream URL (combined streams).
+        ws_url: the full stream URL (Binance: combined streams in the URL).
+        subscribe: frames sent after every (re)connection (venues that subscribe by message).
+        ping_frame, ping_interval_s: the venue's application-level ping and its period (s); None: none.
+        resubscribe_timeout_s: a resubscribe whose stream snapshot has not arrived after this long is sent again.
         rest_url: REST base URL for snapshots (None: the real venue's).
         book_actors: ``instrument_id -> book actor name``.
         market_subscribers: names of actors that get every batch too, unconflated (the paper execution actor: a
@@ -77,6 +80,10 @@ class FeedSpec:
     ws_url: str
     rest_url: str | None
     book_actors: dict[str, str]
+    subscribe: tuple[str, ...] = ()
+    ping_frame: str | None = None
+    ping_interval_s: float = 20.0
+    resubscribe_timeout_s: float = 5.0
     market_subscribers: tuple[str, ...] = ()
     redeliver_to: tuple[str, ...] = ()
     redeliver_max_batches: int = 2000
@@ -122,8 +129,10 @@ class FeedActor:
         self.transport = WebSocketTransport(
             spec.ws_url, self._on_frame, self._on_connect, drain=self._flush, on_disconnect=self._on_disconnect,
             backoff=Backoff(spec.backoff_base_s, spec.backoff_cap_s, spec.backoff_reset_after_s, rng=rng),
-            stale_after_ms=spec.stale_after_ms,
+            stale_after_ms=spec.stale_after_ms, subscribe=spec.subscribe, app_ping_frame=spec.ping_frame,
+            app_ping_interval_s=spec.ping_interval_s,
         )  # fmt: skip
+        self._resubscribed: dict[str, float] = {}  # instrument -> monotonic time of its last resubscribe
         self.depth = DepthClient(spec.venue, spec.rest_url)
         self._snapshot_backoff = Backoff(spec.backoff_base_s, spec.backoff_cap_s, spec.backoff_reset_after_s, rng=rng)
         self._symbols = {instrument_id(s, spec.venue): s for s in spec.symbols}
@@ -274,6 +283,9 @@ class FeedActor:
         self._event("reconnect" if reconnect else "connect", self.spec.ws_url)
         if reconnect:
             self.pipeline.on_reconnect(time.time_ns())
+            now = time.monotonic()
+            for iid in self.pipeline.snapshots_in_flight:  # stream snapshots the new subscriptions will bring
+                self._resubscribed[iid] = now
             await self._flush()
 
     # -- batching --------------------------------------------------------------------------------------------
@@ -295,6 +307,30 @@ class FeedActor:
                 task = asyncio.ensure_future(self._fetch_snapshot(iid))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+            await self._resubscribe()
+
+    async def _resubscribe(self) -> None:
+        """Books of a stream-snapshot venue that need a snapshot: ask the venue for one (the adapter's unsubscribe +
+        subscribe frames); one not answered within ``resubscribe_timeout_s`` is asked again. A venue with no such
+        frames gets a reconnect (every book then resyncs from the new connection's snapshots)."""
+        now = time.monotonic()
+        for iid, sent in list(self._resubscribed.items()):
+            if self.pipeline.syncs[iid].ready:
+                del self._resubscribed[iid]
+            elif now - sent > self.spec.resubscribe_timeout_s:
+                del self._resubscribed[iid]
+                self.pipeline.on_snapshot_failed(iid)
+        for iid in self.pipeline.resubscribes_due():
+            frames = self.pipeline.adapter.resubscribe_frames(self._symbols[iid])
+            self._event("resubscribe", iid, iid)
+            self._resubscribed[iid] = now
+            if not frames:
+                self.transport.reconnect()
+                return
+            for frame in frames:
+                if not await self.transport.send(frame):
+                    self.pipeline.on_snapshot_failed(iid)
+                    break
 
     async def _flush(self, force: bool = False) -> None:
         """Send what the pipeline queued: each book its own batch at once; market subscribers (execution, the

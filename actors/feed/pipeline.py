@@ -195,6 +195,8 @@ class FeedPipeline:
             sync.request_resync()
             self.pending += len(fwd.out) - before
             self._snapshot_in_flight.discard(iid)
+            if iid not in self._rest:  # the new connection's subscriptions bring fresh stream snapshots
+                self._snapshot_in_flight.add(iid)
 
     def announce_reset(self, reason: str, ts_recv: int) -> None:
         """Queue a ``BookReset`` for every instrument (a new feed never trusts a book it did not build)."""

@@ -14,6 +14,10 @@ Behaviour:
   healthy connection; every (re)connection calls ``on_connect(reconnect: bool)`` so the feed can resync its books,
   and every lost connection calls ``on_disconnect(reason)`` at once, so books are marked not ready while the
   connection is down (a book nobody updates must not be served as ready);
+* subscriptions: ``subscribe`` frames (venues that subscribe by message: Bybit, OKX, Coinbase ...) are sent on
+  every (re)connection, after ``on_connect``; :meth:`send` sends more (a resubscribe);
+* app-level heartbeat: ``app_ping_frame`` (Bybit ``{"op":"ping"}``, OKX ``ping``) is sent every
+  ``app_ping_interval_s`` while connected, for venues that close a connection that sends nothing;
 * a close with code 4001 (the replay venue's "recording ended") ends :meth:`run` without reconnecting: the
   books stay as the recording left them, which is the venue's true final state.
 """
@@ -67,6 +71,8 @@ class WebSocketTransport:
         stale_after_ms: reconnect when no frame arrived for this long (ms); 0 disables.
         ping_interval_s, ping_timeout_s: websocket keep-alive (s).
         max_frame_bytes: largest accepted frame (bytes).
+        subscribe: text frames sent after every (re)connection, in order.
+        app_ping_frame, app_ping_interval_s: an application-level ping sent every interval (s); None: none.
     """
 
     def __init__(
@@ -81,8 +87,14 @@ class WebSocketTransport:
         ping_interval_s: float = 20.0,
         ping_timeout_s: float = 20.0,
         max_frame_bytes: int = 16 * 2**20,
+        subscribe: tuple[str, ...] = (),
+        app_ping_frame: str | None = None,
+        app_ping_interval_s: float = 20.0,
     ) -> None:
         self.url = url
+        self.subscribe = tuple(subscribe)
+        self.app_ping_frame = app_ping_frame
+        self.app_ping_interval_s = app_ping_interval_s
         self.on_frame = on_frame
         self.on_connect = on_connect
         self.drain = drain
@@ -115,6 +127,11 @@ class WebSocketTransport:
             return False
         return True
 
+    def reconnect(self) -> None:
+        """Close the current connection (code 4000); :meth:`run` reconnects with backoff as after any loss."""
+        if self._ws is not None:
+            asyncio.ensure_future(self._ws.close(code=4000, reason="resync"))
+
     async def run(self) -> None:
         """Connect and receive until :meth:`stop`; reconnect on any failure."""
         first = True
@@ -137,6 +154,8 @@ class WebSocketTransport:
                     self.backoff.connected(time.monotonic())
                     await self.on_connect(not first)
                     first = False
+                    for frame in self.subscribe:
+                        await ws.send(frame)
                     await self._receive(ws)
                     if ws.close_code == ENDED_CODE:
                         self.ended = True
@@ -166,8 +185,14 @@ class WebSocketTransport:
             except asyncio.TimeoutError:
                 pass
 
+    async def _app_ping(self, ws) -> None:
+        while True:
+            await asyncio.sleep(self.app_ping_interval_s)
+            await ws.send(self.app_ping_frame)
+
     async def _receive(self, ws) -> None:
         watchdog = asyncio.ensure_future(self._watch_stale(ws)) if self.stale_after_ms else None
+        pinger = asyncio.ensure_future(self._app_ping(ws)) if self.app_ping_frame else None
         stats, on_frame, drain, now = self.stats, self.on_frame, self.drain, time.time_ns
         try:
             while True:
@@ -186,6 +211,8 @@ class WebSocketTransport:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
+            if pinger is not None:
+                pinger.cancel()
 
     async def _watch_stale(self, ws) -> None:
         period_s = max(self.stale_after_ms / 4000, 0.05)

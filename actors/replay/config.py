@@ -40,6 +40,8 @@ class ReplayConfig:
         ping_interval_s, ping_timeout_s: websocket pings, as Binance (every 20 s; default timeout 60 s).
         preload: read the whole recording into memory when the venue opens (default True), so decompressing and
             splitting capture lines does not compete with serving frames during the replay.
+        venue: which recording to serve when the files hold several venues (a Bybit capture holds ``bybit`` and
+            ``bybit_linear``); default None: the files must form exactly one recording.
     """
 
     host: str = "127.0.0.1"
@@ -59,6 +61,7 @@ class ReplayConfig:
     preload: bool = True
     ping_interval_s: float | None = 20.0
     ping_timeout_s: float | None = 60.0
+    venue: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "speed", parse_speed(self.speed))

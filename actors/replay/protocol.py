@@ -104,6 +104,9 @@ PROTOCOLS: dict[str, str] = {
     "binance": "actors.replay.binance:SPOT",
     "binance_usdm": "actors.replay.binance:USDM",
     "binance_coinm": "actors.replay.binance:COINM",
+    "bybit": "actors.replay.bybit:SPOT",
+    "bybit_linear": "actors.replay.bybit:LINEAR",
+    "okx": "actors.replay.okx:OKX",
 }
 """Venue name -> ``"module:attribute"`` of its replay protocol (one line per venue)."""
 

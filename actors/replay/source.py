@@ -84,14 +84,17 @@ class ReplaySource:
         return cls(recording.venue, recording.records, max_records, ("files", *key), name)
 
     @classmethod
-    def from_paths(cls, paths: Sequence[str | Path], max_records: int | None = None) -> ReplaySource:
-        """Serve the one recording that ``paths`` form.
+    def from_paths(cls, paths: Sequence[str | Path], max_records: int | None = None,
+                   venue: Venue | str | None = None) -> ReplaySource:  # fmt: skip
+        """Serve the one recording that ``paths`` form (of ``venue``, when the files hold several venues).
 
         Raises:
             ConfigError: the files form more or fewer than one recording (one venue per server).
             CaptureError / UnknownCaptureFormat: a file cannot be read.
         """
         recordings = read_recordings(paths)
+        if venue is not None:
+            recordings = [r for r in recordings if r.venue is Venue(venue)]
         if len(recordings) != 1:
             raise ConfigError(f"a replay venue serves one recording; these files form {len(recordings)}")
         return cls.from_recording(recordings[0], max_records)

@@ -73,7 +73,7 @@ class ReplayVenue:
         if isinstance(source, Recording):
             source = ReplaySource.from_recording(source, config.max_records)
         elif not isinstance(source, ReplaySource):
-            source = ReplaySource.from_paths(list(source), config.max_records)
+            source = ReplaySource.from_paths(list(source), config.max_records, config.venue)
         self.source = source
         self.venue: Venue = source.venue
         self.protocol = protocol_for(self.venue)

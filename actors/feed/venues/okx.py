@@ -52,7 +52,7 @@ import msgspec
 
 from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
 from actors.feed.venues.base import BookLevels, ConnectionPlan, SnapshotRequest, Verdict
-from actors.fixedpoint import LevelConverter, level_converter
+from actors.fixedpoint import LevelConverter, fixed_to_plain, level_converter
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, Level, MarketEvent, Quote, Trade
 
@@ -289,16 +289,6 @@ _ROUTES = {
 }
 
 
-def _okx_text(value: int, decimals: int) -> str:
-    """A fixed-point value as OKX writes it: no trailing zeros, no trailing point (``3026100`` at 2 -> ``"30261"``)."""
-    if decimals <= 0:
-        return str(value * 10 ** (-decimals))
-    whole, frac = divmod(value, 10**decimals)
-    if not frac:
-        return str(whole)
-    return f"{whole}.{str(frac).rjust(decimals, '0').rstrip('0')}"
-
-
 def okx_checksum(bids: Sequence[Level], asks: Sequence[Level], price_decimals: int, size_decimals: int) -> int:
     """OKX's book checksum ("Checksum" section): CRC32 of ``bid1px:bid1sz:ask1px:ask1sz:...`` over the best 25 per
     side (a shorter side's missing entries skipped), as a signed 32-bit int.
@@ -309,11 +299,11 @@ def okx_checksum(bids: Sequence[Level], asks: Sequence[Level], price_decimals: i
     parts: list[str] = []
     for i in range(min(CHECKSUM_DEPTH, max(len(bids), len(asks)))):
         if i < len(bids):
-            parts.append(_okx_text(bids[i][0], price_decimals))
-            parts.append(_okx_text(bids[i][1], size_decimals))
+            parts.append(fixed_to_plain(bids[i][0], price_decimals))
+            parts.append(fixed_to_plain(bids[i][1], size_decimals))
         if i < len(asks):
-            parts.append(_okx_text(asks[i][0], price_decimals))
-            parts.append(_okx_text(asks[i][1], size_decimals))
+            parts.append(fixed_to_plain(asks[i][0], price_decimals))
+            parts.append(fixed_to_plain(asks[i][1], size_decimals))
     crc = zlib.crc32(":".join(parts).encode())
     return crc - (1 << 32) if crc >= 1 << 31 else crc
 
