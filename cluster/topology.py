@@ -173,7 +173,11 @@ class Topology:
 
     # -- start -----------------------------------------------------------------------------------------------
     def start_ray(self) -> None:
-        """Join ``ray.address`` or start a local Ray (once per process)."""
+        """Join ``ray.address`` or start a new local Ray (once per process).
+
+        Without an address this always starts its own Ray (``address="local"``): plain ``ray.init()`` would join
+        the newest cluster started on this machine with ``ray start`` (or ``RAY_ADDRESS``), and a run would then
+        share names, and ``remove_leftovers``, with whatever runs there. Joining is explicit: ``--address auto``."""
         cfg = self.config.ray
         if ray.is_initialized():
             return
@@ -181,7 +185,7 @@ class Topology:
         if cfg.address:
             ray.init(address=cfg.address, **kwargs)
         else:
-            ray.init(num_cpus=cfg.num_cpus, include_dashboard=cfg.include_dashboard,
+            ray.init(address="local", num_cpus=cfg.num_cpus, include_dashboard=cfg.include_dashboard,
                      _metrics_export_port=cfg.metrics_export_port or None, **kwargs)
             self.started_ray = True
 

@@ -57,7 +57,7 @@ def bench_actor(n: int, batch: int) -> dict:
     from actors.remote import RaySpawner
     from actors.risk.actor import RiskActor
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         spawner = RaySpawner("bench", lifetime=None)
         spawner.spawn(ExecutionActor, "b-execution", "b-execution", [SPOT], {}, risk_name="b-risk", namespace="bench")

@@ -31,13 +31,14 @@ def _own_metrics_port(monkeypatch):
 
 @pytest.fixture(scope="session")
 def ray_session():
-    """One local Ray (2 CPUs, no dashboard) for the whole test session, shut down at the end.
+    """One new local Ray (2 CPUs, no dashboard; never a cluster started by `ray start` on this machine) for the
+    whole test session, shut down at the end.
 
     Starting Ray costs seconds, so actor, integration and end-to-end tests share it; unit tests may not use it.
     """
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
