@@ -62,6 +62,7 @@ class PolygonFake:
     host: bind address. ws_port, rest_port: 0 lets the OS pick.
     interval_ms: pause between streamed messages (ms).
     max_connections: authenticated connections allowed at once for the key (Polygon's default plan: 1).
+    cycles: how many times each connection gets the fixture's events (None: forever), then it stays quiet.
 
     Attributes:
         connections: open websocket connections. auth_ok, auth_failed: counters. subscriptions: per connection
@@ -69,12 +70,13 @@ class PolygonFake:
     """
 
     def __init__(self, api_key: str = "test-key", host: str = "127.0.0.1", ws_port: int = 0, rest_port: int = 0,
-                 interval_ms: float = 20.0, max_connections: int = 1) -> None:  # fmt: skip
+                 interval_ms: float = 20.0, max_connections: int = 1, cycles: int | None = None) -> None:  # fmt: skip
         self.api_key = api_key
         self.host = host
         self.ws_port, self.rest_port = ws_port, rest_port
         self.interval_s = interval_ms / 1000
         self.max_connections = max_connections
+        self.cycles = cycles
         self.events = {"crypto": _load("ws_crypto.json"), "stocks": _load("ws_stocks.json")}
         self.errors = _load("errors.json")
         self.connections: set[ServerConnection] = set()
@@ -207,7 +209,7 @@ class PolygonFake:
     async def _stream(self, ws, market: str, channels: set[str]) -> None:
         events, cycle = self.events[market], 0
         try:
-            while True:
+            while self.cycles is None or cycle < self.cycles:
                 for event in events:
                     symbol = event.get("pair") or event.get("sym")
                     if f"{event['ev']}.{symbol}" in channels or f"{event['ev']}.*" in channels:
