@@ -133,6 +133,47 @@ def _default_feeds() -> list[FeedSettings]:
     ]
 
 
+class ProviderSettings(_Model):
+    """One market-data provider feed (``[[providers]]``): a Polygon.io WebSocket stream.
+
+    Its instruments are Polygon's tickers (``BTC/USD`` -> ``X:BTCUSD.POLYGON``, the USDT rule in
+    ``actors/feed/venues/polygon.py``); each gets a book actor (trades, quotes, bars; never ready: no depth).
+    """
+
+    provider_id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$", description="Feed id")
+    kind: Literal["polygon"] = Field("polygon", description="The provider (Polygon.io WebSocket)")
+    market: Literal["crypto", "stocks"] = Field("crypto", description="Polygon cluster: crypto or stocks")
+    symbols: list[str] = Field(min_length=1, description="BTC/USD, BTC/USDT (-> X:BTCUSD), AAPL, ...")
+    channels: list[Literal["trades", "quotes", "bars_1s", "bars_1m"]] = Field(
+        ["trades", "quotes", "bars_1m"], description="Data kinds to subscribe (XT/XQ/XAS/XA or T/Q/A/AM)")
+    api_key_env: str = Field("RAYTRADE_POLYGON_API_KEY", description="Environment variable holding the API key")
+    api_key: SecretStr | None = Field(None, description="The key; read from api_key_env when not given")
+    ws_url: str | None = Field(None, description="Full WebSocket URL; None: the loopback fake when replay is "
+                               "enabled, else wss://socket.polygon.io/<market>")
+    usdt_as_usd: bool = Field(True, description="Map USDT-quoted symbols to Polygon's USD pair")
+    fake_cycles: int = Field(10, ge=1, description="Replay only: times the loopback fake sends its fixture")
+
+    @model_validator(mode="after")
+    def _key_from_env(self) -> ProviderSettings:
+        import os
+
+        if self.api_key is None and os.environ.get(self.api_key_env):
+            object.__setattr__(self, "api_key", SecretStr(os.environ[self.api_key_env]))
+        return self
+
+    def instrument_ids(self) -> list[str]:
+        """``X:BTCUSD.POLYGON``, ``AAPL.POLYGON``, ... (deduplicated, in order)."""
+        from actors.feed.venues.polygon import instrument_id_of, polygon_ticker
+
+        return list(dict.fromkeys(instrument_id_of(polygon_ticker(s, self.usdt_as_usd)) for s in self.symbols))
+
+    def channel_names(self) -> list[str]:
+        """Polygon channel names: ``XT.BTC-USD``, ..."""
+        from actors.feed.venues.polygon import channels_for
+
+        return channels_for(self.symbols, self.channels, self.usdt_as_usd)
+
+
 class BookSettings(_Model):
     instruments_per_actor: int = Field(1, ge=1, description="Pack this many instruments into one book actor")
     publish_depth: int = Field(10, ge=1, description="Levels per side in views published to strategies")
@@ -277,6 +318,7 @@ class RaytradeConfig(BaseSettings):
 
     replay: ReplaySettings = Field(default_factory=ReplaySettings)
     feeds: list[FeedSettings] = Field(default_factory=_default_feeds)
+    providers: list[ProviderSettings] = Field(default_factory=list)
     books: BookSettings = Field(default_factory=BookSettings)
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
     strategies: list[StrategySettings] = Field(default_factory=_default_strategies)
@@ -299,7 +341,10 @@ class RaytradeConfig(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> RaytradeConfig:
-        ids = [f.feed_id for f in self.feeds]
+        ids = [f.feed_id for f in self.feeds] + [p.provider_id for p in self.providers]
+        for p in self.providers:
+            if p.api_key is None and not (self.replay.enabled and p.ws_url is None):
+                raise ValueError(f"provider {p.provider_id!r} needs an API key: set ${p.api_key_env}")
         if len(set(ids)) != len(ids):
             raise ValueError(f"feed ids must be unique: {ids}")
         instruments = {i for f in self.feeds for i in f.instrument_ids()}

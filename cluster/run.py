@@ -81,6 +81,7 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
                 topo.start_books()
                 topo.start_strategies()
                 topo.start_feeds()
+                topo.start_providers()
                 topo.start_api()
                 if topo.replay and not topo.wait_feeds_connected():
                     raise RuntimeError("feeds did not connect to the replay venues within 30 s")
@@ -302,8 +303,10 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
     replay = {r.get("venue", n): {k: r.get(k) for k in ("speed", "finished", "frames_sent", "records", "faults",
                                                          "faults_by_kind", "connections")}
               for n, r in status["replay"].items()}  # fmt: skip
+    traded = {i for f in topo.config.feeds for i in f.instrument_ids()}  # provider books carry no depth
     return {
-        "ok": all(i.get("ready") for i in instruments.values()) and not dead and not recorder_failed,
+        "ok": all(i.get("ready") for iid, i in instruments.items() if iid in traded) and not dead
+        and not recorder_failed,
         "dead_actors": dead, **({"error": f"recording failed, trading halted: {recorder_failed}"}
                                 if recorder_failed else {}),
         "run_id": topo.run_id, "run_dir": topo.run_dir,

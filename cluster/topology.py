@@ -211,6 +211,8 @@ class Topology:
         if not cfg.enabled:
             return
         venues = sorted({f.venue.value for f in self.config.feeds if f.ws_url is None})
+        if not venues:  # e.g. only [[providers]]: nothing to replay
+            return
         origins = _origins({v: _first_ts(cfg.captures[v], v) for v in venues})
         for venue in venues:
             fault_log = f"{cfg.fault_log}.{venue}" if cfg.fault_log else None
@@ -282,8 +284,10 @@ class Topology:
                                "namespace": self.config.ray.namespace, "recorder_name": self.recorder_name}))  # fmt: skip
 
     def start_books(self) -> None:
-        """Book actors: ``books.instruments_per_actor`` instruments each, in feed order; the risk gate subscribes."""
-        instruments = [i for f in self.config.feeds for i in f.instrument_ids()]
+        """Book actors: ``books.instruments_per_actor`` instruments each, in feed order (then the providers'); the
+        risk gate subscribes to the exchange feeds' books, the recorder to every book."""
+        traded = [i for f in self.config.feeds for i in f.instrument_ids()]
+        instruments = traded + [i for p in self.config.providers for i in p.instrument_ids() if i not in traded]
         per = self.config.books.instruments_per_actor
         for n in range(0, len(instruments), per):
             group = instruments[n : n + per]
@@ -298,8 +302,9 @@ class Topology:
             for iid in group:
                 self.book_routes[iid] = name
         for book, held in self._books_of(instruments).items():
-            if self.risk_name:  # marks and freshness: a few views a second are enough; every trade (for SL/TP)
-                ray.get(self.supervisor.subscribe.remote(book, self.risk_name, held, 1, True, 50.0))
+            risk_held = [i for i in held if i in traded]
+            if self.risk_name and risk_held:  # marks and freshness: a few views a second; every trade (SL/TP)
+                ray.get(self.supervisor.subscribe.remote(book, self.risk_name, risk_held, 1, True, 50.0))
             if self.recorder_name:  # book_snapshots every store.book_snapshot_interval_s; every closed bar
                 interval_ms = self.config.store.book_snapshot_interval_s * 1000 / 4
                 ray.get(self.supervisor.subscribe.remote(book, self.recorder_name, held, 10, False, interval_ms,
@@ -352,6 +357,33 @@ class Topology:
                 stale_after_ms=f.stale_after_ms, snapshot_limit=f.snapshot_limit, seed=self.config.replay.seed,
             )  # fmt: skip
             ray.get(self.supervisor.start_feed.remote(spec))
+
+    def start_providers(self) -> None:
+        """Each ``[[providers]]`` feed (supervised like a feed); with replay on and no ``ws_url``, its loopback fake
+        first (``actors/replay/providers/polygon.py``, an actor of the run, serving documentation fixtures)."""
+        import secrets
+
+        from pydantic import SecretStr
+
+        from actors.feed.venues.polygon import WS_BASE_URL
+        from actors.providers.feed import ProviderFeedActor, ProviderFeedSpec
+        from actors.replay.providers.polygon import PolygonFake
+
+        for p in self.config.providers:
+            key = p.api_key or SecretStr(secrets.token_hex(8))
+            url = p.ws_url
+            if url is None and self.config.replay.enabled:
+                fake = self.spawner.spawn(PolygonFake, self.name("provider-fake", p.provider_id),
+                                          api_key=key.get_secret_value(), cycles=p.fake_cycles)  # fmt: skip
+                url = f"{ray.get(fake.start.remote(), timeout=30)['ws']}/{p.market}"
+            spec = ProviderFeedSpec(
+                provider_id=p.provider_id, kind=p.kind, market=p.market, url=url or WS_BASE_URL[p.market],
+                channels=tuple(p.channel_names()), api_key=key,
+                book_actors={i: self.book_routes[i] for i in p.instrument_ids()},
+                market_subscribers=(self.recorder_name,) if self.recorder_name else (),
+                recorder_name=self.recorder_name, namespace=self.config.ray.namespace,
+            )  # fmt: skip
+            self._start(ActorSpec("feed", p.provider_id, ProviderFeedActor, (spec,), instruments=tuple(spec.book_actors)))
 
     def start_api(self) -> None:
         """The Serve app (FastAPI ingress, replicas with ``num_cpus=0``)."""

@@ -92,7 +92,8 @@ def audited(fn):
     return wrapper
 # No ``from __future__ import annotations`` here: FastAPI must see these annotations as objects.
 InstrumentIdPath = Annotated[
-    str, Path(description="SYMBOL.VENUE, e.g. BTCUSDT.BINANCE", pattern=r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_]+$")
+    str, Path(description="SYMBOL.VENUE, e.g. BTCUSDT.BINANCE (a Polygon ticker keeps its prefix: X:BTCUSD.POLYGON)",
+              pattern=r"^[A-Za-z0-9_\-:]+\.[A-Za-z0-9_]+$"),
 ]
 FeedIdPath = Annotated[str, Path(description="A feed id, e.g. binance-spot", pattern=r"^[A-Za-z0-9_\-]+$")]
 StrategyIdPath = Annotated[str, Path(description="A strategy id, e.g. mm-1", pattern=r"^[A-Za-z0-9_\-]+$")]
