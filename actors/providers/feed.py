@@ -78,9 +78,16 @@ class ProviderFeedActor:
         self.unknown_instruments: set[str] = set()
         self._flusher: asyncio.Task | None = None
         self._stopping = False
+        self._run_task: asyncio.Task | None = None
 
     async def run(self) -> dict:
-        """Stream until :meth:`stop` or a permanent error; returns :meth:`status`."""
+        """Stream until :meth:`stop` or a permanent error; returns :meth:`status`. Called again while running (a
+        restarted supervisor awaits its feeds' ``run()`` again), it waits for the same stream: one connection."""
+        if self._run_task is None:
+            self._run_task = asyncio.ensure_future(self._run())
+        return await asyncio.shield(self._run_task)
+
+    async def _run(self) -> dict:
         self._flusher = asyncio.ensure_future(self._flush_loop())
         try:
             await self.stream.run()

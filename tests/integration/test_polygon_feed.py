@@ -48,6 +48,7 @@ def test_feed_forwards_trades_and_quotes_to_the_book_and_recorder_and_keeps_poly
         receivers = {"book": _Receiver(), "recorder": _Receiver()}
         feed = ProviderFeedActor(_spec(urls["ws"], "k"), lookup=receivers.__getitem__)
         task = asyncio.ensure_future(feed.run())
+        again = asyncio.ensure_future(feed.run())  # a restarted supervisor awaits run() again: same stream
         try:
             for _ in range(500):
                 if feed.trades >= 6 and feed.bars_received >= 3:
@@ -55,6 +56,7 @@ def test_feed_forwards_trades_and_quotes_to_the_book_and_recorder_and_keeps_poly
                 await asyncio.sleep(0.01)
             status = await feed.stop()
             final = await asyncio.wait_for(task, 10)
+            assert await asyncio.wait_for(again, 10) == final and fake.status()["connects"] == 1
         finally:
             await fake.stop()
         return receivers, status, final, feed
