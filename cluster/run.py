@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, redirect_stdout
 from typing import Any
 
 import ray
@@ -51,7 +51,20 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
         ConfigError: invalid configuration or the API port is taken. StoreUnavailable: the store cannot be opened.
             Both before any actor starts. Any other error while starting (an actor that dies or does not answer)
             ends the run with a summary ``ok: false, error: "startup failed: <Type>: <message>"`` after teardown.
+
+    Standard output carries the summary line only: while the run lasts, anything else written to ``sys.stdout``
+    (Ray prints its raylet warnings there, e.g. "N PYTHON worker processes have been started") goes to stderr.
     """
+    real_stdout = sys.stdout
+    with redirect_stdout(sys.stderr):
+        summary = _run(config, duration_s, keep_serving, console, before_teardown)
+        real_stdout.write(json.dumps(summary) + "\n")
+        real_stdout.flush()
+    return summary
+
+
+def _run(config: RaytradeConfig, duration_s: float | None, keep_serving: bool, console: Console | None,
+         before_teardown: Callable[[Topology], None] | None) -> dict:  # fmt: skip
     console = console or Console(stderr=True)
     topo = Topology(config)
     t0 = time.monotonic()
@@ -111,8 +124,6 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
         if summary["store"].get("failed") and "error" not in summary:
             summary["ok"] = False
             summary["error"] = f"recording failed, trading halted: {summary['store']['failed']}"
-    sys.stdout.write(json.dumps(summary) + "\n")
-    sys.stdout.flush()
     return summary
 
 

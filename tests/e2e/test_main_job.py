@@ -34,7 +34,7 @@ def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path)
     env = {**os.environ, "RAYTRADE_API_TOKEN": "e2e-secret-token"}
     stderr = (tmp_path / "stderr.txt").open("w")
     run_dir = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "cluster.cli", "run", "--speed", "max", "--api-port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "cluster.cli", "run", "--speed", "max", "--api-port", str(port), "--metrics-port", str(free_port()),
                              "--run-dir", str(run_dir)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -67,7 +67,8 @@ def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path)
         stderr.close()
     assert proc.returncode == 0, (tmp_path / "stderr.txt").read_text()[-3000:]
     assert "e2e-secret-token" not in (tmp_path / "stderr.txt").read_text() + out
-    summary = json.loads(out.strip().splitlines()[-1])
+    (line,) = out.strip().splitlines()  # stdout is the summary only (Ray's raylet warnings go to stderr)
+    summary = json.loads(line)
     assert summary["ok"] and summary["frames"] == 99_573 + 93_953 + 98_385
     for iid, t in truth().items():
         s = summary["instruments"][iid]

@@ -156,7 +156,7 @@ def test_a_venue_that_goes_away_ends_the_run_bounded_and_reported(ray_session):
 def test_sigterm_ends_the_run_with_an_interrupted_summary_and_exit_143(tmp_path):
     port = free_port()
     stderr = (tmp_path / "stderr.txt").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "cluster.cli", "run", "--speed", "5", "--api-port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "cluster.cli", "run", "--speed", "5", "--api-port", str(port), "--metrics-port", str(free_port()),
                              "--run-dir", str(tmp_path / "run")], cwd=ROOT, env=dict(os.environ),
                             stdout=subprocess.PIPE, stderr=stderr, text=True)  # fmt: skip
     try:
