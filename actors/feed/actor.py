@@ -24,7 +24,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from actors.errors import PermanentVenueError, RateLimited, RaytradeError
+from actors.errors import ConfigError, PermanentVenueError, RateLimited, RaytradeError
 from actors.feed.backoff import Backoff
 from actors.feed.pipeline import FeedPipeline
 from actors.feed.rest import DepthClient
@@ -444,17 +444,29 @@ class FeedActor:
 
     async def _final_snapshots(self, attempts: int = 5) -> None:
         """The recording has ended: rebuild every book from one last REST snapshot (the venue's final true book),
-        so a diff lost at the very end, which no later diff can reveal, cannot leave a book wrong."""
+        so a diff lost at the very end, which no later diff can reveal, cannot leave a book wrong. Venues without a
+        REST book (their adapter has no ``snapshot_request``: Kraken, Coinbase, Gemini) keep the book the stream
+        built (Kraken's validated by its checksum up to the last update)."""
         now = time.time_ns()
-        for iid in self.pipeline.syncs:
+        rest = [iid for iid in self.pipeline.syncs if self._has_rest_snapshot(iid)]
+        for iid in rest:  # a venue with no REST book (Kraken, Coinbase, Gemini) keeps its stream-validated book
             self.pipeline.resync(iid, "ended", now)
         await self._flush()
-        for iid, sync in self.pipeline.syncs.items():
+        for iid in rest:
+            sync = self.pipeline.syncs[iid]
             for _ in range(attempts):
                 if sync.ready or self._state == "failed":
                     break
                 await self._fetch_snapshot(iid)
         await self._flush(force=True)
+
+    def _has_rest_snapshot(self, iid: str) -> bool:
+        """True when the venue serves a REST book snapshot of ``iid`` (its adapter has a ``snapshot_request``)."""
+        try:
+            self.depth.adapter.snapshot_request(self._symbols[iid], self.spec.snapshot_limit)
+        except (ConfigError, KeyError):
+            return False
+        return True
 
     async def resync(self, instrument_ids: list[str]) -> list[str]:
         """Rebuild these books from fresh snapshots (a restarted book actor starts empty). Returns those held."""

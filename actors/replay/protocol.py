@@ -107,6 +107,7 @@ PROTOCOLS: dict[str, str] = {
     "bybit": "actors.replay.bybit:SPOT",
     "bybit_linear": "actors.replay.bybit:LINEAR",
     "okx": "actors.replay.okx:OKX",
+    "kraken": "actors.replay.kraken:KRAKEN",
 }
 """Venue name -> ``"module:attribute"`` of its replay protocol (one line per venue)."""
 

@@ -370,9 +370,15 @@ class ReplayVenue:
     async def send_stream_snapshot(self, sub: Subscriber, stream: str) -> None:
         """A client subscribed to ``stream``: where the venue sends book snapshots on the stream, queue one built
         from the true book now (before any later frame of the stream)."""
+        queue = sub.queue
+        while queue.full() and not sub.closing:  # wait for room, then build and queue in one step: no frame of
+            await asyncio.sleep(0.0005)  # the pump may slip between the true book read and the snapshot's place
         frame = self.protocol.snapshot_frame(stream, self.book)
         if frame is not None and not sub.closing:
-            await self._enqueue(sub, Outgoing(frame, stream))
+            if queue.full():  # finite speeds: the slow-consumer rule applies
+                await self._enqueue(sub, Outgoing(frame, stream))
+            else:
+                queue.put_nowait(Outgoing(frame, stream))
 
     async def _enqueue(self, sub: Subscriber, item: object) -> None:
         queue = sub.queue

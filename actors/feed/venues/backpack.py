@@ -326,6 +326,11 @@ class BackpackAdapter:
     def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
         return SnapshotRequest("publicGetApiV1Depth", {"symbol": symbol.upper(), "limit": limit}, DEPTH_PATH)
 
+    def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
+        """ccxt ``urls["api"]`` entries pointing at ``rest_base`` (a replay venue): ccxt ``backpack``'s ``public``/``private`` hosts."""
+        base = rest_base.rstrip("/")
+        return {"public": base, "private": base}
+
     def spec_for(self, symbol: str) -> InstrumentSpec:
         return default_spec(symbol)
 

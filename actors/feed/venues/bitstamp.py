@@ -276,6 +276,12 @@ class BitstampAdapter:
         """Bitstamp's order book has no depth parameter (``group=1``: aggregated by price, the default)."""
         return SnapshotRequest("publicGetOrderBookPair", {"pair": symbol.lower()}, order_book_path(symbol))
 
+    def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
+        """ccxt ``urls["api"]`` entries pointing at ``rest_base`` (a replay venue); ccxt ``bitstamp``'s hosts end in
+        ``/api`` (its paths are ``v2/...``)."""
+        base = rest_base.rstrip("/")
+        return {"public": base + "/api", "private": base + "/api"}
+
     def spec_for(self, symbol: str) -> InstrumentSpec:
         return default_spec(symbol)
 

@@ -359,6 +359,11 @@ class CoinbaseAdapter:
     def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
         raise ConfigError("coinbase: books are snapshotted on the stream (level2), not over REST")
 
+    def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
+        """ccxt ``urls["api"]`` entries pointing at ``rest_base`` (a replay venue): ccxt ``coinbase``'s ``urls['api']`` has one host, ``rest``."""
+        base = rest_base.rstrip("/")
+        return {"rest": base}
+
     def spec_for(self, symbol: str) -> InstrumentSpec:
         return default_spec(symbol)
 

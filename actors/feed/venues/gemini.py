@@ -253,6 +253,11 @@ class GeminiAdapter:
     def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
         raise ConfigError("gemini: books are snapshotted on the stream (the first l2_updates), not over REST")
 
+    def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
+        """ccxt ``urls["api"]`` entries pointing at ``rest_base`` (a replay venue): ccxt ``gemini``'s ``public``/``private`` hosts."""
+        base = rest_base.rstrip("/")
+        return {"public": base, "private": base}
+
     def spec_for(self, symbol: str) -> InstrumentSpec:
         return default_spec(symbol)
 

@@ -518,6 +518,11 @@ class KrakenAdapter:
     def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
         raise ConfigError("kraken: books are snapshotted on the stream (book-N), not over REST")
 
+    def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
+        """ccxt ``urls["api"]`` entries pointing at ``rest_base`` (a replay venue): ccxt ``kraken``'s ``public``/``private`` hosts."""
+        base = rest_base.rstrip("/")
+        return {"public": base, "private": base}
+
     def spec_for(self, symbol: str) -> InstrumentSpec:
         return default_spec(self._wsname(symbol))
 
