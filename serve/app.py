@@ -18,6 +18,8 @@ Endpoints (OpenAPI at ``/docs``):
 * History (:mod:`serve.history`, read from the store): ``GET /runs``, ``GET /runs/{run_id}/{table}?limit&offset&
   since_ns&until_ns`` (orders, fills, positions, signals, risk_events, system_alerts, feed_events, ...),
   ``POST /alerts/{row_key}/ack`` (token).
+* ``GET /stream`` — the live, server-side conflated server-sent-event stream of the GET routes' JSON
+  (:mod:`serve.stream`); ``/ui`` — the dashboard (static files built from ``serve/ui/``, it reads only this API).
 
 Every mutation needs ``Authorization: Bearer <token>`` (401 otherwise). Bad input: 422 naming the field; unknown
 ids: 404; a dead or silent actor: 503 naming its role. Replicas use ``num_cpus=0`` (they only forward calls).
@@ -38,10 +40,12 @@ from typing import Annotated, Literal
 
 import ray
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from ray import serve
 
-from serve import trading
+from serve import stream, trading
 from serve.history import History, UnknownRun, UnknownTable
 from serve.auth import TokenCheck
 from serve.schemas import (
@@ -71,6 +75,8 @@ api = FastAPI(
 _SECURED = [Depends(HTTPBearer(auto_error=False, description="RAYTRADE_API_TOKEN"))]
 _UNAUTHORIZED = {401: {"description": "Missing or invalid bearer token (or no token configured on the server)"}}
 log = logging.getLogger(__name__)
+UI_DIR = __import__("pathlib").Path(__file__).parent / "ui" / "static"
+api.mount("/ui", StaticFiles(directory=UI_DIR, html=True, check_dir=False), name="ui")
 
 
 def audited(fn):
@@ -118,6 +124,7 @@ class ApiServer:
         self.names = {"supervisor": supervisor_name, "risk": risk_name, "execution": execution_name}
         self.prefix = prefix
         self.publish_depth = publish_depth
+        self.hub = stream.StreamHub(stream.api_topics(self))
 
     def _actor(self, name: str | None, role: str = "actor"):
         if name is None:
@@ -223,6 +230,16 @@ class ApiServer:
         result = await self._call(supervisor.restart_feed.remote(feed_id), "supervisor")
         return RestartResponse(**result)
 
+
+    @api.get("/stream", response_class=StreamingResponse, responses=stream.OPENAPI_RESPONSES)
+    async def live_stream(
+        self,
+        topics: Annotated[str | None, Query(pattern=r"^[a-z_]+(,[a-z_]+)*$", description="Comma-separated topics "
+                                            "(default: all): " + ", ".join(stream.TOPICS))] = None,  # fmt: skip
+    ) -> StreamingResponse:
+        """Server-sent events: each topic's GET route JSON when it changed, conflated on the server (see the
+        200 response for the event names)."""
+        return stream.response(self.hub, topics)
 
     # -- trading -------------------------------------------------------------------------------------------
     @api.get("/strategies")
