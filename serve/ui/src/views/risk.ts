@@ -15,8 +15,8 @@ export class RiskView {
     const kill = $("[data-testid=kill]") as HTMLButtonElement;
     let armed = 0;
     kill.addEventListener("click", async () => {
-      if (!armed) { // two clicks within 3 s: a kill switch should not fire on a stray click
-        armed = window.setTimeout(() => { armed = 0; setText(kill, "KILL SWITCH"); kill.classList.remove("armed"); }, 3000);
+      if (!armed) { // two clicks within 5 s: a kill switch should not fire on a stray click
+        armed = window.setTimeout(() => { armed = 0; setText(kill, "KILL SWITCH"); kill.classList.remove("armed"); }, 5000);
         setText(kill, "CONFIRM KILL"); kill.classList.add("armed");
         return;
       }
