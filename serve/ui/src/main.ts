@@ -92,7 +92,8 @@ tokenForm.addEventListener("submit", (ev) => {
 });
 
 /** Measured in the page (benchmark + e2e): frames per second from requestAnimationFrame and events per second. */
-const perf = { fps: 0, eventsPerS: 0, events: 0, frames: 0, renders: 0, renderMs: 0, since: performance.now() };
+const perf = { fps: 0, eventsPerS: 0, events: 0, frames: 0, renders: 0, renderMs: 0, since: performance.now(),
+  meta: null as unknown };
 (window as unknown as { __dash: typeof perf }).__dash = perf;
 let windowStart = performance.now(), framesInWindow = 0, eventsAtWindow = 0;
 
@@ -112,7 +113,7 @@ function render(): void {
   if (live.take("performance") && L.performance) { trading.performance(L.performance, $("#performance")); did = true; }
   if (live.take("alerts") && L.alerts) { risk.alerts(L.alerts.rows ?? []); did = true; }
   if (live.take("error") && L.error) { setText($("[data-testid=live]"), `${L.error.topic}: ${L.error.status} ${L.error.detail}`.slice(0, 120)); }
-  live.take("meta");
+  if (live.take("meta")) perf.meta = L.meta ?? null;
   if (did) {
     market.draw();
     trading.draw();

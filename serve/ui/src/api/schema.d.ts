@@ -24,6 +24,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/bars/{instrument_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bars */
+        get: operations["bars_bars__instrument_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/books/{instrument_id}": {
         parameters: {
             query?: never;
@@ -487,6 +504,55 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * BarModel
+         * @description One OHLCV bar (``actors.bars.bar.Bar.to_dict``): prices, sizes and VWAP as exact decimal strings.
+         */
+        BarModel: {
+            /** Close */
+            close: string;
+            /**
+             * Closed
+             * @description False for the open bar (still getting trades)
+             */
+            closed: boolean;
+            /** High */
+            high: string;
+            /** Instrument Id */
+            instrument_id: string;
+            /** Interval */
+            interval: string;
+            /** Low */
+            low: string;
+            /** Open */
+            open: string;
+            /**
+             * Start
+             * @description The interval's start (ns since the epoch, UTC-aligned)
+             */
+            start: number;
+            /** Trades */
+            trades: number;
+            /** Volume */
+            volume: string;
+            /**
+             * Vwap
+             * @description sum(price x size) / volume, half-even at the price's decimals + 4
+             */
+            vwap: string | null;
+        };
+        /** BarsResponse */
+        BarsResponse: {
+            /**
+             * Bars
+             * @description Oldest first; the open bar, if any, last
+             */
+            bars: components["schemas"]["BarModel"][];
+            /** Instrument Id */
+            instrument_id: string;
+            /** Interval */
+            interval: string;
+        };
+        /**
          * BookResponse
          * @description A book view.
          */
@@ -829,6 +895,57 @@ export interface operations {
                 };
             };
             /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    bars_bars__instrument_id__get: {
+        parameters: {
+            query?: {
+                /** @description Bar interval */
+                interval?: "1s" | "1m" | "5m" | "15m" | "1h" | "4h" | "1d";
+                /** @description Most recent bars */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description SYMBOL.VENUE, e.g. BTCUSDT.BINANCE */
+                instrument_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BarsResponse"];
+                };
+            };
+            /** @description Unknown instrument, feed, strategy, order, run or table */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The actor behind the endpoint is down or did not answer (its role is named) */
             503: {
                 headers: {
                     [name: string]: unknown;
