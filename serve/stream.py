@@ -103,8 +103,9 @@ Fetch = Callable[[str], Awaitable[Any]]
 
 
 class StreamHub:
-    """The replica's one producer: every ``interval_s`` it reads the topics due this tick (concurrently) and offers
-    each changed one to every subscriber. It runs only while there are subscribers.
+    """The replica's one producer: each topic is read every ``interval_s * every`` by its own loop (a slow route
+    delays only its topic) and offered to every subscriber when its JSON changed. It runs only while there are
+    subscribers.
 
     Args:
         fetch: ``await fetch(topic)`` -> the topic's value; an exception with ``status_code`` / ``detail`` (FastAPI's
@@ -112,11 +113,13 @@ class StreamHub:
         topics: topic -> :class:`Topic` (how often it is read).
         interval_s: seconds between ticks (the page sees at most ``1 / interval_s`` updates of a topic per second).
         clock: monotonic seconds (tests pass a fake).
+        fetch_timeout_s: a read taking longer becomes an ``error`` event (503, "no answer within ...").
     """
 
     def __init__(self, fetch: Fetch, topics: dict[str, Topic] = TOPICS, interval_s: float = 0.25,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+                 clock: Callable[[], float] = time.monotonic, fetch_timeout_s: float = 10.0) -> None:  # fmt: skip
         self.fetch = fetch
+        self.fetch_timeout_s = fetch_timeout_s
         self.topics = topics
         self.interval_s = interval_s
         self.clock = clock
@@ -162,22 +165,32 @@ class StreamHub:
                 "uptime_s": round(self.clock() - self._started, 3)}  # fmt: skip
 
     # -- producer ----------------------------------------------------------------------------------------------
+    async def poll(self, topic: str) -> None:
+        """Read one topic (bounded by ``fetch_timeout_s``) and offer it if it changed, or offer its error."""
+        try:
+            value = await asyncio.wait_for(self.fetch(topic), self.fetch_timeout_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an error event the page shows
+            self.errors += 1
+            if isinstance(exc, asyncio.TimeoutError):
+                status, detail = 503, f"{topic}: no answer within {self.fetch_timeout_s:g} s"
+            else:
+                status = getattr(exc, "status_code", 500)
+                detail = getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
+            self._offer("error", orjson.dumps({"topic": topic, "status": status, "detail": str(detail)}),
+                        remember=False)  # fmt: skip
+            return
+        self._offer(topic, orjson.dumps(value))
+
     async def tick(self) -> None:
-        """Read the topics due now and offer the changed ones (one producer step; the loop calls it)."""
+        """One round: read the topics due at this tick number concurrently (tests drive the hub with it)."""
         due = [t for t, spec in self.topics.items() if self.ticks % spec.every == 0]
         self.ticks += 1
-        results = await asyncio.gather(*(self.fetch(t) for t in due), return_exceptions=True)
-        for topic, value in zip(due, results):
-            if isinstance(value, BaseException):
-                if isinstance(value, asyncio.CancelledError):
-                    raise value
-                self.errors += 1
-                status = getattr(value, "status_code", 500)
-                detail = getattr(value, "detail", None) or f"{type(value).__name__}: {value}"
-                self._offer("error", orjson.dumps({"topic": topic, "status": status, "detail": str(detail)}),
-                            remember=False)  # fmt: skip
-                continue
-            self._offer(topic, orjson.dumps(value))
+        await asyncio.gather(*(self.poll(t) for t in due))
+        self._meta()
+
+    def _meta(self) -> None:
         now = self.clock()
         if now - self._last_meta >= 1.0:
             self._last_meta = now
@@ -193,15 +206,29 @@ class StreamHub:
             sub.offer(topic, payload)
 
     async def _run(self) -> None:
-        while self._subscribers:
-            started = self.clock()
-            try:
-                await self.tick()
-            except Exception:  # noqa: BLE001 - keep streaming; the failure is logged and counted
-                self.errors += 1
-                log.exception("stream tick failed")
-            await asyncio.sleep(max(0.0, self.interval_s - (self.clock() - started)))
-        self._task = None
+        """One polling loop per topic, so a slow or hanging route delays only its own topic."""
+
+        async def loop(topic: str, period_s: float) -> None:
+            while self._subscribers:
+                started = self.clock()
+                try:
+                    await self.poll(topic)
+                except Exception:  # noqa: BLE001 - keep streaming; logged and counted
+                    self.errors += 1
+                    log.exception("stream topic %s failed", topic)
+                await asyncio.sleep(max(0.0, period_s - (self.clock() - started)))
+
+        async def meta() -> None:
+            while self._subscribers:
+                self.ticks += 1
+                self._meta()
+                await asyncio.sleep(self.interval_s)
+
+        try:
+            await asyncio.gather(meta(), *(loop(t, self.interval_s * spec.every) for t, spec in self.topics.items()))
+        finally:
+            if self._task is asyncio.current_task():
+                self._task = None
 
 
 async def events(hub: StreamHub, sub: Conflator, keepalive_s: float = 15.0):

@@ -75,12 +75,12 @@ def test_dashboard_shows_live_data_and_drives_the_api_with_and_without_the_token
     proc = subprocess.Popen([sys.executable, "-m", "cluster.cli", "run", "--speed", "10", "--keep-serving",
                              "--api-port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)  # fmt: skip
     try:
-        _wait_up(base, proc)
-        with sync_playwright() as pw:
+        with sync_playwright() as pw:  # the browser starts while the run does (the replay runs ~70 s at speed 10)
             browser = pw.chromium.launch_persistent_context(
                 tempfile.mkdtemp(dir=tmp_path), executable_path=CHROMIUM, headless=True, args=FLAGS,
                 viewport={"width": 1600, "height": 1000})  # fmt: skip
             page = browser.new_page()
+            _wait_up(base, proc)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"{base}/ui/")
@@ -107,14 +107,14 @@ def _drive(page, expect, base: str, errors: list[str]) -> None:
     """The user's path through the page, asserting what the page shows and what the API then says."""
     expect(page.get_by_test_id("live")).to_have_text("live", timeout=30_000)
 
-    # live numbers change (the spot bid, the stream's event count), without a reload
-    bid = page.get_by_test_id("bid-BTCUSDT.BINANCE")
-    expect(bid).to_have_text(re.compile(r"^\d[\d,]*\.\d\d$"), timeout=60_000)
-    first = bid.inner_text()
-    _eventually(lambda: bid.inner_text() != first, 60, "the spot bid to change")
-    events = page.evaluate("window.__dash.events")
-    _eventually(lambda: page.evaluate("window.__dash.events") > events + 5, 30, "more stream events")
+    # live numbers change without a reload (the top of book of each instrument, the equity)
+    expect(page.get_by_test_id("bid-BTCUSDT.BINANCE")).to_have_text(re.compile(r"^\d[\d,]*\.\d\d$"), timeout=60_000)
+    numbers = page.locator("[data-testid^=bid-], [data-testid^=ask-]")
+    first = numbers.all_inner_texts()
+    _eventually(lambda: numbers.all_inner_texts() != first, 60, f"the top of book to change from {first}")
+    expect(page.get_by_test_id("equity")).to_have_text(re.compile(r"^\d[\d,]*\.\d\d$"), timeout=30_000)
     expect(page.get_by_test_id("risk-state")).to_have_text("ACTIVE")
+    assert page.evaluate("window.__dash.events") > 10
     page.screenshot(path=ARTIFACTS / "1-live.png", full_page=True)
 
     # without a token: the mutating controls show the API's 401 and change nothing

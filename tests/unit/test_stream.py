@@ -131,6 +131,30 @@ def test_the_producer_runs_only_while_someone_listens():
     assert stopped_at >= 3 and len(reads) == stopped_at and task is None
 
 
+def test_a_hanging_route_delays_only_its_own_topic_and_becomes_a_503_error():
+    async def fetch(topic: str):
+        if topic == "alerts":
+            await asyncio.sleep(3600)  # e.g. a store read that never returns
+        return {"topic": topic, "t": time.monotonic()}
+
+    async def scenario():
+        hub = StreamHub(fetch, {"alerts": Topic("GET /alerts"), "risk": Topic("GET /risk")}, interval_s=0.01,
+                        fetch_timeout_s=0.2)  # fmt: skip
+        sub = hub.subscribe()
+        seen: list[dict] = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any("error" in got for got in seen):
+            seen.append(decoded(await sub.take(timeout_s=1)))
+        hub.unsubscribe(sub)
+        return seen
+
+    seen = asyncio.run(scenario())
+    risks = [got["risk"] for got in seen if "risk" in got]
+    errors = [got["error"] for got in seen if "error" in got]
+    assert len(risks) >= 5  # kept flowing while alerts hung
+    assert errors and errors[0] == {"topic": "alerts", "status": 503, "detail": "alerts: no answer within 0.2 s"}
+
+
 def test_sse_frames_follow_the_event_stream_format():
     assert sse_frame("risk", b'{"state":"halted"}', 7) == b'event: risk\nid: 7\ndata: {"state":"halted"}\n\n'
 

@@ -7,6 +7,8 @@ export type Topic = keyof Topics;
 export class Live {
   latest: Partial<Topics> = {};
   dirty = new Set<Topic>();
+  /** Topics that arrived since the page last cleared this (to retire their earlier errors). */
+  fresh = new Set<Topic>();
   received = 0;
   connected = false;
 
@@ -21,6 +23,7 @@ export class Live {
         this.received += 1;
         (this.latest as Record<string, unknown>)[topic] = JSON.parse((ev as MessageEvent<string>).data);
         this.dirty.add(topic);
+        this.fresh.add(topic);
       });
     }
   }

@@ -19,6 +19,7 @@ $("#app").innerHTML = `
   <div class="metric"><label>fees</label><b data-testid="fees">–</b></div>
   <div class="metric"><label>venue time</label><b data-testid="market-time">–</b></div>
   <div class="metric small"><label>stream</label><b data-testid="rate">–</b></div>
+  <div class="stream-errors neg" data-testid="stream-errors"></div>
   <form class="token" data-testid="token-form" autocomplete="off">
     <input type="password" autocomplete="new-password" placeholder="API token (kept in memory only)" data-testid="token-input" />
     <button type="submit" data-testid="token-set">Set token</button>
@@ -97,6 +98,9 @@ const perf = { fps: 0, eventsPerS: 0, events: 0, frames: 0, renders: 0, renderMs
 (window as unknown as { __dash: typeof perf }).__dash = perf;
 let windowStart = performance.now(), framesInWindow = 0, eventsAtWindow = 0;
 
+/** The latest failure of each topic's route (e.g. a dead actor's 503), until that topic arrives again. */
+const streamErrors = new Map<string, string>();
+
 function render(): void {
   const L = live.latest;
   const t0 = performance.now();
@@ -112,7 +116,10 @@ function render(): void {
   if (live.take("positions") && L.positions) { trading.positions(L.positions.positions, $("#positions")); did = true; }
   if (live.take("performance") && L.performance) { trading.performance(L.performance, $("#performance")); did = true; }
   if (live.take("alerts") && L.alerts) { risk.alerts(L.alerts.rows ?? []); did = true; }
-  if (live.take("error") && L.error) { setText($("[data-testid=live]"), `${L.error.topic}: ${L.error.status} ${L.error.detail}`.slice(0, 120)); }
+  if (live.take("error") && L.error) streamErrors.set(L.error.topic, `${L.error.status} ${L.error.detail}`);
+  for (const t of [...streamErrors.keys()]) if (live.fresh.has(t as Topic)) streamErrors.delete(t);
+  live.fresh.clear();
+  setText($("[data-testid=stream-errors]"), [...streamErrors.values()].join(" · ").slice(0, 160));
   if (live.take("meta")) perf.meta = L.meta ?? null;
   if (did) {
     market.draw();
