@@ -106,7 +106,9 @@ StrategyIdPath = Annotated[str, Path(description="A strategy id, e.g. mm-1", pat
 OrderIdPath = Annotated[str, Path(description="A client order id", pattern=r"^[A-Za-z0-9_\-]{1,80}$")]
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0}, num_replicas=1)
+# max_ongoing_requests: every open dashboard holds one long-lived GET /stream; Serve's default (5) would let a few
+# tabs starve the API. The handlers are async and only forward calls, so many at once are cheap.
+@serve.deployment(ray_actor_options={"num_cpus": 0}, num_replicas=1, max_ongoing_requests=256)
 @serve.ingress(api)
 class ApiServer:
     """Args: supervisor_name, namespace, token_digest (SHA-256 of the API token or None), names of the risk gate

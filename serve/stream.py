@@ -43,11 +43,11 @@ BOOK_DEPTH = 25
 """Levels per side of each ``books`` entry (``GET /books/{id}?depth=25``)."""
 
 TOPICS: dict[str, Topic] = {
-    "status": Topic("GET /status"),
+    "status": Topic("GET /status", every=2),
     "books": Topic("GET /books/{instrument_id}?depth=25, for every instrument of /status, keyed by instrument_id"),
     "risk": Topic("GET /risk"),
     "portfolio": Topic("GET /portfolio"),
-    "positions": Topic("GET /positions"),
+    "positions": Topic("GET /positions", every=2),
     "orders": Topic("GET /orders?limit=100", every=2),
     "fills": Topic("GET /fills?limit=200", every=2),
     "strategies": Topic("GET /strategies", every=2),
@@ -249,21 +249,33 @@ def api_topics(server) -> Fetch:
     """The fetcher of every :data:`TOPICS` entry through ``server``'s own route handlers (so each event's data is
     the route's response, byte for byte the same JSON shape)."""
 
+    memo: dict[str, tuple[float, Any]] = {}
+
+    async def recent(name: str, read, max_age_s: float = 2.0):
+        """A read shared by the topics that need it (the instrument and strategy lists change rarely)."""
+        now = time.monotonic()
+        if name in memo and now - memo[name][0] < max_age_s:
+            return memo[name][1]
+        value = await read()
+        memo[name] = (now, value)
+        return value
+
     async def instruments() -> list[str]:
-        status = await server.status()
+        status = await recent("status", server.status)
         return sorted({iid for book in status.get("books", {}).values() for iid in book.get("instruments", {})})
 
     async def book(iid: str) -> dict:
         return (await server.book(iid, depth=BOOK_DEPTH)).model_dump(mode="json")
 
     async def strategy_ids() -> list[str]:
-        listed = await server.list_strategies()
+        listed = await recent("strategies", server.list_strategies)
         return [s["strategy_id"] for s in listed["strategies"] if "strategy_id" in s]
 
     async def fetch(topic: str) -> Any:
         match topic:
             case "status":
-                return await server.status()
+                memo["status"] = (time.monotonic(), value := await server.status())
+                return value
             case "books":
                 ids = await instruments()
                 views = await asyncio.gather(*(book(i) for i in ids), return_exceptions=True)
@@ -279,7 +291,8 @@ def api_topics(server) -> Fetch:
             case "fills":
                 return await server.list_fills(strategy=None, limit=200)
             case "strategies":
-                return await server.list_strategies()
+                memo["strategies"] = (time.monotonic(), value := await server.list_strategies())
+                return value
             case "signals":
                 ids = await strategy_ids()
                 got = await asyncio.gather(*(server.strategy_signals(i, 20) for i in ids), return_exceptions=True)

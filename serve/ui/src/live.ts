@@ -14,10 +14,19 @@ export class Live {
 
   constructor(private url = "/stream", private topics: Topic[]) {}
 
+  drops = 0;
+
   start(onState: (connected: boolean) => void): void {
     const es = new EventSource(this.url);
     es.onopen = () => { this.connected = true; onState(true); };
-    es.onerror = () => { this.connected = false; onState(false); }; // EventSource reconnects by itself
+    es.onerror = () => {
+      this.connected = false;
+      this.drops += 1;
+      onState(false);
+      // EventSource retries a dropped connection by itself, but not after an HTTP error (e.g. a 503 while the API
+      // replica restarts): then open a new one
+      if (es.readyState === EventSource.CLOSED) window.setTimeout(() => this.start(onState), 2000);
+    };
     for (const topic of this.topics) {
       es.addEventListener(topic, (ev) => {
         this.received += 1;

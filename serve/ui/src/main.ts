@@ -26,6 +26,8 @@ $("#app").innerHTML = `
     <span class="tokstate" data-testid="token-state">no token</span>
   </form>
   <button class="danger" data-testid="kill">KILL SWITCH</button>
+  <div class="confirm" data-testid="kill-confirm">Halt trading, cancel every open order and flatten?
+    <button class="danger" data-testid="kill-go">Confirm kill</button><button data-testid="kill-cancel">Cancel</button></div>
   <button data-testid="reset">Reset</button>
 </header>
 <div id="toast" class="toast" role="alert" data-testid="toast"></div>
@@ -94,36 +96,42 @@ tokenForm.addEventListener("submit", (ev) => {
 
 /** Measured in the page (benchmark + e2e): frames per second from requestAnimationFrame and events per second. */
 const perf = { fps: 0, eventsPerS: 0, events: 0, frames: 0, renders: 0, renderMs: 0, since: performance.now(),
-  meta: null as unknown };
+  meta: null as unknown, drops: 0, renderErrors: 0 };
 (window as unknown as { __dash: typeof perf }).__dash = perf;
 let windowStart = performance.now(), framesInWindow = 0, eventsAtWindow = 0;
 
 /** The latest failure of each topic's route (e.g. a dead actor's 503), until that topic arrives again. */
 const streamErrors = new Map<string, string>();
 
+/** Run one panel update; a panel that throws (an unexpected shape) is reported and the others still render. */
+function guarded(what: string, fn: () => void): boolean {
+  try { fn(); } catch (err) { perf.renderErrors += 1; console.error(`render ${what}:`, err); }
+  return true;
+}
+
 function render(): void {
   const L = live.latest;
   const t0 = performance.now();
   let did = false;
-  if (live.take("books") && L.books) { market.books(L.books, L.status); did = true; }
-  if (live.take("status") && L.status) { market.feeds(L.status); did = true; }
-  if (live.take("strategies") && L.strategies) { market.strategies(L.strategies); trading.strategies(L.strategies, L.signals); did = true; }
-  if (live.take("signals") && L.strategies) { trading.strategies(L.strategies, L.signals); did = true; }
-  if (live.take("risk") && L.risk) { risk.risk(L.risk); did = true; }
-  if (live.take("portfolio") && L.portfolio) { trading.portfolio(L.portfolio, L.risk, market.lastEventNs, header); did = true; }
-  if (live.take("orders") && L.orders) { trading.orders(L.orders.orders, $("#orders"), $("#closed")); did = true; }
-  if (live.take("fills") && L.fills) { trading.fills(L.fills.fills, $("#fills")); did = true; }
-  if (live.take("positions") && L.positions) { trading.positions(L.positions.positions, $("#positions")); did = true; }
-  if (live.take("performance") && L.performance) { trading.performance(L.performance, $("#performance")); did = true; }
-  if (live.take("alerts") && L.alerts) { risk.alerts(L.alerts.rows ?? []); did = true; }
+  const on = (topic: Topic, fn: () => void) => { if (live.take(topic) && L[topic]) did = guarded(topic, fn) || did; };
+  on("books", () => market.books(L.books!, L.status));
+  on("status", () => market.feeds(L.status!));
+  on("strategies", () => { market.strategies(L.strategies!); trading.strategies(L.strategies!, L.signals); });
+  on("signals", () => L.strategies && trading.strategies(L.strategies, L.signals));
+  on("risk", () => risk.risk(L.risk!));
+  on("portfolio", () => trading.portfolio(L.portfolio!, L.risk, market.lastEventNs, header));
+  on("orders", () => trading.orders(L.orders!.orders ?? [], $("#orders"), $("#closed")));
+  on("fills", () => trading.fills(L.fills!.fills ?? [], $("#fills")));
+  on("positions", () => trading.positions(L.positions!.positions ?? [], $("#positions")));
+  on("performance", () => trading.performance(L.performance!, $("#performance")));
+  on("alerts", () => risk.alerts(L.alerts!.rows ?? []));
   if (live.take("error") && L.error) streamErrors.set(L.error.topic, `${L.error.status} ${L.error.detail}`);
   for (const t of [...streamErrors.keys()]) if (live.fresh.has(t as Topic)) streamErrors.delete(t);
   live.fresh.clear();
   setText($("[data-testid=stream-errors]"), [...streamErrors.values()].join(" · ").slice(0, 160));
   if (live.take("meta")) perf.meta = L.meta ?? null;
   if (did) {
-    market.draw();
-    trading.draw();
+    guarded("charts", () => { market.draw(); trading.draw(); });
     setText($("[data-testid=market-time]"), clock(market.lastEventNs));
     perf.renders += 1;
     perf.renderMs += performance.now() - t0;
@@ -131,6 +139,7 @@ function render(): void {
 }
 
 function frame(now: number): void {
+  requestAnimationFrame(frame); // first: a failing render never stops the loop
   framesInWindow += 1;
   perf.frames += 1;
   if (now - windowStart >= 1000) {
@@ -140,7 +149,7 @@ function frame(now: number): void {
     setText($("[data-testid=rate]"), `${perf.eventsPerS.toFixed(1)} ev/s · ${perf.fps.toFixed(0)} fps`);
   }
   perf.events = live.received;
+  perf.drops = live.drops;
   render();
-  requestAnimationFrame(frame);
 }
 requestAnimationFrame(frame);

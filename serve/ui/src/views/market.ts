@@ -65,7 +65,8 @@ export class MarketView {
 
   /** Basis (spot mid − perp mid, as-of joined on venue time by the basis monitor) at the latest venue time. */
   strategies(s: Strategies): void {
-    const monitor = s.strategies.find((x) => x.kind === "basis_monitor") ?? s.strategies.find((x) => x.basis);
+    const list = (s.strategies ?? []).filter((x) => x.strategy_id);
+    const monitor = list.find((x) => x.kind === "basis_monitor") ?? list.find((x) => x.basis);
     if (!monitor?.basis) return;
     const keys = Object.keys(monitor.basis).sort();
     const spotNs = this.eventNs.get(keys[0]?.split(" - ")[0] ?? "") ?? 0; // the spot leg's venue time

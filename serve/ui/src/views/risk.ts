@@ -1,7 +1,7 @@
 // Risk and alerts: the trading state, each limit with its usage, breaker history, the kill switch and reset
 // (token-protected by the API), and the run's alerts with acknowledge.
 import { call } from "../api";
-import { $, badge, clock, dec, esc, rows, setText, toast } from "../dom";
+import { $, badge, clock, dec, esc, rows, toast } from "../dom";
 import type { AlertRow, KillRequest, Risk } from "../types";
 
 /** Limits with a usage figure in /risk `usage`: [label, limit key, used-% key or value key]. */
@@ -12,15 +12,12 @@ const GAUGES: [string, string, string][] = [
 
 export class RiskView {
   constructor(private root: HTMLElement, private alertsBody: HTMLElement, private stateEl: HTMLElement) {
-    const kill = $("[data-testid=kill]") as HTMLButtonElement;
-    let armed = 0;
-    kill.addEventListener("click", async () => {
-      if (!armed) { // two clicks within 5 s: a kill switch should not fire on a stray click
-        armed = window.setTimeout(() => { armed = 0; setText(kill, "KILL SWITCH"); kill.classList.remove("armed"); }, 5000);
-        setText(kill, "CONFIRM KILL"); kill.classList.add("armed");
-        return;
-      }
-      window.clearTimeout(armed); armed = 0; setText(kill, "KILL SWITCH"); kill.classList.remove("armed");
+    // The kill switch asks once (an inline confirm, no timer): it should not fire on a stray click.
+    const confirmBox = $("[data-testid=kill-confirm]");
+    $("[data-testid=kill]").addEventListener("click", () => confirmBox.classList.add("show"));
+    $("[data-testid=kill-cancel]").addEventListener("click", () => confirmBox.classList.remove("show"));
+    $("[data-testid=kill-go]").addEventListener("click", async () => {
+      confirmBox.classList.remove("show");
       const body: KillRequest = { reason: "dashboard" };
       const res = await call("post", "/risk/kill", {}, body);
       if (res.ok) toast("kill switch: trading halted, orders canceled", "ok");

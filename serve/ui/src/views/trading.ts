@@ -21,7 +21,8 @@ export class TradingView {
   }
 
   strategies(s: Strategies, signals: Record<string, Signal[]> | undefined): void {
-    for (const st of s.strategies) {
+    for (const st of s.strategies ?? []) {
+      if (!st.strategy_id) continue; // a strategy still starting has no summary yet
       const card = this.cards.get(st.strategy_id) ?? this.card(st);
       const running = st.state === "running";
       $(".state", card).innerHTML = badge(st.state, running ? "active" : "halted");
@@ -44,7 +45,7 @@ export class TradingView {
   private card(st: Strategy): HTMLElement {
     const card = h("section", { class: "card strategy", "data-testid": `strategy-${st.strategy_id}` });
     card.innerHTML = `
-      <header><h3>${esc(st.strategy_id)} <small>${esc(st.kind)} · ${esc(st.mode)} · ${esc(st.instruments.join(", "))}</small></h3>
+      <header><h3>${esc(st.strategy_id)} <small>${esc(st.kind)} · ${esc(st.mode)} · ${esc((st.instruments ?? []).join(", "))}</small></h3>
         <span class="state"></span>
         <button class="toggle" data-testid="strategy-${esc(st.strategy_id)}-toggle"></button></header>
       <div class="counters kv"></div>
