@@ -58,8 +58,10 @@ def main() -> None:
     port = _port()
     base = f"http://127.0.0.1:{port}"
     machine = _machine()
+    env = {**os.environ, "RAY_ADDRESS": "local"}  # a Ray of its own even if a `ray start` cluster runs here
     proc = subprocess.Popen([sys.executable, "-m", "cluster.cli", "run", "--speed", args.speed, "--keep-serving",
-                             "--api-port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                             "--api-port", str(port), "--metrics-port", str(_port())], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     samples: list[dict] = []
     try:
         deadline = time.monotonic() + 180
