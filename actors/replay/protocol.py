@@ -108,6 +108,7 @@ PROTOCOLS: dict[str, str] = {
     "bybit_linear": "actors.replay.bybit:LINEAR",
     "okx": "actors.replay.okx:OKX",
     "kraken": "actors.replay.kraken:KRAKEN",
+    "coinbase": "actors.replay.coinbase:COINBASE",
 }
 """Venue name -> ``"module:attribute"`` of its replay protocol (one line per venue)."""
 
