@@ -79,22 +79,23 @@ def main() -> None:
             page.goto(f"{base}/ui/")
             page.wait_for_function("window.__dash && window.__dash.events > 0", timeout=60_000)
             started = time.monotonic()
-            last_frames, idle = _frames(base), 0
+            last_frames, idle, last_t = _frames(base), 0, time.monotonic()
             prev = page.evaluate("JSON.stringify(window.__dash)")
             while time.monotonic() - started < args.max_s:
                 time.sleep(1.0)
                 now = json.loads(page.evaluate("JSON.stringify(window.__dash)"))
                 before = json.loads(prev)
                 prev = json.dumps(now)
-                frames = _frames(base)
+                frames, t = _frames(base), time.monotonic()
+                dt, last_t = t - last_t, t
                 renders = now["renders"] - before["renders"]
                 samples.append({"t_s": round(time.monotonic() - started, 1), "fps": round(now["fps"], 1),
-                                "events_per_s": round(now["eventsPerS"], 1), "frames_per_s": frames - last_frames,
+                                "events_per_s": round(now["eventsPerS"], 1), "frames_per_s": round((frames - last_frames) / dt),
                                 "render_ms": round((now["renderMs"] - before["renderMs"]) / renders, 2) if renders else None,
                                 "meta": now.get("meta")})  # fmt: skip
                 idle = idle + 1 if frames == last_frames else 0
                 last_frames = frames
-                if idle >= 3:  # the replay ended
+                if idle >= 5:  # the replay ended
                     break
             browser.close()
     finally:
@@ -106,7 +107,8 @@ def main() -> None:
     live = [s for s in samples if s["frames_per_s"] > 0]
     metas = [s["meta"] for s in live if s["meta"]]
     span = (metas[-1]["uptime_s"] - metas[0]["uptime_s"]) if len(metas) > 1 else 0
-    out = {"machine": machine, "speed": args.speed, "seconds_sampled": len(live),
+    machine["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+    out = {"machine": machine, "speed": args.speed, "samples_while_replaying": len(live),
            "replay_frames_per_s_mean": round(statistics.mean(s["frames_per_s"] for s in live), 1) if live else None,
            "page_fps_mean": round(statistics.mean(s["fps"] for s in live), 1) if live else None,
            "page_fps_min": min((s["fps"] for s in live), default=None),
