@@ -6,7 +6,8 @@ Progress goes to stderr (a rich status line on a terminal, a plain line every fe
 line on stdout is the JSON summary:
 
 ``{"ok", "wall_s", "speed", "api_url", "frames", "frames_per_s", "instruments": {iid: {frames, diffs_applied,
-gaps, resyncs, ready, best_bid, best_ask, ticker_checks, ticker_mismatches, ...}}, "latency_ms":
+gaps, resyncs, checksum_checks, checksum_mismatches, ready, best_bid, best_ask, ticker_checks, ticker_mismatches,
+...}}, "latency_ms":
 {"frame_to_book", "frame_to_subscriber", "book_to_subscriber"}, "basis": {...}, "feeds": {...}, "replay": {...}}``
 """
 
@@ -288,6 +289,7 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
         for iid, s in feed.get("instruments", {}).items():
             instruments[iid] = {k: s[k] for k in ("frames", "diffs_applied", "diffs_dropped_stale", "gaps",
                                                    "resyncs", "snapshots", "last_sequence")}  # fmt: skip
+            instruments[iid].update({k: s.get(k, 0) for k in ("checksum_checks", "checksum_mismatches")})
     latency = {"frame_to_book": [], "frame_to_subscriber": [], "book_to_subscriber": []}
     for name, book in status["books"].items():
         for iid, s in book.get("instruments", {}).items():

@@ -12,6 +12,11 @@ bid and best ask after each applied diff. Reports the median, in frames/s (all f
 updates/s. With ``--peers`` it also runs ``scripts/bench/peers.py`` (cryptofeed, nautilus_trader, orjson
 parse-only) in the benchmark's own virtualenv (``scripts/bench/setup_peers.sh``) on the same frames, in the same
 run, and prints one table.
+
+Stream-snapshot venues (``--capture bybit|bybit_linear|okx``, run by default when ``../shared/data`` is there):
+every websocket frame of the recorded cryptofeed capture through the venue adapter's parser, snapshots and diffs
+through one ``BookSync`` per instrument with the venue's policy (OKX: the CRC32 checksum of every update), best
+bid/ask after each applied diff. cryptofeed has no offline driver for these handlers here, so no peer row.
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from actors.book.orderbook import OrderBook  # noqa: E402
 from actors.book.sync import BookSync, DiffOutcome  # noqa: E402
-from actors.feed.venues import parser_for, policy_for  # noqa: E402
-from actors.messages import BookDeltas  # noqa: E402
+from actors.feed.venues import adapter_for, parser_for, policy_for  # noqa: E402
+from actors.messages import BookDeltas, BookSnapshot  # noqa: E402
 from actors.replay.captures import read_recordings  # noqa: E402
 
 SAMPLE = ROOT / "data" / "sample" / "hftbacktest"
@@ -40,6 +45,10 @@ CAPTURES = {
     "usdm": ("binance_usdm", ["binance_usdm/btcusdt_20240808.gz"]),
     "coinm": ("binance_coinm", ["binance_coinm/btcusd_perp_20240808.gz", "binance_coinm/btcusd_perp_20240809.gz"]),
 }
+SHARED_V3 = ROOT.parent / "shared" / "data" / "cryptofeed" / "v3"
+# Stream-snapshot venues (recorded cryptofeed captures in ../shared/data; skipped when absent): venue -> file.
+STREAM_CAPTURES = {"bybit": ("bybit", "BYBIT.jsonl"), "bybit_linear": ("bybit_linear", "BYBIT.jsonl"),
+                   "okx": ("okx", "OKX.jsonl")}  # fmt: skip
 
 
 def load(capture: str) -> tuple[str, list[tuple[str, bytes, int]]]:
@@ -86,12 +95,63 @@ def run_once(venue: str, frames: list[tuple[str, bytes, int]]) -> tuple[float, d
     }  # fmt: skip
 
 
+def load_stream(capture: str) -> tuple[str, list[tuple[str, bytes, int]]]:
+    venue, name = STREAM_CAPTURES[capture]
+    recordings = [r for r in read_recordings([SHARED_V3 / name]) if r.venue.value == venue]
+    return venue, [("ws", r.data, r.ts_recv) for r in recordings[0].records() if r.kind == "ws"]
+
+
+def run_once_stream(venue: str, frames: list[tuple[str, bytes, int]]) -> tuple[float, dict]:
+    """Every frame through the venue's parser; book snapshots and diffs through one ``BookSync`` per instrument
+    (the venue's policy: continuity, resets, the checksum where the venue sends one), best bid/ask after each
+    applied diff. Frames the parser rejects (kline, liquidations) are counted, as a feed counts them."""
+    from actors.errors import FeedError
+
+    adapter = adapter_for(venue)
+    parser = adapter.parser()
+    syncs: dict[str, BookSync] = {}
+    depth_frames = levels = rejected = 0
+    touch = None
+    applied_outcome = DiffOutcome.APPLIED
+    t0 = time.perf_counter()
+    for _, data, ts in frames:
+        try:
+            events = parser.parse_frame(data, ts)
+        except FeedError:
+            rejected += 1
+            continue
+        for event in events:
+            kind = type(event)
+            if kind is not BookDeltas and kind is not BookSnapshot:
+                continue
+            sync = syncs.get(event.instrument_id)
+            if sync is None:
+                book = OrderBook(event.instrument_id, event.price_decimals, event.size_decimals)
+                sync = syncs[event.instrument_id] = BookSync(book, adapter.policy())
+            depth_frames += 1
+            levels += len(event.bids) + len(event.asks)
+            if kind is BookSnapshot:
+                sync.on_snapshot(event)
+            elif sync.on_diff(event) is applied_outcome:
+                book = sync.book
+                touch = (book.best_bid(), book.best_ask())
+    elapsed = time.perf_counter() - t0
+    return elapsed, {
+        "frames": len(frames), "depth_frames": depth_frames, "level_updates": levels, "rejected": rejected,
+        "books": len(syncs), "diffs_applied": sum(s.diffs_applied for s in syncs.values()),
+        "gaps": sum(s.gaps for s in syncs.values()), "checksum_checks": sum(s.checksum_checks for s in syncs.values()),
+        "checksum_mismatches": sum(s.checksum_mismatches for s in syncs.values()), "last_touch": repr(touch),
+    }  # fmt: skip
+
+
 def bench_raytrade(capture: str, runs: int) -> dict:
-    venue, frames = load(capture)
-    run_once(venue, frames)  # warm-up
+    stream = capture in STREAM_CAPTURES
+    venue, frames = load_stream(capture) if stream else load(capture)
+    run = run_once_stream if stream else run_once
+    run(venue, frames)  # warm-up
     times, info = [], {}
     for _ in range(runs):
-        elapsed, info = run_once(venue, frames)
+        elapsed, info = run(venue, frames)
         times.append(elapsed)
     median = statistics.median(times)
     return {
@@ -119,23 +179,24 @@ def bench_peer(peer: str, capture: str, runs: int) -> dict | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--capture", action="append", choices=sorted(CAPTURES))
+    ap.add_argument("--capture", action="append", choices=sorted(CAPTURES) + sorted(STREAM_CAPTURES))
     ap.add_argument("--peers", action="store_true", help="also run cryptofeed, nautilus_trader and orjson")
     args = ap.parse_args()
     rows = []
-    for capture in args.capture or list(CAPTURES):
+    default = list(CAPTURES) + (list(STREAM_CAPTURES) if SHARED_V3.is_dir() else [])
+    for capture in args.capture or default:
         rows.append(bench_raytrade(capture, args.runs))
         print(json.dumps(rows[-1]), flush=True)
-        if args.peers:
+        if args.peers and capture in CAPTURES:
             for peer in ("nautilus", "cryptofeed", "orjson"):
                 row = bench_peer(peer, capture, args.runs)
                 if row:
                     rows.append(row)
                     print(json.dumps(row), flush=True)
     print()
-    print(f"{'capture':8} {'peer':11} {'frames/s':>10} {'depth/s':>10} {'levels/s':>11} {'median s':>9}")
+    print(f"{'capture':12} {'peer':11} {'frames/s':>10} {'depth/s':>10} {'levels/s':>11} {'median s':>9}")
     for r in rows:
-        print(f"{r['capture']:8} {r['peer']:11} {r['frames_per_s']:>10,} {r['depth_frames_per_s']:>10,} "
+        print(f"{r['capture']:12} {r['peer']:11} {r['frames_per_s']:>10,} {r['depth_frames_per_s']:>10,} "
               f"{(r.get('level_updates_per_s') or 0):>11,} {r['median_s']:>9}")
 
 

@@ -283,9 +283,10 @@ class FeedActor:
         self._event("reconnect" if reconnect else "connect", self.spec.ws_url)
         if reconnect:
             self.pipeline.on_reconnect(time.time_ns())
-            now = time.monotonic()
-            for iid in self.pipeline.snapshots_in_flight:  # stream snapshots the new subscriptions will bring
-                self._resubscribed[iid] = now
+        now = time.monotonic()
+        for iid in self.pipeline.expect_stream_snapshots():  # the snapshots the (re)sent subscriptions bring
+            self._resubscribed[iid] = now
+        if reconnect:
             await self._flush()
 
     # -- batching --------------------------------------------------------------------------------------------

@@ -195,8 +195,6 @@ class FeedPipeline:
             sync.request_resync()
             self.pending += len(fwd.out) - before
             self._snapshot_in_flight.discard(iid)
-            if iid not in self._rest:  # the new connection's subscriptions bring fresh stream snapshots
-                self._snapshot_in_flight.add(iid)
 
     def announce_reset(self, reason: str, ts_recv: int) -> None:
         """Queue a ``BookReset`` for every instrument (a new feed never trusts a book it did not build)."""
@@ -227,7 +225,15 @@ class FeedPipeline:
         yet): the caller sends the adapter's ``resubscribe_frames`` (or reconnects where it has none). Marked in
         flight until the snapshot arrives or :meth:`on_snapshot_failed`."""
         due = [iid for iid, sync in self.syncs.items()
-               if iid not in self._rest and sync.state is SyncState.RESYNCING and iid not in self._snapshot_in_flight]  # fmt: skip
+               if iid not in self._rest and sync.needs_snapshot and iid not in self._snapshot_in_flight]  # fmt: skip
+        self._snapshot_in_flight.update(due)
+        return due
+
+    def expect_stream_snapshots(self) -> list[str]:
+        """A connection was (re)opened and its subscriptions sent: the not-ready books of a stream-snapshot venue
+        wait for the snapshot those bring (marked in flight; the caller times them out with
+        :meth:`on_snapshot_failed`, after which :meth:`resubscribes_due` asks again). Returns them."""
+        due = [iid for iid, sync in self.syncs.items() if iid not in self._rest and sync.needs_snapshot]
         self._snapshot_in_flight.update(due)
         return due
 

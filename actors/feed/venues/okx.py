@@ -289,6 +289,17 @@ _ROUTES = {
 }
 
 
+_TEXT_CACHES: dict[int, dict[int, str]] = {}
+
+
+def _texts(decimals: int) -> dict[int, str]:
+    """A bounded cache of fixed-point value -> OKX spelling, per scale (book levels repeat between checksums)."""
+    cache = _TEXT_CACHES.get(decimals)
+    if cache is None or len(cache) > 100_000:
+        cache = _TEXT_CACHES[decimals] = {}
+    return cache
+
+
 def okx_checksum(bids: Sequence[Level], asks: Sequence[Level], price_decimals: int, size_decimals: int) -> int:
     """OKX's book checksum ("Checksum" section): CRC32 of ``bid1px:bid1sz:ask1px:ask1sz:...`` over the best 25 per
     side (a shorter side's missing entries skipped), as a signed 32-bit int.
@@ -297,13 +308,16 @@ def okx_checksum(bids: Sequence[Level], asks: Sequence[Level], price_decimals: i
         bids, asks: fixed-point levels, best first (at least the best 25).
     """
     parts: list[str] = []
+    prices, sizes = _texts(price_decimals), _texts(size_decimals)
     for i in range(min(CHECKSUM_DEPTH, max(len(bids), len(asks)))):
         if i < len(bids):
-            parts.append(fixed_to_plain(bids[i][0], price_decimals))
-            parts.append(fixed_to_plain(bids[i][1], size_decimals))
+            price, size = bids[i]
+            parts.append(prices.get(price) or prices.setdefault(price, fixed_to_plain(price, price_decimals)))
+            parts.append(sizes.get(size) or sizes.setdefault(size, fixed_to_plain(size, size_decimals)))
         if i < len(asks):
-            parts.append(fixed_to_plain(asks[i][0], price_decimals))
-            parts.append(fixed_to_plain(asks[i][1], size_decimals))
+            price, size = asks[i]
+            parts.append(prices.get(price) or prices.setdefault(price, fixed_to_plain(price, price_decimals)))
+            parts.append(sizes.get(size) or sizes.setdefault(size, fixed_to_plain(size, size_decimals)))
     crc = zlib.crc32(":".join(parts).encode())
     return crc - (1 << 32) if crc >= 1 << 31 else crc
 
