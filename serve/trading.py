@@ -70,8 +70,10 @@ async def create_strategy(server, body: StrategyCreate) -> dict:
                      {"allocated_capital": body.allocated_capital, "mode": body.mode, "risk_name": server.names["risk"],
                       "execution_name": server.names["execution"], "namespace": server.namespace})  # fmt: skip
     await server._call(supervisor.start.remote(spec), "supervisor")
+    bars = tuple(await server._call(server._actor(name).wants_bars.remote(), "strategy"))  # its bar intervals
     for book, held in routes.items():
-        await server._call(supervisor.subscribe.remote(book, name, held, server.publish_depth, True), "supervisor")
+        await server._call(supervisor.subscribe.remote(book, name, held, server.publish_depth, True, 0.0, bars),
+                           "supervisor")  # fmt: skip
     return {"id": body.id, "name": name, "kind": body.kind, "state": "running"}
 
 

@@ -86,3 +86,13 @@ def test_cli_bad_interval_or_file_exits_2_with_one_line(tmp_path):
                               cwd=ROOT)  # fmt: skip
         assert proc.returncode == 2
         assert len(proc.stderr.strip().splitlines()) == 1 and "raytrade bars: error" in proc.stderr
+
+
+def test_cryptofeed_v1_capture_gives_one_open_bar_per_traded_instrument():
+    from tests.conftest import FIXTURES
+
+    paths = [FIXTURES / "cryptofeed_v1" / "BINANCE.ws.1.0", FIXTURES / "cryptofeed_v1" / "BINANCE.http.0.0"]
+    bars, _ = bars_from_captures(paths, "1m")
+    rows = {b.instrument_id: b.to_dict() for b in bars}
+    assert set(rows) == {"NKNUSDT.BINANCE", "LRCBTC.BINANCE"} and not any(r["closed"] for r in rows.values())
+    assert (rows["LRCBTC.BINANCE"]["open"], rows["LRCBTC.BINANCE"]["vwap"]) == ("0.00000638", "0.000006380000")
