@@ -396,7 +396,8 @@ class Topology:
 
         token = self.config.api_token.get_secret_value() if self.config.api_token else None
         digest = hashlib.sha256(token.encode()).hexdigest() if token else None
-        serve.start(http_options={"host": cfg.host, "port": cfg.port})
+        # One HTTP proxy, on the head node (the API's address; proxies on other nodes would also bind the port)
+        serve.start(proxy_location="HeadOnly", http_options={"host": cfg.host, "port": cfg.port})
         app = build_app(self.name("supervisor"), self.config.ray.namespace, digest, self.risk_name,
                         self.execution_name, self.config.ray.prefix, self.config.books.publish_depth,
                         self.recorder_name, self._history_config(), self.run_id)  # fmt: skip
