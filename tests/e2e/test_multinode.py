@@ -103,7 +103,8 @@ def test_three_node_cluster_places_by_resources_and_survives_losing_a_strategy_n
     from ray.cluster_utils import Cluster
 
     cluster = Cluster(initialize_head=True, connect=False, head_node_args={
-        "num_cpus": 2, "resources": {"raytrade_core": 100, "raytrade_feed": 100, "raytrade_book": 1000}})
+        "num_cpus": 2, "include_dashboard": False,  # 8265 may be another test run's
+        "resources": {"raytrade_core": 100, "raytrade_feed": 100, "raytrade_book": 1000}})
     strategy_nodes = [cluster.add_node(num_cpus=1, resources={"raytrade_strategy": 100}) for _ in range(2)]
     cluster.wait_for_nodes()
     head_id = cluster.head_node.node_id
