@@ -146,6 +146,14 @@ class RiskActor:
     def _drop(self, name: str) -> None:
         self._handles.pop(name, None)
 
+    def refresh_peer(self, name: str) -> bool:
+        """Forget the cached handle of ``name``, so the next push looks its current incarnation up.
+
+        The supervisor calls it for a restarted strategy before that strategy's ``recover()``: pushes to strategies
+        are fire-and-forget, so a handle of a dead incarnation (e.g. one lost with its node) would otherwise keep
+        swallowing its fills and order events. Returns whether a handle was cached."""
+        return self._handles.pop(name, None) is not None
+
     def _record(self, events: Sequence[RiskEvent] = ()) -> None:
         """Take every event the gate produced (decisions, breakers, kill, reset) into the ordered log."""
         for ev in self.gate.drain_events():

@@ -436,6 +436,9 @@ class Supervisor:
                 for sub in self.subscriptions:
                     if sub.subscriber == sup.name:
                         await self._do_subscribe(sub)
+                if role == "strategy":  # the risk gate pushes fills to it: point it at the new incarnation first
+                    for gate in [a for a in self.actors.values() if a.spec.role == "risk" and a.state == "running"]:
+                        await _await(gate.handle.refresh_peer.remote(sup.name))
                 await _await(sup.handle.recover.remote())
         except Exception as exc:  # noqa: BLE001 - a peer that is itself down is restored when it comes back
             log.warning("restoring %s: %s", sup.name, exc)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from decimal import Decimal
@@ -102,10 +104,14 @@ def _totals_cover_every_strategy(base: str) -> None:
 def test_three_node_cluster_places_by_resources_and_survives_losing_a_strategy_node(tmp_path):
     from ray.cluster_utils import Cluster
 
+    # Its own temp dir: a plain ray.init() elsewhere on this machine finds the newest cluster through
+    # /tmp/ray/ray_current_cluster and would join this one (and remove its raytrade-* actors as leftovers).
+    temp_dir = tempfile.mkdtemp(prefix="rt-mn-", dir="/tmp")
     cluster = Cluster(initialize_head=True, connect=False, head_node_args={
-        "num_cpus": 2, "include_dashboard": False,  # 8265 may be another test run's
+        "num_cpus": 2, "include_dashboard": False, "temp_dir": temp_dir,  # no dashboard: 8265 may be taken
         "resources": {"raytrade_core": 100, "raytrade_feed": 100, "raytrade_book": 1000}})
-    strategy_nodes = [cluster.add_node(num_cpus=1, resources={"raytrade_strategy": 100}) for _ in range(2)]
+    strategy_nodes = [cluster.add_node(num_cpus=1, temp_dir=temp_dir, resources={"raytrade_strategy": 100})
+                      for _ in range(2)]  # fmt: skip
     cluster.wait_for_nodes()
     head_id = cluster.head_node.node_id
     port = free_port()
@@ -167,6 +173,7 @@ def test_three_node_cluster_places_by_resources_and_survives_losing_a_strategy_n
             run.kill()
             out, _ = run.communicate()
         cluster.shutdown()
+        shutil.rmtree(temp_dir, ignore_errors=True)
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["supervision"]["raytrade-strategy-mm-1"]["restarts"] >= 1
     # volume is the risk gate's (the whole run); the strategy's own fill counter restarted with it

@@ -138,6 +138,7 @@ def test_restarted_strategy_is_resubscribed_then_recovers_its_state():
         sup = _supervisor(spawner)
         await sup.start(ActorSpec("book", "X.BINANCE", _Book, instruments=("X.BINANCE",)))
         await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
+        await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
         await sup.subscribe("t-book-X.BINANCE", "t-strategy-s1", ["X.BINANCE"], 10, True)
         old = spawner.by_name["t-strategy-s1"]
         spawner.kill(old)
@@ -145,6 +146,9 @@ def test_restarted_strategy_is_resubscribed_then_recovers_its_state():
         new = spawner.by_name["t-strategy-s1"]
         await _until(lambda: any(n == "recover" for n, _ in new.calls))
         assert new.args == ("t-strategy-s1", "s1")  # same constructor arguments
+        # the risk gate forgot the dead incarnation's handle before the new one recovered (its pushes of fills
+        # go to the new incarnation, never to one lost with its node)
+        assert ("refresh_peer", ("t-strategy-s1",)) in spawner.by_name["t-risk"].calls
         book_subs = [a for n, a in spawner.by_name["t-book-X.BINANCE"].calls if n == "subscribe"]
         assert book_subs[-1][1] is new  # the book now publishes to the new incarnation
         await sup.stop_all()

@@ -207,3 +207,21 @@ def test_a_restarted_risk_gate_rebuilds_its_portfolio_from_the_execution_log():
         assert position.size == 100_000
 
     asyncio.run(scenario())
+
+
+def test_risk_gate_looks_a_restarted_strategy_up_again_after_refresh_peer():
+    """Pushes to strategies are fire-and-forget: without the refresh a dead incarnation's handle is kept."""
+    incarnations = iter([FakePeer(), FakePeer()])
+    looked_up: list[str] = []
+
+    def lookup(name):
+        looked_up.append(name)
+        return next(incarnations)
+
+    risk = RiskActor("risk", [SPOT], {}, {"mm": {"allocated_capital": "10000", "actor": "strategy-mm"}},
+                     execution_name="execution", lookup=lookup)  # fmt: skip
+    first = risk._peer("strategy-mm")
+    assert risk._peer("strategy-mm") is first  # cached
+    assert risk.refresh_peer("strategy-mm") is True
+    assert risk._peer("strategy-mm") is not first and looked_up == ["strategy-mm", "strategy-mm"]
+    assert risk.refresh_peer("unknown") is False
