@@ -16,7 +16,8 @@ Rules (the issue's, and what Binance klines and Polygon aggregates do):
 * **Empty intervals**: no bar (Polygon: "If there are no trades in a window, no aggregate is produced"); a
   consumer that wants a continuous series fills them with the previous close and zero volume.
 * **Late trades**: a trade whose ``ts_event`` lies before the open bar's interval (its bar already closed, or the
-  venue's clock stepped back) is not folded into any bar; it is counted in :attr:`BarAggregator.late_trades`.
+  venue's clock stepped back) is not folded into any bar; it is counted in :attr:`BarAggregator.late_trades`
+  (a trade without a venue time, ``ts_event`` 0, in :attr:`BarAggregator.untimed_trades`).
 
 No I/O, no clock, no Ray: the aggregators are driven by the trades and event times they are given.
 """
@@ -44,11 +45,12 @@ class BarAggregator:
 
     Attributes:
         late_trades: trades dropped because their interval had already closed.
+        untimed_trades: trades without a venue time (``ts_event`` 0), which no interval can hold (dropped).
         closed_bars: bars closed so far.
     """
 
-    __slots__ = ("instrument_id", "interval", "length", "grace_ns", "late_trades", "closed_bars", "_start",
-                 "_open", "_high", "_low", "_close", "_volume", "_notional", "_trades", "_pd", "_sd", "_ts_event",
+    __slots__ = ("instrument_id", "interval", "length", "grace_ns", "late_trades", "untimed_trades", "closed_bars",
+                 "_start", "_open", "_high", "_low", "_close", "_volume", "_notional", "_trades", "_pd", "_sd", "_ts_event",
                  "_ts_recv", "_floor")  # fmt: skip
 
     def __init__(self, instrument_id: str, interval: str, grace_ns: int = 0) -> None:
@@ -57,6 +59,7 @@ class BarAggregator:
         self.length = interval_ns(interval)
         self.grace_ns = grace_ns
         self.late_trades = 0
+        self.untimed_trades = 0
         self.closed_bars = 0
         self._start = -1  # -1: no open bar
         self._floor = -1  # trades before this start are late (their interval has closed)
@@ -73,6 +76,9 @@ class BarAggregator:
         if trade.instrument_id != self.instrument_id:
             raise ValueError(f"{self.instrument_id} aggregator got a trade of {trade.instrument_id}")
         ts = trade.ts_event
+        if ts <= 0:  # no venue time: it cannot be placed in an interval
+            self.untimed_trades += 1
+            return None
         start = ts - ts % self.length
         if start < self._floor or (self._start >= 0 and start < self._start):
             self.late_trades += 1

@@ -140,3 +140,9 @@ def test_bars_equal_a_naive_grouping_of_time_ordered_trades(rows, interval):
         assert (bar.high, bar.low) == (max(p for p, _ in g), min(p for p, _ in g))
         assert (bar.volume, bar.notional, bar.trades) == (sum(q for _, q in g), sum(p * q for p, q in g), len(g))
     assert [b.closed for b in bars] == [True] * (len(bars) - 1) + [False]
+
+
+def test_a_trade_without_venue_time_is_counted_not_placed():
+    agg = BarAggregator(IID, "1m")
+    assert agg.on_trade(trade(0, 100, 1)) is None
+    assert agg.untimed_trades == 1 and agg.current() is None
