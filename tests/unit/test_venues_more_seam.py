@@ -247,3 +247,12 @@ def test_verify_counts_connection_sequences_per_recorded_connection():
     assert BookRebuilder("coinbase").feed_all(records).connection_gaps == 0
     records.append(CaptureRecord(7, "ws", hb(3), "ws.2"))
     assert BookRebuilder("coinbase").feed_all(records).connection_gaps == 1
+
+
+@pytest.mark.parametrize("venue", MORE)
+def test_ccxt_clients_point_at_a_replay_host(venue):
+    from actors.feed.rest import make_exchange
+
+    exchange = make_exchange(venue, "http://127.0.0.1:9999")
+    hosts = [v for k, v in exchange.urls["api"].items() if k in ("rest", "public", "private")]
+    assert hosts and all(h.startswith("http://127.0.0.1:9999") for h in hosts)
