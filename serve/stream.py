@@ -45,6 +45,8 @@ BOOK_DEPTH = 25
 TOPICS: dict[str, Topic] = {
     "status": Topic("GET /status", every=2),
     "books": Topic("GET /books/{instrument_id}?depth=25, for every instrument of /status, keyed by instrument_id"),
+    "bars": Topic("GET /bars/{instrument_id}?interval=1m&limit=60, for every instrument, keyed by instrument_id",
+                  every=4),
     "risk": Topic("GET /risk"),
     "portfolio": Topic("GET /portfolio"),
     "positions": Topic("GET /positions", every=2),
@@ -280,6 +282,11 @@ def api_topics(server) -> Fetch:
                 ids = await instruments()
                 views = await asyncio.gather(*(book(i) for i in ids), return_exceptions=True)
                 return {i: v for i, v in zip(ids, views) if not isinstance(v, BaseException)}
+            case "bars":
+                ids = await instruments()
+                got = await asyncio.gather(*(server.bars(i, interval="1m", limit=60) for i in ids),
+                                           return_exceptions=True)  # fmt: skip
+                return {i: g.model_dump(mode="json") for i, g in zip(ids, got) if not isinstance(g, BaseException)}
             case "risk":
                 return await server.get_risk()
             case "portfolio":

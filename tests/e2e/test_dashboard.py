@@ -115,6 +115,7 @@ def _drive(page, expect, base: str, errors: list[str]) -> None:
     _eventually(lambda: numbers.all_inner_texts() != first, 60, f"the top of book to change from {first}")
     expect(page.get_by_test_id("equity")).to_have_text(re.compile(r"^\d[\d,]*\.\d\d$"), timeout=30_000)
     expect(page.get_by_test_id("risk-state")).to_have_text("ACTIVE")
+    expect(page.locator("[data-testid='book-BTCUSDT.BINANCE'] .barinfo")).to_contain_text(" trades", timeout=30_000)
     assert page.evaluate("window.__dash.events") > 10
     page.screenshot(path=ARTIFACTS / "1-live.png", full_page=True)
 

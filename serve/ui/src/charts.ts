@@ -2,7 +2,7 @@
 // Chart values are floats for drawing only; every number shown as text is the API's exact decimal string.
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { Book } from "./types";
+import type { Bars, Book } from "./types";
 
 export const COLORS = {
   bid: "#26a69a", ask: "#ef5350", text: "#c9d1d9", grid: "rgba(139,148,158,0.15)", axis: "#8b949e",
@@ -103,4 +103,29 @@ export class TimeChart {
   }
 
   get points(): number { return this.data[0].length; }
+}
+
+/** 1-minute bars: the high-low range as a band and the close as a line, over venue time. */
+export class BarChart {
+  private plot: uPlot;
+
+  constructor(el: HTMLElement, height = 110) {
+    this.plot = new uPlot({
+      width: Math.max(200, el.clientWidth), height, legend: { show: false },
+      scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 60] : [min, max]) } },
+      axes: [axis(), axis({ size: 54, values: (_u, v) => v.map((x) => x.toFixed(0)) })],
+      bands: [{ series: [1, 2], fill: "rgba(88,166,255,0.18)" }],
+      series: [{},
+        { label: "high", stroke: "rgba(88,166,255,0.5)", width: 1, points: { show: false } },
+        { label: "low", stroke: "rgba(88,166,255,0.5)", width: 1, points: { show: false } },
+        { label: "close", stroke: "#f0883e", width: 2, points: { show: true, size: 4 } }],
+    }, [[], [], [], []], el);
+    fit(el, this.plot, height);
+  }
+
+  update(bars: Bars): void {
+    const bs = bars.bars.filter((b) => b.trades > 0);
+    this.plot.setData([bs.map((b) => b.start / 1e9), bs.map((b) => Number(b.high)), bs.map((b) => Number(b.low)),
+      bs.map((b) => Number(b.close))]);
+  }
 }

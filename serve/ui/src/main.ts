@@ -75,7 +75,7 @@ const market = new MarketView($("#instruments"), $("#basis"), $("#feeds"));
 const trading = new TradingView($("#strategies"), $("#equity"), $("#drawdown"));
 const risk = new RiskView($("#risk"), $("#alerts"), $("[data-testid=risk-state]"));
 
-const topics: Topic[] = ["status", "books", "risk", "portfolio", "positions", "orders", "fills", "strategies", "signals",
+const topics: Topic[] = ["status", "books", "bars", "risk", "portfolio", "positions", "orders", "fills", "strategies", "signals",
   "performance", "alerts", "meta", "error"];
 const live = new Live("/stream", topics);
 live.start((up) => {
@@ -116,6 +116,7 @@ function render(): void {
   const on = (topic: Topic, fn: () => void) => { if (live.take(topic) && L[topic]) did = guarded(topic, fn) || did; };
   on("books", () => market.books(L.books!, L.status));
   on("status", () => market.feeds(L.status!));
+  on("bars", () => market.bars(L.bars!));
   on("strategies", () => { market.strategies(L.strategies!); trading.strategies(L.strategies!, L.signals); });
   on("signals", () => L.strategies && trading.strategies(L.strategies, L.signals));
   on("risk", () => risk.risk(L.risk!));

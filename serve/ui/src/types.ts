@@ -5,6 +5,7 @@ import type { components } from "./api/schema";
 
 export type Schemas = components["schemas"];
 export type Book = Schemas["BookResponse"];
+export type Bars = Schemas["BarsResponse"];
 export type IntentResult = Schemas["IntentResult"];
 export type StrategyPatch = Schemas["StrategyPatch"];
 export type KillRequest = Schemas["KillRequest"];
@@ -85,7 +86,7 @@ export interface StreamMeta {
 export interface StreamError { topic: string; status: number; detail: string }
 
 export interface Topics {
-  status: Status; books: Record<string, Book>; risk: Risk; portfolio: Portfolio; positions: { positions: Position[] };
+  status: Status; books: Record<string, Book>; bars: Record<string, Bars>; risk: Risk; portfolio: Portfolio; positions: { positions: Position[] };
   orders: { orders: Order[] }; fills: { fills: Fill[] }; strategies: Strategies; signals: Record<string, Signal[]>;
   performance: Performance; alerts: { rows: AlertRow[]; total: number }; meta: StreamMeta; error: StreamError;
 }

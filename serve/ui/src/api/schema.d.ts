@@ -913,7 +913,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description SYMBOL.VENUE, e.g. BTCUSDT.BINANCE */
+                /** @description SYMBOL.VENUE, e.g. BTCUSDT.BINANCE (a Polygon ticker keeps its prefix: X:BTCUSD.POLYGON) */
                 instrument_id: string;
             };
             cookie?: never;
@@ -962,7 +962,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description SYMBOL.VENUE, e.g. BTCUSDT.BINANCE */
+                /** @description SYMBOL.VENUE, e.g. BTCUSDT.BINANCE (a Polygon ticker keeps its prefix: X:BTCUSD.POLYGON) */
                 instrument_id: string;
             };
             cookie?: never;
@@ -2089,7 +2089,7 @@ export interface operations {
     live_stream_stream_get: {
         parameters: {
             query?: {
-                /** @description Comma-separated topics (default: all): status, books, risk, portfolio, positions, orders, fills, strategies, signals, performance, alerts */
+                /** @description Comma-separated topics (default: all): status, books, bars, risk, portfolio, positions, orders, fills, strategies, signals, performance, alerts */
                 topics?: string | null;
             };
             header?: never;
@@ -2098,7 +2098,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream. Event names and the route whose JSON each carries: `status`: GET /status; `books`: GET /books/{instrument_id}?depth=25, for every instrument of /status, keyed by instrument_id; `risk`: GET /risk; `portfolio`: GET /portfolio; `positions`: GET /positions; `orders`: GET /orders?limit=100; `fills`: GET /fills?limit=200; `strategies`: GET /strategies; `signals`: GET /strategies/{id}/signals?limit=20, for every strategy, keyed by strategy id; `performance`: GET /performance; `alerts`: GET /runs/{current}/system_alerts?limit=200. `error`: {topic, status, detail} when a topic's route failed; `meta`: the stream's counters (ticks, published, sent, bytes_sent, conflated, errors, subscribers, interval_ms, uptime_s). */
+            /** @description text/event-stream. Event names and the route whose JSON each carries: `status`: GET /status; `books`: GET /books/{instrument_id}?depth=25, for every instrument of /status, keyed by instrument_id; `bars`: GET /bars/{instrument_id}?interval=1m&limit=60, for every instrument, keyed by instrument_id; `risk`: GET /risk; `portfolio`: GET /portfolio; `positions`: GET /positions; `orders`: GET /orders?limit=100; `fills`: GET /fills?limit=200; `strategies`: GET /strategies; `signals`: GET /strategies/{id}/signals?limit=20, for every strategy, keyed by strategy id; `performance`: GET /performance; `alerts`: GET /runs/{current}/system_alerts?limit=200. `error`: {topic, status, detail} when a topic's route failed; `meta`: the stream's counters (ticks, published, sent, bytes_sent, conflated, errors, subscribers, interval_ms, uptime_s). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2138,7 +2138,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description SYMBOL.VENUE, e.g. BTCUSDT.BINANCE */
+                /** @description SYMBOL.VENUE, e.g. BTCUSDT.BINANCE (a Polygon ticker keeps its prefix: X:BTCUSD.POLYGON) */
                 instrument_id: string;
             };
             cookie?: never;

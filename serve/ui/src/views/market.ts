@@ -1,10 +1,10 @@
 // Market panels: one card per instrument (top of book, spread, depth chart, mid over time), basis between venues
 // over time, and the feeds' health table.
-import { DepthChart, TimeChart } from "../charts";
+import { BarChart, DepthChart, TimeChart } from "../charts";
 import { $, badge, clock, dec, esc, h, rows, setText } from "../dom";
-import type { Book, Status, Strategies } from "../types";
+import type { Bars, Book, Status, Strategies } from "../types";
 
-interface Card { root: HTMLElement; depth: DepthChart; mid: TimeChart }
+interface Card { root: HTMLElement; depth: DepthChart; mid: TimeChart; bars: BarChart }
 
 export class MarketView {
   private cards = new Map<string, Card>();
@@ -52,15 +52,29 @@ export class MarketView {
       </div>
       <div class="kv"><span>book age <b class="age"></b></span><span>sequence <b class="seq"></b></span>
         <span>venue time <b class="evt"></b></span></div>
-      <div class="depth"></div><div class="midchart"></div>`;
+      <div class="depth"></div><h4>mid</h4><div class="midchart"></div>
+      <h4>1m bars <small class="barinfo"></small></h4><div class="barchart"></div>`;
     this.grid.append(root);
     const card = {
       root,
       depth: new DepthChart($(".depth", root)),
       mid: new TimeChart($(".midchart", root), ["mid"], { height: 110, fmt: (v) => v.toFixed(0), legend: false, axisSize: 54 }),
+      bars: new BarChart($(".barchart", root)),
     };
     this.cards.set(iid, card);
     return card;
+  }
+
+  /** 1m bars of each instrument (GET /bars); the last one is the open bar. */
+  bars(all: Record<string, Bars>): void {
+    for (const [iid, bars] of Object.entries(all)) {
+      const card = this.cards.get(iid);
+      if (!card) continue;
+      card.bars.update(bars);
+      const last = bars.bars[bars.bars.length - 1];
+      setText($(".barinfo", card.root), last ? `${bars.bars.length} bars · last O ${dec(last.open, 2)} H ${dec(last.high, 2)} ` +
+        `L ${dec(last.low, 2)} C ${dec(last.close, 2)} · ${last.trades} trades` : "no trades yet");
+    }
   }
 
   /** Basis (spot mid − perp mid, as-of joined on venue time by the basis monitor) at the latest venue time. */
