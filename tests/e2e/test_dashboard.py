@@ -27,11 +27,11 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 ARTIFACTS = Path(os.environ.get("RAYTRADE_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "dashboard"
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900),
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is absent (.ci/run installs it)")]  # fmt: skip
 
 
-def _wait_up(base: str, proc: subprocess.Popen, timeout_s: float = 180) -> None:
+def _wait_up(base: str, proc: subprocess.Popen, timeout_s: float = 360) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         assert proc.poll() is None, "raytrade run exited before its API came up"
