@@ -1,4 +1,4 @@
-"""``raytrade run --config examples/multi_venue.toml``: Binance, Bybit (spot + linear) and OKX in one run, each
+"""``raytrade run --config examples/multi_venue.toml``: Binance, Coinbase, Bybit (spot + linear) and OKX in one run, each
 over its own replay protocol, ends ``ok`` with every book ready and equal (best bid/ask, levels) to what
 ``raytrade verify`` rebuilds from the same captures."""
 
@@ -16,7 +16,7 @@ from tests.e2e.support import free_port
 
 def test_multi_venue_config_finishes_ok_with_every_book_ready_and_equal_to_verify(tmp_path, shared_data):
     v3 = shared_data / "cryptofeed" / "v3"
-    truth = {r["instrument_id"]: r for r in verify_paths([*SPOT, v3 / "BYBIT.jsonl", v3 / "OKX.jsonl"])[0]}
+    truth = {r["instrument_id"]: r for r in verify_paths([*SPOT, v3 / "BYBIT.jsonl", v3 / "OKX.jsonl", v3 / "COINBASE.jsonl"])[0]}
     out = subprocess.run(
         [sys.executable, "-m", "cluster.cli", "run", "--config", "examples/multi_venue.toml", "--duration", "120",
          "--api-port", str(free_port()), "--run-dir", str(tmp_path / "run")],
@@ -25,7 +25,7 @@ def test_multi_venue_config_finishes_ok_with_every_book_ready_and_equal_to_verif
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["ok"], out.stderr[-3000:]
     books = summary["instruments"]
-    assert len(books) == 10 and all(b["ready"] and b["gaps"] == 0 for b in books.values())
+    assert len(books) == 12 and all(b["ready"] and b["gaps"] == 0 for b in books.values())
     for iid, book in books.items():
         row = truth[iid]
         assert (book["best_bid"], book["best_ask"]) == (row["best_bid"], row["best_ask"]), iid
