@@ -104,13 +104,13 @@ def test_operator_walkthrough_cluster_run_prometheus_and_ray_cli_with_the_token(
                                 stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         dashboard = f"http://127.0.0.1:{dash}"
         _until(lambda: httpx.get(f"{dashboard}/api/version", headers={"Authorization": f"Bearer {token}"},
-                                 timeout=2).status_code == 200, 120, "the head node's dashboard")  # fmt: skip
+                                 timeout=2).status_code == 200, 240, "the head node's dashboard")  # fmt: skip
 
         run = subprocess.Popen([str(VENV_BIN / "raytrade"), "run", "--address", "auto", "--speed", "11",
                                 "--keep-serving", "--api-port", str(api), "--run-dir", str(tmp_path / "run")],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=logs["run"], text=True)  # fmt: skip
         base = f"http://127.0.0.1:{api}"
-        _until(lambda: httpx.get(f"{base}/health", timeout=2).status_code == 200, 120, "the raytrade API")
+        _until(lambda: httpx.get(f"{base}/health", timeout=2).status_code == 200, 300, "the raytrade API")
 
         # Prometheus with the repository's scrape config and rules, pointed at this cluster's discovery file
         sd_file = Path(temp_dir) / "prom_metrics_service_discovery.json"
