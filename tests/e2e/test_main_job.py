@@ -16,7 +16,7 @@ from tests.conftest import COINM, ROOT, SPOT, USDM
 from tests.e2e.support import free_port, independent_basis, truth
 
 
-def _wait_up(base: str, proc: subprocess.Popen, timeout_s: float = 120) -> None:
+def _wait_up(base: str, proc: subprocess.Popen, timeout_s: float = 300) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         assert proc.poll() is None, "raytrade run exited before its API came up"
