@@ -56,6 +56,7 @@ def _run(path, symbols, faults: str = "", seed: int = 0, queue_cap: int = 8192):
             greeting = json.loads(await ws.recv())
             for frame in plan.subscribe:
                 await ws.send(frame)
+            pipeline.expect_stream_snapshots()  # as the feed actor does: the subscriptions bring the snapshots
             replies = [json.loads(await ws.recv()) for _ in range(len(plan.subscribe) * len(symbols))]
             await venue.start()
             frames = await _drain(ws, pipeline)
