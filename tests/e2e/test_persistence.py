@@ -93,7 +93,7 @@ def test_recorder_killed_and_postgres_stopped_mid_run_lose_and_duplicate_nothing
 
 def test_a_full_spool_halts_trading_and_ends_the_run_not_ok(ray_session, pg_server, pg_dsn):
     cfg = load_config(api__enabled=False, replay__speed="20", store__kind="postgres", store__dsn=pg_dsn,
-                      store__spool_max_bytes=4096)  # fmt: skip
+                      store__spool_max_bytes=1024)  # fmt: skip  (the smallest allowed: it fills within seconds)
     observed: dict = {}
 
     def chaos() -> None:
