@@ -37,6 +37,7 @@ from typing import Any
 import msgspec
 
 from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.feed.venues.symbols import join_spot, split_concatenated
 from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
 from actors.feed.venues.policies import NewerThanSnapshotPolicy, decimals_of, join_ws, market_decimal
 from actors.feed.venues.wiretime import int_field
@@ -68,11 +69,7 @@ _DIFF, _TRADES = "diff_order_book_", "live_trades_"
 
 
 def _split(pair: str) -> tuple[str, str]:
-    upper = pair.upper()
-    for quote in _QUOTES:
-        if upper.endswith(quote) and len(upper) > len(quote):
-            return upper[: -len(quote)], quote
-    raise ConfigError(f"bitstamp: cannot tell base and quote of {pair!r}")
+    return split_concatenated(pair, _QUOTES, VENUE)
 
 
 def ccxt_symbol(pair: str) -> str:
@@ -91,10 +88,7 @@ def pair_from_ccxt(unified: str) -> str:
     Raises:
         ConfigError: not a spot ``BASE/QUOTE`` symbol.
     """
-    base, slash, quote = unified.upper().partition("/")
-    if not slash or not base or not quote or ":" in quote:
-        raise ConfigError(f"bitstamp: {unified!r} is not a spot BASE/QUOTE symbol")
-    return (base + quote).lower()
+    return join_spot(unified, VENUE).lower()
 
 
 def default_spec(pair: str) -> InstrumentSpec:

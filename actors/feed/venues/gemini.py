@@ -38,6 +38,7 @@ from typing import Any
 import msgspec
 
 from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
+from actors.feed.venues.symbols import join_spot, split_concatenated
 from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
 from actors.feed.venues.policies import InOrderStreamPolicy, decimals_of, join_ws, market_decimal
 from actors.fixedpoint import LevelConverter, level_converter
@@ -55,11 +56,7 @@ _GENERIC = msgspec.json.Decoder()
 
 
 def _split(symbol: str) -> tuple[str, str]:
-    upper = symbol.upper()
-    for quote in _QUOTES:
-        if upper.endswith(quote) and len(upper) > len(quote):
-            return upper[: -len(quote)], quote
-    raise ConfigError(f"gemini: cannot tell base and quote of {symbol!r}")
+    return split_concatenated(symbol, _QUOTES, VENUE)
 
 
 def ccxt_symbol(symbol: str) -> str:
@@ -78,10 +75,7 @@ def symbol_from_ccxt(unified: str) -> str:
     Raises:
         ConfigError: not a spot ``BASE/QUOTE`` symbol.
     """
-    base, slash, quote = unified.upper().partition("/")
-    if not slash or not base or not quote or ":" in quote:
-        raise ConfigError(f"gemini: {unified!r} is not a spot BASE/QUOTE symbol")
-    return base + quote
+    return join_spot(unified, VENUE)
 
 
 def default_spec(symbol: str) -> InstrumentSpec:
