@@ -55,22 +55,54 @@ class History:
         self.runs_root = Path(runs_root) if runs_root else None
         self.dsn = dsn
         self._stores: dict[str, Any] = {}
+        self._dirs: dict[str, Path] = {}
 
     def _store(self, run_id: str | None):
+        """The store holding ``run_id`` (postgres: the one store). Raises :class:`UnknownRun` (embedded)."""
+        if self.kind == "postgres":
+            return self._open("postgres", None)
+        return self._open_dir(self._dir_for(str(run_id)))
+
+    def _open(self, key: str, run_dir: Path | None):
         from actors.recorder.store import StoreConfig, open_store
 
-        key = "postgres" if self.kind == "postgres" else str(run_id)
         store = self._stores.get(key)
         if store is None:
-            if self.kind == "postgres":
-                config = StoreConfig(kind="postgres", dsn=self.dsn)
-            else:
-                run_dir = (self.runs_root or Path("runs")) / str(run_id)
-                if not (run_dir / "raytrade.sqlite").is_file():
-                    raise UnknownRun(f"unknown run {run_id!r}")
-                config = StoreConfig(kind="embedded", run_dir=str(run_dir))
+            config = (StoreConfig(kind="postgres", dsn=self.dsn) if run_dir is None
+                      else StoreConfig(kind="embedded", run_dir=str(run_dir)))  # fmt: skip
             store = self._stores[key] = open_store(config)
         return store
+
+    def _open_dir(self, run_dir: Path):
+        return self._open(str(run_dir), run_dir)
+
+    def _run_dirs(self) -> dict[str, Path]:
+        """``run_id -> directory`` of every embedded run under the runs root. A run directory's name need not be
+        its run id (``raytrade run --run-dir DIR``): the ids are the ``run_id`` values of its ``trading_sessions``
+        (the directory name when it has none yet). Unreadable databases are skipped."""
+        root = self.runs_root or Path("runs")
+        out: dict[str, Path] = {}
+        if not root.is_dir():
+            return out
+        for path in sorted(root.iterdir()):
+            if not (path / "raytrade.sqlite").is_file():
+                continue
+            try:
+                ids = {r["run_id"] for r in self._open_dir(path).read("trading_sessions")}
+            except RaytradeError:
+                continue
+            for run_id in ids or {path.name}:
+                out.setdefault(run_id, path)
+        return out
+
+    def _dir_for(self, run_id: str) -> Path:
+        hit = self._dirs.get(run_id)
+        if hit is None:
+            self._dirs = self._run_dirs()
+            hit = self._dirs.get(run_id)
+        if hit is None:
+            raise UnknownRun(f"unknown run {run_id!r}")
+        return hit
 
     def runs(self) -> list[dict]:
         """Every run: ``{run_id, ts_start, ts_end, outcome}``, newest first."""
@@ -78,12 +110,12 @@ class History:
             sessions = self._store(None).read("trading_sessions")
             ids = {r["run_id"] for r in sessions}
         else:
-            root = self.runs_root or Path("runs")
-            ids = {p.name for p in root.iterdir() if (p / "raytrade.sqlite").is_file()} if root.is_dir() else set()
+            self._dirs = self._run_dirs()
+            ids = set(self._dirs)
             sessions = []
-            for run_id in ids:
+            for run_id, path in self._dirs.items():
                 try:
-                    sessions.extend(self._store(run_id).read("trading_sessions", run_id))
+                    sessions.extend(self._open_dir(path).read("trading_sessions", run_id))
                 except RaytradeError:
                     continue
         out = {i: {"run_id": i, "ts_start": None, "ts_end": None, "outcome": None} for i in ids}
