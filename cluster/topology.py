@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import uuid
 from pathlib import Path
 from decimal import Decimal
@@ -370,15 +371,20 @@ class Topology:
         from actors.replay.providers.polygon import PolygonFake
 
         for p in self.config.providers:
-            key = p.api_key or SecretStr(secrets.token_hex(8))
             url = p.ws_url
             if url is None and self.config.replay.enabled:
+                # the loopback fake and the feed share a throwaway key: the user's key never goes to the fake
+                key = SecretStr(secrets.token_hex(8))
                 fake = self.spawner.spawn(PolygonFake, self.name("provider-fake", p.provider_id),
                                           api_key=key.get_secret_value(), cycles=p.fake_cycles)  # fmt: skip
                 url = f"{ray.get(fake.start.remote(), timeout=30)['ws']}/{p.market}"
+            elif p.api_key is not None and p.api_key.get_secret_value() == os.environ.get(p.api_key_env):
+                key = None  # from the environment: the actor reads it on its node, it is never an actor argument
+            else:
+                key = p.api_key  # written in the config file itself
             spec = ProviderFeedSpec(
                 provider_id=p.provider_id, kind=p.kind, market=p.market, url=url or WS_BASE_URL[p.market],
-                channels=tuple(p.channel_names()), api_key=key,
+                channels=tuple(p.channel_names()), api_key_env=p.api_key_env, api_key=key,
                 book_actors={i: self.book_routes[i] for i in p.instrument_ids()},
                 market_subscribers=(self.recorder_name,) if self.recorder_name else (),
                 recorder_name=self.recorder_name, namespace=self.config.ray.namespace,

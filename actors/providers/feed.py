@@ -16,6 +16,7 @@ book never becomes ready: it carries trades, quotes and bars, not depth.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pydantic import SecretStr
 
 from actors.bars.bar import Bar
-from actors.errors import VenueError
+from actors.errors import ConfigError, VenueError
 from actors.feed.backoff import Backoff
 from actors.messages import EventBatch, Quote, Trade
 from actors.providers.polygon_stream import PolygonStream
@@ -38,7 +39,12 @@ class ProviderFeedSpec:
     Attributes:
         provider_id: the feed's id. kind: ``"polygon"``. market: ``"crypto"`` or ``"stocks"``.
         url: the WebSocket URL (``wss://socket.polygon.io/crypto`` or the loopback fake's).
-        channels: Polygon channels (``XT.BTC-USD``, ...). api_key: the key (``SecretStr``).
+        channels: Polygon channels (``XT.BTC-USD``, ...).
+        api_key_env: the environment variable the actor reads the key from, on its own node, so the key is never
+            in the actor's arguments (and so never in the supervisor's registry record in Ray's GCS): set it on
+            every node (``ray start`` inherits it; ``cluster/README.md``).
+        api_key: a key that is *not* a secret of the user's: the loopback fake's throwaway key, or one written in
+            the config file itself. None: read ``api_key_env``.
         book_actors: instrument id -> book actor name. market_subscribers: actors that get ``on_market``.
         recorder_name: the run's recorder, or None (unused: bars are recorded by the book subscription).
     """
@@ -48,7 +54,8 @@ class ProviderFeedSpec:
     market: str
     url: str
     channels: tuple[str, ...]
-    api_key: SecretStr
+    api_key_env: str = "RAYTRADE_POLYGON_API_KEY"
+    api_key: SecretStr | None = None
     book_actors: dict[str, str] = field(default_factory=dict)
     market_subscribers: tuple[str, ...] = ()
     recorder_name: str | None = None
@@ -58,7 +65,11 @@ class ProviderFeedSpec:
 
 
 class ProviderFeedActor:
-    """Args: spec (:class:`ProviderFeedSpec`); lookup: ``name -> handle`` (default: Ray's named actors)."""
+    """Args: spec (:class:`ProviderFeedSpec`); lookup: ``name -> handle`` (default: Ray's named actors).
+
+    Raises:
+        ConfigError: no ``spec.api_key`` and ``spec.api_key_env`` is not set on this actor's node.
+    """
 
     def __init__(self, spec: ProviderFeedSpec, lookup=None) -> None:
         if lookup is None:
@@ -68,7 +79,7 @@ class ProviderFeedActor:
         self.spec = spec
         self._lookup = lookup
         self._handles: dict[str, object] = {}
-        self.stream = PolygonStream(spec.api_key, spec.market, spec.url, spec.channels, self._on_events,
+        self.stream = PolygonStream(_api_key(spec), spec.market, spec.url, spec.channels, self._on_events,
                                     backoff=Backoff(base_s=0.5, cap_s=30.0))  # fmt: skip
         self._pending: list = []
         self._in_flight: dict[str, list] = {}
@@ -191,3 +202,12 @@ async def _await(ref):
         return await ref
     except Exception:  # noqa: BLE001 - a receiver that died mid-call: the supervisor restarts it
         return None
+
+
+def _api_key(spec: ProviderFeedSpec) -> SecretStr:
+    if spec.api_key is not None:
+        return spec.api_key
+    value = os.environ.get(spec.api_key_env)
+    if not value:
+        raise ConfigError(f"provider {spec.provider_id!r}: ${spec.api_key_env} is not set on this node")
+    return SecretStr(value)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from pydantic import SecretStr
 
 from actors.bars.bar import Bar
+from actors.errors import ConfigError
 from actors.messages import Quote, Trade
 from actors.providers.feed import ProviderFeedActor, ProviderFeedSpec
 from actors.replay.providers.polygon import PolygonFake
@@ -37,7 +40,7 @@ class _Receiver:
 
 def _spec(url: str, key: str) -> ProviderFeedSpec:
     return ProviderFeedSpec("polygon-crypto", "polygon", "crypto", f"{url}/crypto",
-                            ("XT.BTC-USD", "XQ.BTC-USD", "XA.BTC-USD"), SecretStr(key),
+                            ("XT.BTC-USD", "XQ.BTC-USD", "XA.BTC-USD"), api_key=SecretStr(key),
                             book_actors={IID: "book"}, market_subscribers=("recorder",), recorder_name="recorder")
 
 
@@ -85,3 +88,15 @@ def test_bad_key_ends_the_feed_failed_with_the_reason():
 
     final = asyncio.run(main())
     assert final["state"] == "failed" and "auth_failed" in final["failed_reason"]
+
+
+def test_the_key_is_read_from_the_environment_on_the_actors_node_never_passed(monkeypatch):
+    spec = ProviderFeedSpec("polygon-crypto", "polygon", "crypto", "ws://127.0.0.1:9/crypto", ("XT.BTC-USD",),
+                            api_key_env="RAYTRADE_TEST_POLYGON_KEY")
+    monkeypatch.delenv("RAYTRADE_TEST_POLYGON_KEY", raising=False)
+    with pytest.raises(ConfigError, match=r"\$RAYTRADE_TEST_POLYGON_KEY is not set"):
+        ProviderFeedActor(spec, lookup=lambda name: None)
+    monkeypatch.setenv("RAYTRADE_TEST_POLYGON_KEY", "from-env")
+    feed = ProviderFeedActor(spec, lookup=lambda name: None)
+    assert feed.stream._key.get_secret_value() == "from-env"
+    assert "from-env" not in repr(spec)
