@@ -21,10 +21,16 @@ library's exception::
     │   └── PermanentVenueError      4xx other than 429/418 (unknown symbol, bad request): never retried;
     │       │                        the feed stops with state ``failed`` and this message
     │       ├── AuthenticationFailed the API key was refused (HTTP 401/403, Polygon ``auth_failed``,
-    │       │                        Alpha Vantage "apikey is invalid"): fix the key
+    │       │   │                    Alpha Vantage "apikey is invalid"): fix the key
+    │       │   └── AuthenticationError  an exchange refused a signed request (Binance -1022 bad signature,
+    │       │                        -2014/-2015 bad key, 401): fix the key or secret; raised at start-up
+    │       ├── PermissionDenied     the key works but lacks a permission (e.g. trading not enabled)
     │       └── ConnectionLimit      the provider refused another connection (Polygon ``max_connections``)
     ├── OrderError                   something about an order
     │   ├── OrderRejected            the venue (or the paper venue) refused the order; ``reason`` says why
+    │   │   └── InsufficientFunds    the account's free balance does not cover it (Binance -2010 "insufficient
+    │   │                            balance", -2019 margin is insufficient)
+    │   ├── OrderNotFound            the venue does not know the order (Binance -2013 / -2011 unknown order)
     │   ├── RiskRejected             the risk gate refused the intent; ``reason`` is one of the rule names
     │   └── InvalidOrderTransition   a bug: a status change the order lifecycle does not allow
     └── ConfigError                  the configuration is invalid
@@ -33,7 +39,11 @@ library's exception::
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "AuthenticationFailed",
+    "InsufficientFunds",
+    "OrderNotFound",
+    "PermissionDenied",
     "CaptureError",
     "ConnectionLimit",
     "ConfigError",
@@ -208,3 +218,28 @@ class AuthenticationFailed(PermanentVenueError):
 
 class ConnectionLimit(PermanentVenueError):
     """A provider refused another connection for this key (Polygon ``max_connections``): another client holds it."""
+
+
+class AuthenticationError(AuthenticationFailed):
+    """An exchange refused a signed request: bad signature (Binance ``-1022``), unknown or invalid API key
+    (``-2014`` / ``-2015``, HTTP 401). Live execution raises it once, at start-up (its connection test), before any
+    order is sent; never retried."""
+
+
+class PermissionDenied(PermanentVenueError):
+    """The key is valid but lacks a permission the mode needs (Binance account ``canTrade`` false, or the key's
+    ``permissions`` without ``SPOT``); never retried."""
+
+
+class InsufficientFunds(OrderRejected):
+    """The venue refused an order because the free balance (spot) or margin (futures) does not cover it
+    (Binance ``-2010`` "Account has insufficient balance for requested action.", USD-M ``-2019``)."""
+
+
+class OrderNotFound(OrderError):
+    """The venue does not know the order (Binance ``-2013`` "Order does not exist.", ``-2011`` "Unknown order
+    sent." on a cancel)."""
+
+    def __init__(self, client_order_id: str, detail: str = "") -> None:
+        self.client_order_id = client_order_id
+        super().__init__(f"order {client_order_id} not found at the venue" + (f": {detail}" if detail else ""))

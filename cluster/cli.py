@@ -112,6 +112,8 @@ def run(
     store: Annotated[str | None, typer.Option("--store", help="embedded (default) or postgres (DSN from config/env).")] = None,
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Run directory (default runs/<run_id>).")] = None,
     record_raw: Annotated[bool, typer.Option("--record-raw", help="Also record every received frame.")] = False,
+    live: Annotated[bool, typer.Option("--live", help="Allow production trading (mode 'live' strategies; the "
+                                       "config must also say [execution] allow_live = true).")] = False,
 ) -> None:
     """Run the system: replay venues, feeds, books, strategies, supervisor and API; end with a JSON summary."""
     from cluster.config import load_config
@@ -128,7 +130,7 @@ def run(
         typer.echo(f"raytrade run: error: {exc}", err=True)
         raise typer.Exit(2) from None
     try:
-        summary = run_system(cfg, duration_s=duration, keep_serving=keep_serving)
+        summary = run_system(cfg, duration_s=duration, keep_serving=keep_serving, live=live)
     except RaytradeError as exc:  # e.g. the store cannot be opened: reported before any actor starts
         typer.echo(f"raytrade run: error: {exc}", err=True)
         raise typer.Exit(2) from None

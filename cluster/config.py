@@ -217,7 +217,9 @@ class StrategySettings(_Model):
     id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$", description="Instance id (prefix of its client order ids)")
     kind: str = Field(description="A registered kind: market_making, basis_arbitrage, scheduled_event, basis_monitor")
     instruments: list[str] = Field(min_length=1, description="Instrument ids (SYMBOL.VENUE) it trades or watches")
-    mode: Literal["paper"] = Field("paper", description="paper (live modes come with live execution)")
+    mode: Literal["paper", "testnet", "live"] = Field(
+        "paper", description="paper (the fill model), testnet ([execution.testnet] endpoints) or live (production: "
+                             "needs [execution] allow_live = true and raytrade run --live)")
     allocated_capital: Decimal = Field(Decimal(10_000), ge=0, description="Capital given to the instance (USD)")
     params: dict[str, Any] = Field(default_factory=dict, description="The kind's parameters (validated)")
     limits: dict[str, Any] = Field(default_factory=dict, description="Per-strategy risk limits below the portfolio's")
@@ -261,8 +263,49 @@ class RiskSettings(_Model):
     flatten_on_halt: bool = Field(False, description="Flatten every position when a breaker halts trading")
 
 
+class VenueAccountSettings(_Model):
+    """Endpoints and key variables of one non-paper mode (``[execution.testnet]`` / ``[execution.live]``).
+
+    The keys are read by the execution actor from the environment variables named here (``SecretStr``: never
+    logged, never returned by the API, never in actor arguments, the supervisor's record or the store).
+    ``rest_urls`` maps a venue (``binance``, ``binance_usdm``) to its REST base URL; ``"replay"`` means the run's
+    own replay venue (started in testnet mode: signed endpoints that verify the signature).
+    """
+
+    rest_urls: dict[str, str] = Field(description="venue -> REST base URL ('replay': this run's replay venue)")
+    api_key_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding the API key")
+    api_secret_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding the secret")
+    poll_interval_s: float = Field(0.5, gt=0, description="Reconciliation period while orders are open (s)")
+    reconcile_interval_s: float = Field(10.0, gt=0, description="Full reconciliation period (s)")
+    balance_interval_s: float = Field(10.0, gt=0, description="Balance refresh period (s)")
+    recv_window_ms: int = Field(5000, ge=1, le=60000, description="Binance recvWindow of signed requests (ms)")
+
+    @field_validator("rest_urls")
+    @classmethod
+    def _venues(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = set(v) - {"binance", "binance_usdm"}
+        if bad:
+            raise ValueError(f"live execution supports binance and binance_usdm, not {sorted(bad)}")
+        for venue, url in v.items():
+            if url != "replay" and not url.startswith(("http://", "https://")):
+                raise ValueError(f"rest_urls.{venue}: an http(s) URL or 'replay', got {url!r}")
+        return v
+
+
+def _testnet_default() -> VenueAccountSettings:
+    # Binance's own testnets (Spot "Spot Test Network", USD-M "Testnet"); a replay run uses "replay" instead.
+    return VenueAccountSettings(rest_urls={"binance": "https://testnet.binance.vision",
+                                           "binance_usdm": "https://testnet.binancefuture.com"},
+                                api_key_env="RAYTRADE_TESTNET_API_KEY", api_secret_env="RAYTRADE_TESTNET_API_SECRET")  # fmt: skip
+
+
+def _live_default() -> VenueAccountSettings:
+    return VenueAccountSettings(rest_urls={"binance": "https://api.binance.com", "binance_usdm": "https://fapi.binance.com"},
+                                api_key_env="RAYTRADE_LIVE_API_KEY", api_secret_env="RAYTRADE_LIVE_API_SECRET")  # fmt: skip
+
+
 class ExecutionSettings(_Model):
-    """Paper execution (the fill model's latency and queue model)."""
+    """Execution: paper (the fill model's latency and queue model), testnet and live endpoints, the live guard."""
 
     entry_latency_ms: float = Field(5.0, ge=0, description="Order sent -> venue accepts it (ms)")
     response_latency_ms: float = Field(5.0, ge=0, description="Venue -> us, for every order event (ms)")
@@ -270,6 +313,14 @@ class ExecutionSettings(_Model):
     queue_model: str = Field("conservative", pattern=r"^(conservative|prob_linear|prob_square|prob_log|prob_pow\d+)$",
                              description="Queue position model (hftbacktest's RiskAdverse / Prob* models)")
     timer_interval_ms: float = Field(5.0, gt=0, description="Model advance period without market data (ms)")
+    testnet: VenueAccountSettings = Field(default_factory=_testnet_default, description="Endpoints of mode testnet")
+    live: VenueAccountSettings = Field(default_factory=_live_default, description="Endpoints of mode live")
+    allow_live: bool = Field(False, description="Production trading: a strategy with mode = 'live' needs this AND "
+                             "the --live flag of raytrade run")
+
+    def account_settings(self) -> dict:
+        """``mode -> settings`` for the execution actor (names of key variables, never keys)."""
+        return {"testnet": self.testnet.model_dump(), "live": self.live.model_dump()}
 
 
 class StoreSettings(_Model):
@@ -352,6 +403,12 @@ class RaytradeConfig(BaseSettings):
         if len(set(sids)) != len(sids):
             raise ValueError(f"strategy ids must be unique: {sids}")
         for strategy in self.strategies:
+            if strategy.mode == "live" and not self.execution.allow_live:
+                raise ValueError(f"strategy {strategy.id!r} has mode 'live' (production) but [execution] allow_live "
+                                 "is false: set it and pass --live")
+            if strategy.mode == "live" and self.replay.enabled:
+                raise ValueError(f"strategy {strategy.id!r} has mode 'live' but the run replays recordings "
+                                 "(replay.enabled): live trading needs the real venues")
             missing = set(strategy.instruments) - instruments
             if missing:
                 raise ValueError(f"strategy {strategy.id!r} needs instruments no feed provides: {sorted(missing)}")
@@ -361,6 +418,20 @@ class RaytradeConfig(BaseSettings):
             if unknown:
                 raise ValueError(f"replay is on but no capture is configured for venue(s) {sorted(unknown)}")
         return self
+
+
+def check_live_guard(config: RaytradeConfig, live_flag: bool) -> None:
+    """Production trading needs both ``[execution] allow_live = true`` in the config and ``--live`` on the command
+    line; either alone refuses.
+
+    Raises:
+        ConfigError: a strategy has ``mode = "live"`` without both (the message says which is missing).
+    """
+    live = [s.id for s in config.strategies if s.mode == "live"]
+    if live and not (config.execution.allow_live and live_flag):
+        missing = [m for m, ok in (("[execution] allow_live = true", config.execution.allow_live),
+                                   ("the --live flag", live_flag)) if not ok]  # fmt: skip
+        raise ConfigError(f"strategies {live} trade in production (mode 'live'): that needs {' and '.join(missing)}")
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> RaytradeConfig:

@@ -28,7 +28,7 @@ from rich.console import Console
 from actors.errors import RaytradeError
 from actors.metrics import RayMetricsSink, percentiles_ms
 from actors.telemetry import samples_from_status
-from cluster.config import RaytradeConfig
+from cluster.config import RaytradeConfig, check_live_guard
 from cluster.topology import Topology
 
 __all__ = ["run"]
@@ -37,12 +37,14 @@ log = logging.getLogger(__name__)
 
 
 def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: bool = False,
-        console: Console | None = None, before_teardown: Callable[[Topology], None] | None = None) -> dict:  # fmt: skip
+        console: Console | None = None, before_teardown: Callable[[Topology], None] | None = None,
+        live: bool = False) -> dict:  # fmt: skip
     """Run the system described by ``config``; return (and print) the summary.
 
     Args:
         before_teardown: called with the live topology after the run ended and before anything is torn down
             (tests read final books through it).
+        live: the command line's ``--live``: production trading needs it and ``[execution] allow_live``.
 
     Ctrl-C (SIGINT) and SIGTERM end the run cleanly: the summary is marked ``interrupted: true`` (with the signal
     name) and ``ok: false``; the CLI exits 130 / 143. Before Ray starts, every ``RAYTRADE_*`` variable is removed
@@ -58,16 +60,16 @@ def run(config: RaytradeConfig, duration_s: float | None = None, keep_serving: b
     """
     real_stdout = sys.stdout
     with redirect_stdout(sys.stderr):
-        summary = _run(config, duration_s, keep_serving, console, before_teardown)
+        summary = _run(config, duration_s, keep_serving, console, before_teardown, live)
         real_stdout.write(json.dumps(summary) + "\n")
         real_stdout.flush()
     return summary
 
 
 def _run(config: RaytradeConfig, duration_s: float | None, keep_serving: bool, console: Console | None,
-         before_teardown: Callable[[Topology], None] | None) -> dict:  # fmt: skip
+         before_teardown: Callable[[Topology], None] | None, live: bool = False) -> dict:  # fmt: skip
     console = console or Console(stderr=True)
-    topo = Topology(config)
+    topo = Topology(config, live_confirmed=live)
     t0 = time.monotonic()
     stop: dict[str, Any] = {"flag": False, "signal": None}
 
@@ -80,7 +82,8 @@ def _run(config: RaytradeConfig, duration_s: float | None, keep_serving: bool, c
         _check_api_port(config)
         _check_metrics_port(config)
         topo.check_store()  # a bad DSN or an unreachable server: one clear error before any actor starts
-        _scrub_environment()
+        check_live_guard(config, live)
+        _scrub_environment(_key_variables(config))
         try:
             with console.status("starting Ray and the actors...") if console.is_terminal else nullcontext():
                 topo.start_ray()
@@ -364,12 +367,23 @@ def _check_metrics_port(config: RaytradeConfig) -> None:
                               "[ray] metrics_export_port or RAYTRADE_RAY__METRICS_EXPORT_PORT") from None
 
 
-def _scrub_environment() -> None:
-    """Remove ``RAYTRADE_*`` variables (the API token, the store DSN, ...) before Ray starts its processes."""
+def _scrub_environment(keep: frozenset[str] = frozenset()) -> None:
+    """Remove ``RAYTRADE_*`` variables (the API token, the store DSN, ...) before Ray starts its processes, except
+    ``keep``: the exchange key variables of the modes the strategies use, which the execution actor reads from
+    its own environment (so they are in no actor argument, record or log)."""
     import os
 
-    for key in [k for k in os.environ if k.startswith("RAYTRADE_")]:
+    for key in [k for k in os.environ if k.startswith("RAYTRADE_") and k not in keep]:
         del os.environ[key]
+
+
+def _key_variables(config: RaytradeConfig) -> frozenset[str]:
+    modes = {s.mode for s in config.strategies} - {"paper"}
+    out = set()
+    for mode in modes:
+        acct = getattr(config.execution, mode)
+        out |= {acct.api_key_env, acct.api_secret_env}
+    return frozenset(out)
 
 
 def _store_summary(topo: Topology) -> dict:

@@ -28,7 +28,7 @@ import ray
 from actors.book.actor import BookActor
 from actors.execution.actor import ExecutionActor
 from actors.feed.actor import FeedSpec
-from actors.errors import ConfigError
+from actors.errors import ConfigError, RaytradeError
 from actors.feed.venues import adapter_for
 from actors.placement import placement_options
 from actors.remote import RaySpawner
@@ -54,6 +54,8 @@ class Topology:
     config: RaytradeConfig
     replay: dict[str, object] = field(default_factory=dict)  # venue -> handle
     replay_urls: dict[str, dict] = field(default_factory=dict)
+    accounts: dict = field(default_factory=dict)
+    live_confirmed: bool = False  # raytrade run --live (with [execution] allow_live: production allowed)
     books: dict[str, object] = field(default_factory=dict)  # name -> handle
     book_routes: dict[str, str] = field(default_factory=dict)  # instrument_id -> book name
     strategies: dict[str, object] = field(default_factory=dict)
@@ -273,16 +275,38 @@ class Topology:
         instruments = [i for f in self.config.feeds for i in f.instrument_ids()]
         ex, risk = self.config.execution, self.config.risk
         self.execution_name, self.risk_name = self.name("execution"), self.name("risk")
-        paper = {k: v for k, v in ex.model_dump().items() if k != "timer_interval_ms"}
+        paper = {k: v for k, v in ex.model_dump().items()
+                 if k not in ("timer_interval_ms", "testnet", "live", "allow_live")}  # fmt: skip
+        modes = {s.id: s.mode for s in self.config.strategies}
         self._start(ActorSpec("execution", "", ExecutionActor, (self.execution_name, instruments, paper),
                               {"risk_name": self.risk_name, "namespace": self.config.ray.namespace,
-                               "timer_interval_ms": ex.timer_interval_ms, "recorder_name": self.recorder_name}))  # fmt: skip
+                               "timer_interval_ms": ex.timer_interval_ms, "recorder_name": self.recorder_name,
+                               "modes": modes, "live": self.account_settings(),
+                               "live_allowed": self.config.execution.allow_live and self.live_confirmed}))  # fmt: skip
+        # Connect the testnet / live venues now: a refused key ends the start-up here, before any order exists.
+        try:
+            self.accounts = ray.get(self.spawner.lookup(self.execution_name).start.remote(), timeout=60)
+        except ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, RaytradeError):
+                raise cause from None  # e.g. AuthenticationError: one clear error, no order was sent
+            raise
         strategies = {s.id: {"allocated_capital": str(s.allocated_capital), "actor": self.name("strategy", s.id),
                              "limits": s.limits, "mode": s.mode} for s in self.config.strategies}  # fmt: skip
         limits = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in risk.model_dump().items()}
         self._start(ActorSpec("risk", "", RiskActor, (self.risk_name, instruments, limits, strategies),
                               {"execution_name": self.execution_name, "supervisor_name": self.name("supervisor"),
                                "namespace": self.config.ray.namespace, "recorder_name": self.recorder_name}))  # fmt: skip
+
+    def account_settings(self) -> dict:
+        """``[execution.testnet]`` / ``[execution.live]`` with ``"replay"`` URLs resolved to this run's replay
+        venues (key variable names only: the execution actor reads the keys from its environment)."""
+        out = self.config.execution.account_settings()
+        for mode in out.values():
+            mode["prefix"] = self.config.ray.prefix
+            mode["rest_urls"] = {v: (self.replay_urls.get(v, {}).get("rest", "") if u == "replay" else u)
+                                 for v, u in mode["rest_urls"].items()}  # fmt: skip
+        return out
 
     def start_books(self) -> None:
         """Book actors: ``books.instruments_per_actor`` instruments each, in feed order (then the providers'); the

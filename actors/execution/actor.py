@@ -1,4 +1,13 @@
-"""ExecutionActor: paper execution of approved orders. Thin around the pure :class:`~actors.execution.paper.PaperVenue`.
+"""ExecutionActor: execution of approved orders, paper, testnet or live, through one transport seam.
+
+Every strategy has a mode (``paper`` | ``testnet`` | ``live``, ``modes``); its intents go to the transport of that
+mode and the instrument's venue (:mod:`actors.execution.transport`): the pure
+:class:`~actors.execution.paper.PaperVenue` for paper, a :class:`~actors.execution.live.LiveTransport` (signed
+Binance REST through ccxt) for testnet and live. Everything else in this actor (event numbering, write-ahead to the
+recorder, the push to the risk gate, the kill switch) is the same code for every mode. Live transports are
+connected by :meth:`ExecutionActor.start` (the run calls it once the actor exists): a refused key raises
+:class:`~actors.errors.AuthenticationError` there, before any order is sent. Keys are read by the transport from
+the environment variables named in ``live`` (never passed as arguments).
 
 Inputs:
 
@@ -35,11 +44,13 @@ import time
 from collections import deque
 from collections.abc import Sequence
 
-from actors.execution.paper import PaperConfig, PaperVenue
+from actors.errors import ConfigError
+from actors.execution.paper import PaperConfig
+from actors.execution.transport import MODES, PaperTransport, Transport
 from actors.instruments import spec_for, split_instrument_id
 from actors.messages import EventBatch
 from actors.metrics import latency_histogram, percentiles_ms
-from actors.orders import Fill, Order, OrderEvent, OrderIntent
+from actors.orders import Fill, IntentAction, Order, OrderEvent, OrderIntent
 
 __all__ = ["ExecutionActor"]
 
@@ -61,12 +72,19 @@ class ExecutionActor:
         in batches (every ``subscriber_flush_ms`` of the feed), so an order's arrival is not processed before the
         events received ahead of it (the model clock is the feeds' receive clock). Market data itself advances
         the model at once.
+    modes: ``strategy_id -> mode`` (default ``paper`` for every strategy, manual orders included).
+    live: ``mode -> settings`` of the testnet / live transports (:func:`actors.execution.live.transports_from_settings`):
+        ``{"rest_urls": {venue: url}, "api_key_env", "api_secret_env", "poll_interval_s", ...}``: names of
+        environment variables, never the keys.
+    transports: ready transports (tests): ``(mode, venue) -> Transport``.
+    live_allowed: production trading allowed (the run's live guard: config and command line both said so).
     """
 
     def __init__(self, name: str, instrument_ids: Sequence[str], paper: dict | None = None,
                  risk_name: str | None = None, namespace: str = "raytrade", lookup=None, clock=time.time_ns,
                  timer_interval_ms: float = 2.0, max_log: int = 1_000_000, recorder_name: str | None = None,
-                 recorder_timeout_s: float = 5.0, advance_lag_ms: float = 25.0) -> None:  # fmt: skip
+                 recorder_timeout_s: float = 5.0, advance_lag_ms: float = 25.0, modes: dict | None = None,
+                 live: dict | None = None, transports: dict | None = None, live_allowed: bool = False) -> None:  # fmt: skip
         if lookup is None:
             from actors.remote import RaySpawner
 
@@ -74,7 +92,19 @@ class ExecutionActor:
         self.name = name
         self.specs = {i: spec_for(v, s) for i in instrument_ids for s, v in [split_instrument_id(i)]}
         self.config = PaperConfig(**(paper or {}))
-        self.venue = PaperVenue(self.specs, self.config)
+        self.paper = PaperTransport(self.specs, self.config)
+        self.venue = self.paper.venue  # the paper model (tests read it)
+        self.modes = dict(modes or {})
+        bad = {m for m in self.modes.values() if m not in MODES}
+        if bad:
+            raise ValueError(f"unknown execution mode(s) {sorted(bad)}; expected one of {MODES}")
+        self.live_settings = dict(live or {})
+        self.transports: dict[tuple[str, str], Transport] = dict(transports or {})
+        self.started: dict = {}
+        self.live_allowed = live_allowed
+        self.namespace = namespace
+        if "live" in self.modes.values() and not live_allowed:
+            raise ConfigError("mode 'live' needs [execution] allow_live = true and raytrade run --live")
         self.risk_name = risk_name
         self._lookup = lookup
         self._risk = None
@@ -106,7 +136,7 @@ class ExecutionActor:
         self._ensure_timer()
         self.batches += 1
         self.market_events += len(batch.events)
-        await self._emit(self.venue.on_market(batch.events))
+        await self._emit(self.paper.on_market(batch.events))
         return []
 
     async def submit(self, intents: list[OrderIntent]) -> list[OrderEvent]:
@@ -115,6 +145,11 @@ class ExecutionActor:
         self._ensure_timer()
         now = self.clock()
         out: list[OrderEvent] = []
+        if self._unstarted():
+            try:
+                await self.start()  # e.g. after a restart: connect the venues again (keys from the environment)
+            except Exception as exc:  # noqa: BLE001 - its intents are rejected by the unrouted transport below
+                log.error("live transports not connected: %s", exc)
         for intent in intents:
             self.submit_log.append((now, intent.client_order_id, intent.action.value))
             if intent.ts_created:
@@ -123,15 +158,92 @@ class ExecutionActor:
                 if self._hist is not None:
                     self._hist.observe(lat / 1e6, tags={"role": "execution", "strategy": intent.strategy_id,
                                                         "instrument": intent.instrument_id})
-            out.extend(self.venue.submit(intent, now))
+            out.extend(await self._route(intent).submit(intent, now))
         await self._emit(out)
         return out
 
+    async def start(self) -> dict:
+        """Connect the testnet / live transports the modes need (connection test, balances). Returns
+        ``{"<mode>:<venue>": connection info}``.
+
+        Raises:
+            AuthenticationError: a venue refused the key or the signature (nothing was sent but the test).
+            ConfigError: a key variable is unset, or a mode has no settings.
+        """
+        self._ensure_timer()
+        need = {m for m in self.modes.values() if m != "paper"} - {m for m, _ in self.transports}
+        if need:
+            from actors.execution.live import transports_from_settings
+
+            self.transports.update(transports_from_settings(self.live_settings, need, self.specs, self.namespace))
+        for (mode, venue), t in self.transports.items():
+            if f"{mode}:{venue}" not in self.started:
+                self.started[f"{mode}:{venue}"] = await t.start()
+        return dict(self.started)
+
+    async def set_mode(self, strategy_id: str, mode: str) -> dict:
+        """Route ``strategy_id``'s intents to ``mode`` (``POST /strategies``); connects that mode's venues first.
+
+        Raises:
+            ConfigError: an unknown mode, ``live`` without the live guard (config and ``--live``), or missing keys.
+            AuthenticationError: the venue refused the key.
+        """
+        if mode not in MODES:
+            raise ConfigError(f"unknown mode {mode!r}; expected one of {MODES}")
+        if mode == "live" and not self.live_allowed:
+            raise ConfigError("mode 'live' needs [execution] allow_live = true and raytrade run --live")
+        previous = self.modes.get(strategy_id)
+        self.modes[strategy_id] = mode
+        try:
+            started = await self.start()
+        except Exception:
+            if previous is None:
+                self.modes.pop(strategy_id, None)
+            else:
+                self.modes[strategy_id] = previous
+            raise
+        return {"strategy_id": strategy_id, "mode": mode, "connections": started}
+
     async def cancel_all(self, strategy_id: str | None = None, reason: str = "kill_switch") -> list[OrderEvent]:
-        """Cancel every open order (of one strategy, or all). Returns the events released at once."""
-        events = self.venue.cancel_all(self.clock(), strategy_id, reason)
+        """Cancel every open order (of one strategy, or all: on a venue, every open order there, also those not
+        known here). Returns the events released at once."""
+        events = await self.paper.cancel_all(self.clock(), strategy_id, reason)
+        for t in self.transports.values():
+            events += await t.cancel_all(self.clock(), strategy_id, reason)
         await self._emit(events)
         return events
+
+    async def accounts(self) -> list[dict]:
+        """Per testnet / live transport: venue, mode, balances, permissions, last reconciliation (``GET
+        /accounts``); paper: its mode only."""
+        out = [{"venue": "paper", "mode": "paper", "balances": {}, "permissions": [], "last_reconciliation": None}]
+        for t in self.transports.values():
+            out.append(t.account())
+        return out
+
+    async def reconcile(self) -> list[dict]:
+        """Reconcile every live transport now (what a user-data reconnect triggers); returns the reports."""
+        reports = [await t.reconcile(force=True, reason="requested") for t in self.transports.values()]
+        await self._emit([ev for t in self.transports.values() for ev in t.advance(self.clock())])
+        return reports
+
+    def _route(self, intent: OrderIntent) -> Transport:
+        mode = self.modes.get(intent.strategy_id, "paper")
+        if mode == "paper":
+            return self.paper
+        spec = self.specs.get(intent.instrument_id)
+        t = self.transports.get((mode, spec.venue.value)) if spec else None
+        if t is None:
+            return _Unrouted(mode)
+        return t
+
+    def _unstarted(self) -> bool:
+        need = {m for m in self.modes.values() if m != "paper"}
+        return bool(need - {m for m, _ in self.transports}) or any(
+            f"{m}:{v}" not in self.started for m, v in self.transports)
+
+    def _all(self) -> list[Transport]:
+        return [self.paper, *self.transports.values()]
 
     async def flush_records(self) -> int:
         """Persist and push whatever waits (the run's teardown calls it). Returns events still unpersisted."""
@@ -141,13 +253,15 @@ class ExecutionActor:
 
     # -- queries ---------------------------------------------------------------------------------------------
     def open_orders(self, strategy_id: str | None = None) -> list[Order]:
-        return self.venue.open_orders(strategy_id)
+        return [o for t in self._all() for o in t.open_orders(strategy_id)]
 
     def order(self, client_order_id: str) -> Order | None:
-        try:
-            return self.venue.order(client_order_id)
-        except KeyError:
-            return None
+        for t in self._all():
+            try:
+                return t.order(client_order_id)
+            except KeyError:
+                continue
+        return None
 
     def orders(self, strategy_id: str | None = None, status: str | None = None, limit: int = 1000) -> list[Order]:
         """Latest state of every order (``status``: ``open`` / ``closed`` / None), newest last."""
@@ -177,8 +291,9 @@ class ExecutionActor:
         return self.name
 
     def status(self) -> dict:
-        return {"name": self.name, "mode": "paper", "seq": self.seq, "batches": self.batches,
-                "market_events": self.market_events, "open_orders": len(self.venue.open_orders()),
+        return {"name": self.name, "mode": "paper", "modes": self.modes, "seq": self.seq, "batches": self.batches,
+                "market_events": self.market_events, "open_orders": len(self.open_orders()),
+                "transports": {f"{m}:{v}": t.stats() for (m, v), t in self.transports.items()},
                 "unsent_events": len(self._unsent), "push_errors": self.push_errors,
                 "unpersisted_events": len(self._unpersisted), "persist_errors": self.persist_errors,
                 "recorder_failed": self.recorder_failed,
@@ -199,7 +314,11 @@ class ExecutionActor:
         while True:
             await asyncio.sleep(self.timer_interval_s)
             try:
-                await self._emit(self.venue.advance(self.clock() - self.advance_lag_ns))
+                now = self.clock()
+                events = self.paper.advance(now - self.advance_lag_ns)
+                for t in self.transports.values():
+                    events += t.advance(now)
+                await self._emit(events)
                 if self._unsent and not self._in_flight:
                     self._push()
             except Exception:  # noqa: BLE001 - the timer must survive a bad event; it is logged
@@ -280,3 +399,17 @@ class ExecutionActor:
 
 async def _await(ref):
     return await ref
+
+
+class _Unrouted:
+    """A mode without a transport (its settings are missing): every order of it is rejected at once."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    async def submit(self, intent: OrderIntent, now_ns: int) -> list[OrderEvent]:
+        from actors.orders import OrderState
+
+        if intent.action is not IntentAction.SUBMIT:
+            return []
+        return [OrderState(intent, "", "", now_ns).reject(f"{self.mode}_not_connected", now_ns)]
