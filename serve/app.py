@@ -339,6 +339,12 @@ class ApiServer:
         """Performance analytics per strategy and in total."""
         return await trading.performance(self)
 
+    @api.get("/accounts", responses={503: {}})
+    async def get_accounts(self) -> dict:
+        """Venue accounts of the testnet / live modes: venue, mode, balances (exact decimal strings), permissions,
+        last reconciliation (paper: its mode only). Never a key or secret."""
+        return {"accounts": await self._call(self.role("execution").accounts.remote(), "execution")}
+
     @api.get("/risk", responses={503: {}})
     async def get_risk(self) -> dict:
         """Trading state, limits, usage of each limit, breaker history."""

@@ -105,7 +105,8 @@ class StrategyCreate(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9_\-]+$", description="Instance id (unique in the run)")
     kind: str = Field(description="A registered kind (see GET /strategies -> kinds)")
     instruments: list[str] = Field(min_length=1, description="Instrument ids of this run")
-    mode: Literal["paper"] = "paper"
+    mode: Literal["paper", "testnet", "live"] = Field(
+        "paper", description="paper, testnet, or live (only when the run allows production: config and --live)")
     allocated_capital: str = Field("10000", pattern=_DECIMAL, description="USD, exact decimal string")
     params: dict[str, Any] = Field(default_factory=dict, description="Validated by the kind's parameter model")
     limits: dict[str, Any] = Field(default_factory=dict, description="Per-strategy risk limits")

@@ -64,6 +64,13 @@ async def create_strategy(server, body: StrategyCreate) -> dict:
         if book is None:
             raise HTTPException(422, detail=f"instruments: {iid!r} is not an instrument of this run")
         routes.setdefault(book, []).append(iid)
+    if body.mode != "paper":  # route its orders first: an unknown mode, the live guard or a bad key -> 422
+        try:
+            await server._call(server.role("execution").set_mode.remote(body.id, body.mode), "execution")
+        except HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a RayTaskError wrapping ConfigError / AuthenticationError
+            raise HTTPException(422, detail=f"mode: {str(getattr(exc, 'cause', exc)).splitlines()[-1][:300]}") from None
     risk = server.role("risk")
     await server._call(risk.add_strategy.remote(body.id, body.allocated_capital, name, body.limits), "risk")
     spec = ActorSpec("strategy", body.id, StrategyActor, (name, body.id, body.kind, body.instruments, body.params),

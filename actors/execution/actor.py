@@ -102,6 +102,7 @@ class ExecutionActor:
         self.transports: dict[tuple[str, str], Transport] = dict(transports or {})
         self.started: dict = {}
         self.live_allowed = live_allowed
+        self._balances_written: dict = {}
         self.namespace = namespace
         if "live" in self.modes.values() and not live_allowed:
             raise ConfigError("mode 'live' needs [execution] allow_live = true and raytrade run --live")
@@ -237,6 +238,22 @@ class ExecutionActor:
             return _Unrouted(mode)
         return t
 
+    def _write_balances(self) -> None:
+        """``account_balances`` snapshots of every venue account, once per balance refresh (market-class rows:
+        fire and forget, like the risk gate's paper balances)."""
+        for key, t in self.transports.items():
+            ts = getattr(t, "balances_ts", 0)
+            if not ts or self._balances_written.get(key) == ts or self.recorder_name is None:
+                continue
+            self._balances_written[key] = ts
+            try:
+                if self._recorder is None:
+                    self._recorder = self._lookup(self.recorder_name)
+                self._recorder.write_market.remote("account_balances", t.balance_rows())
+            except Exception:  # noqa: BLE001 - a lost snapshot is retried with the next refresh
+                self._recorder = None
+                self._balances_written.pop(key, None)
+
     def _unstarted(self) -> bool:
         need = {m for m in self.modes.values() if m != "paper"}
         return bool(need - {m for m, _ in self.transports}) or any(
@@ -319,6 +336,7 @@ class ExecutionActor:
                 for t in self.transports.values():
                     events += t.advance(now)
                 await self._emit(events)
+                self._write_balances()
                 if self._unsent and not self._in_flight:
                     self._push()
             except Exception:  # noqa: BLE001 - the timer must survive a bad event; it is logged

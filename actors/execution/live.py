@@ -196,9 +196,16 @@ class LiveTransport:
         return {**self.counts, "open": sum(1 for s in self.states.values() if s.is_open),
                 "unknown_venue_orders": len(self.unknown_venue_orders), "client": self.client.stats()}  # fmt: skip
 
+    def balance_rows(self) -> list[dict]:
+        """``account_balances`` rows of the last balance refresh (exact decimal strings; ``account`` = key id)."""
+        return [{"venue": self.venue.value, "mode": self.mode, "account": self.client.key_id, "asset": a,
+                 "free": str(f), "locked": str(lk), "total": str(f + lk), "value_usd": None, "ts": self.balances_ts}
+                for a, (f, lk) in sorted(self.balances_.items())]  # fmt: skip
+
     def account(self) -> dict:
         """For ``GET /accounts``: venue, mode, balances (exact strings), permissions, last reconciliation."""
-        return {"venue": self.venue.value, "mode": self.mode, "connection": self.connection,
+        return {"venue": self.venue.value, "mode": self.mode, "account": self.client.key_id,
+                "connection": self.connection,
                 "permissions": self.connection.get("permissions", []),
                 "balances": {a: {"free": str(f), "locked": str(lk), "total": str(f + lk)}
                              for a, (f, lk) in sorted(self.balances_.items())},

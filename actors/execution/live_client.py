@@ -60,7 +60,7 @@ from actors.errors import (
     VenueError,
     VenueUnavailable,
 )
-from actors.execution.budget import WeightBudget
+from actors.execution.budget import WeightBudget, key_id
 from actors.feed.ccxt_markets import ccxt_api_urls
 from actors.fixedpoint import fixed_to_str
 from actors.instruments import InstrumentSpec, Venue
@@ -257,6 +257,7 @@ class BinanceClient:
         if self.venue not in ENDPOINTS:
             raise PermanentVenueError(f"live execution supports {sorted(v.value for v in ENDPOINTS)}, not {venue}")
         self.spot = self.venue is Venue.BINANCE
+        self.key_id = key_id(api_key.get_secret_value())
         self.ep = ENDPOINTS[self.venue]
         cls = ccxt.binance if self.spot else ccxt.binanceusdm
         self.exchange = cls({"apiKey": api_key.get_secret_value(), "secret": secret.get_secret_value(),

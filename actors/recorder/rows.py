@@ -42,7 +42,7 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "orders": ("client_order_id", "event", "filled", "ts_event"), "fills": ("fill_id",),
     "positions": ("strategy_id", "instrument_id", "ts_updated"),
     "signals": ("strategy_id", "instrument_id", "action", "ts_event"), "strategy_state": ("strategy_id", "ts"),
-    "account_balances": ("venue", "asset", "ts"), "performance_metrics": ("strategy_id", "ts"),
+    "account_balances": ("venue", "mode", "account", "asset", "ts"), "performance_metrics": ("strategy_id", "ts"),
     "risk_events": ("kind", "strategy_id", "client_order_id", "reason", "ts_event"),
     "system_alerts": ("source", "severity", "ts"), "system_health": ("actor", "ts"),
     "trading_sessions": ("phase",), "audit_log": ("token_id", "action", "target", "ts"),

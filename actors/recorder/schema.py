@@ -101,7 +101,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
                        ("max_position_size", _M), ("open_positions", _I), ("emergency_stop", _B),
                        ("emergency_reason", _T), ("ts", _NS)],
     "account_balances": [("venue", _T), ("asset", _T), ("free", _M), ("locked", _M), ("total", _M),
-                         ("value_usd", _M), ("ts", _NS)],
+                         ("value_usd", _M), ("ts", _NS), ("mode", _T), ("account", _T)],
     "performance_metrics": [("strategy_id", _T), ("equity", _M), ("total_pnl", _M), ("realized_pnl", _M),
                             ("unrealized_pnl", _M), ("fees", _M), ("trades", _I), ("win_rate", _F),
                             ("sharpe", _F), ("sortino", _F), ("max_drawdown", _F), ("ts", _NS)],

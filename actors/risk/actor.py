@@ -229,7 +229,7 @@ class RiskActor:
                            "open_positions": self.portfolio.open_position_count(sid),
                            "emergency_stop": self.gate.breakers.state is TradingState.HALTED,
                            "emergency_reason": self.gate.breakers.halt_reason, "ts": ts})  # fmt: skip
-        balances = [{"venue": "paper", "asset": asset, "free": _money(v), "locked": "0", "total": _money(v),
+        balances = [{"venue": "paper", "mode": "paper", "asset": asset, "free": _money(v), "locked": "0", "total": _money(v),
                      "value_usd": None if self.portfolio.usd_rate(asset) is None
                      else _money(v * self.portfolio.usd_rate(asset)), "ts": ts}
                     for asset, v in self.portfolio.balances().items()]  # fmt: skip
