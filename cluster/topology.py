@@ -217,16 +217,39 @@ class Topology:
         if not venues:  # e.g. only [[providers]]: nothing to replay
             return
         origins = _origins({v: _first_ts(cfg.captures[v], v) for v in venues})
+        testnet = self._replay_testnet()
         for venue in venues:
             fault_log = f"{cfg.fault_log}.{venue}" if cfg.fault_log else None
             place = placement_options("replay", ray.cluster_resources())
+            extra = {"testnet": testnet} if testnet is not None and venue in self._replay_testnet_venues() else {}
             handle = ReplayVenueActor.options(**self._options("replay", venue, **place)).remote(
                 cfg.captures[venue], speed=cfg.speed, paused=True, origin_ns=origins[venue], faults=cfg.faults or None,
-                seed=cfg.seed, fault_log=fault_log, snapshot_wait_s=cfg.snapshot_wait_s, venue=venue,
+                seed=cfg.seed, fault_log=fault_log, snapshot_wait_s=cfg.snapshot_wait_s, venue=venue, **extra,
             )  # fmt: skip
             self.replay[venue] = handle
         for venue, handle in self.replay.items():
             self.replay_urls[venue] = ray.get(handle.urls.remote())
+
+    def _replay_testnet_venues(self) -> set[str]:
+        """Venues whose testnet endpoint is this run's replay venue (``rest_urls = {venue = "replay"}``) while a
+        strategy trades in mode testnet."""
+        if not any(s.mode == "testnet" for s in self.config.strategies):
+            return set()
+        return {v for v, u in self.config.execution.testnet.rest_urls.items() if u == "replay"}
+
+    def _replay_testnet(self):
+        """The replay venue's testnet mode (:mod:`actors.replay.testnet`): it verifies signatures with the testnet
+        key pair from the environment (``[execution.testnet]`` variables). This loopback fake is the one actor
+        given the testnet pair (a venue must know the secret to check a signature); a production key is never
+        given to any actor."""
+        if not self._replay_testnet_venues():
+            return None
+        from actors.execution.live import read_keys
+        from actors.replay.testnet.config import TestnetConfig
+
+        acct = self.config.execution.testnet
+        key, secret = read_keys(acct.api_key_env, acct.api_secret_env)
+        return TestnetConfig(keys={key.get_secret_value(): secret.get_secret_value()})
 
     def start_supervisor(self) -> None:
         """The supervisor: restarted by Ray when its process dies (``max_restarts=-1``); the driver revives one
