@@ -261,6 +261,8 @@ class RiskSettings(_Model):
     max_orders_per_s: int = Field(20, ge=1, description="Orders per strategy per second")
     book_stale_after_ms: int = Field(5_000, ge=1, description="A book older than this refuses new orders (ms)")
     flatten_on_halt: bool = Field(False, description="Flatten every position when a breaker halts trading")
+    strategy_down_orders: Literal["cancel", "keep"] = Field(
+        "cancel", description="A down strategy's resting orders: canceled when it goes down, or kept")
 
 
 class VenueAccountSettings(_Model):

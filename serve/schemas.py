@@ -157,6 +157,7 @@ class LimitsPatch(BaseModel):
     max_orders_per_s: int | None = Field(None, ge=1)
     book_stale_after_ms: int | None = Field(None, ge=1)
     flatten_on_halt: bool | None = None
+    strategy_down_orders: Literal["cancel", "keep"] | None = None
 
 
 class IntentResult(BaseModel):

@@ -15,6 +15,10 @@ Thin around pure code: :class:`~actors.risk.gate.RiskGate` (pre-trade rules, bre
 * ``on_execution_events(batch)`` (from execution, sequence-numbered): applies fills to the portfolio, tracks open
   orders, forwards each strategy its events and its updated positions (``StrategyActor.on_execution``).
 * ``kill`` / ``reset`` / ``update_limits``: the API's controls (the API checks the token first).
+* ``strategy_down`` / ``strategy_up`` (from the supervisor): a strategy whose actor is dead or restarting is held
+  in ``strategy_down`` by the gate (its new risk rejected, see :mod:`actors.risk.gate`); with
+  ``strategy_down_orders = "cancel"`` its resting orders are canceled when it goes down. ``status()`` lists the
+  held strategies (``strategies_down``); the events go to the recorder and to ``breaker_events`` like a breaker's.
 
 Recovery (after the supervisor restarts it): ``recover()`` rebuilds the portfolio and open orders from the execution
 actor's event log (``events_since(0)``) and the trading state from its last checkpoint at the supervisor; pushes that
@@ -159,9 +163,10 @@ class RiskActor:
         for ev in self.gate.drain_events():
             self.event_log.append(ev)
             self._unpersisted.append(ev)
-            if ev.kind in ("breaker", "kill", "reset", "state"):
+            if ev.kind in ("breaker", "kill", "reset", "state", "strategy_down", "strategy_up"):
                 self.breaker_events.append({"ts_event": ev.ts_event, "kind": ev.kind, "reason": ev.reason,
-                                            "state": ev.state, "detail": ev.detail})  # fmt: skip
+                                            "state": ev.state, "detail": ev.detail,
+                                            **({"strategy_id": ev.strategy_id} if ev.strategy_id else {})})  # fmt: skip
 
     async def _persist(self) -> bool:
         """Write-ahead of the waiting risk events (and an alert per breaker / kill / reset). True when all are
@@ -468,6 +473,34 @@ class RiskActor:
         await self._persist()
         await self._checkpoint()
         return self.status()
+
+    async def strategy_down(self, strategy_id: str, reason: str = "actor down") -> dict:
+        """Hold ``strategy_id`` in ``strategy_down`` (the supervisor calls it when the strategy's actor died).
+
+        Its new risk is rejected until :meth:`strategy_up`; with ``strategy_down_orders = "cancel"`` its resting
+        orders are sent a cancel now with reason ``strategy_down`` (the call is awaited, so the restart's
+        recovery comes after it). Idempotent: a second call while it is down changes nothing. Returns
+        ``{"strategy_id", "state", "cancels_sent"}`` (the strategy's open orders when the cancels were sent)."""
+        event = self.gate.strategy_down(strategy_id, self.clock(), reason)
+        self._record()
+        await self._persist()
+        canceled = 0
+        if event is not None and self.limits.strategy_down_orders == "cancel":
+            try:
+                await asyncio.wait_for(self._call(self.execution_name, "cancel_all", strategy_id, "strategy_down"),
+                                       self.execution_timeout_s)  # fmt: skip
+                canceled = sum(1 for o in self.open_orders.values() if o.strategy_id == strategy_id)
+            except Exception as exc:  # noqa: BLE001 - the orders stay; the gate still refuses new risk
+                log.error("canceling %s's orders while it is down: %s", strategy_id, exc)
+        return {"strategy_id": strategy_id, "state": self.gate.strategy_state(strategy_id), "cancels_sent": canceled}
+
+    async def strategy_up(self, strategy_id: str, detail: str = "recovered") -> dict:
+        """Clear ``strategy_down`` (the supervisor calls it after the new incarnation's ``recover()``).
+        Returns ``{"strategy_id", "state"}``."""
+        self.gate.strategy_up(strategy_id, self.clock(), detail)
+        self._record()
+        await self._persist()
+        return {"strategy_id": strategy_id, "state": self.gate.strategy_state(strategy_id)}
 
     def update_limits(self, changes: dict) -> dict:
         """Change limits (validated; ``ConfigError`` names the bad field). Returns the new limits."""

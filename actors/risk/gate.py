@@ -5,14 +5,24 @@ Every intent (strategies' and manual API orders) passes :meth:`RiskGate.check` b
 1. a ``cancel`` always passes (it reduces risk), in every trading state;
 2. ``halted``: everything else is rejected with reason ``halted``;
 3. a submit / replace with ``size <= 0`` is rejected (``invalid_intent``);
-4. ``reducing``: only reduce-only or position-reducing orders pass (reason ``reducing``);
-5. the pre-trade :data:`~actors.risk.rules.RULES` in order, with the strategy's effective limits; the first
+4. ``strategy_down`` (per strategy, see below): everything but reduce-only orders is rejected (``strategy_down``);
+5. ``reducing``: only reduce-only or position-reducing orders pass (reason ``reducing``);
+6. the pre-trade :data:`~actors.risk.rules.RULES` in order, with the strategy's effective limits; the first
    rejection wins, its reason is the rule's name;
-6. an approval is counted in the strategy's sliding 1 s order-rate window (a deque of ``now_ns`` stamps).
+7. an approval is counted in the strategy's sliding 1 s order-rate window (a deque of ``now_ns`` stamps).
 
 Every decision, breaker trip, kill, reset and limits change is a :class:`~actors.risk.breakers.RiskEvent`: on the
 decision, in :attr:`RiskGate.recent`, and queued for the recorder until :meth:`RiskGate.drain_events` (breaker
 events too when the caller drives ``gate.breakers`` directly: the breakers report every event to the gate).
+
+Fail closed for a strategy that is down (issue 13 item 3): while the supervisor sees a strategy's actor dead or
+restarting (its process died, its node was lost), :meth:`RiskGate.strategy_down` holds that strategy in the
+``strategy_down`` state. Its submits and replaces are rejected with that reason: an intent still in flight from the
+lost incarnation, or one the new incarnation sends before it has rebuilt its orders and positions, would be decided
+on a state nobody knows. Cancels pass (they only reduce risk) and so do reduce-only orders (the gate's own
+stop-loss / take-profit exits are reduce-only and must keep working while the strategy is away). What happens to
+the strategy's resting orders is ``RiskLimits.strategy_down_orders`` (the actor acts on it). The state clears only
+through :meth:`RiskGate.strategy_up`, which the supervisor calls after the new incarnation's ``recover()`` returned.
 
 Fail closed: when the risk actor is down or late, the caller must not execute; :func:`unavailable` builds the
 rejection strategies then see (reason ``risk_unavailable``). Flatten orders built by :meth:`RiskGate.flatten_intents`
@@ -94,6 +104,7 @@ class RiskGate:
         self._windows: dict[str, deque[int]] = {}
         self._effective: dict[str, RiskLimits] = {}
         self._flatten_seq = 0
+        self.down: dict[str, dict] = {}  # strategy_id -> {"since_ns", "reason"} while it is strategy_down
 
     @property
     def state(self) -> TradingState:
@@ -117,6 +128,10 @@ class RiskGate:
             return self._decide(intent, ctx.now_ns, False, "halted", f"trading halted: {self.breakers.halt_reason}")
         if intent.size <= 0:
             return self._decide(intent, ctx.now_ns, False, "invalid_intent", f"size {intent.size} <= 0")
+        down = self.down.get(intent.strategy_id)
+        if down is not None and not intent.reduce_only:
+            return self._decide(intent, ctx.now_ns, False, "strategy_down",
+                                f"strategy {intent.strategy_id} is down: {down['reason']}")  # fmt: skip
         if state is TradingState.REDUCING and not is_reducing(intent, ctx):
             return self._decide(intent, ctx.now_ns, False, "reducing",
                                 f"only reducing orders pass; position {ctx.position_size}")  # fmt: skip
@@ -129,6 +144,34 @@ class RiskGate:
                 return self._decide(intent, ctx.now_ns, False, rejection.reason, rejection.detail)
         window.append(ctx.now_ns)
         return self._decide(intent, ctx.now_ns, True, intent.action.value, "")
+
+    def strategy_down(self, strategy_id: str, ts: int, reason: str) -> RiskEvent | None:
+        """Hold ``strategy_id`` in ``strategy_down`` (see the module docstring) from ``ts`` (ns).
+
+        Returns the ``strategy_down`` event, or None when it was already down (the first reason and time stay)."""
+        if strategy_id in self.down:
+            return None
+        self.down[strategy_id] = {"since_ns": ts, "reason": reason}
+        event = RiskEvent(ts_event=ts, kind="strategy_down", reason="strategy_down", strategy_id=strategy_id,
+                          detail=f"{reason}; resting orders: {self.limits.strategy_down_orders}",
+                          state=self.state.value)  # fmt: skip
+        self._record_one(event)
+        return event
+
+    def strategy_up(self, strategy_id: str, ts: int, detail: str = "recovered") -> RiskEvent | None:
+        """Clear ``strategy_down`` for ``strategy_id`` (its new incarnation has recovered its orders and
+        positions). Returns the ``strategy_up`` event, or None when it was not down."""
+        down = self.down.pop(strategy_id, None)
+        if down is None:
+            return None
+        event = RiskEvent(ts_event=ts, kind="strategy_up", reason="strategy_up", strategy_id=strategy_id,
+                          detail=f"{detail}; down {(ts - down['since_ns']) / 1e9:.3f} s", state=self.state.value)
+        self._record_one(event)
+        return event
+
+    def strategy_state(self, strategy_id: str) -> str:
+        """``strategy_down`` while the strategy is held, else the portfolio trading state's value."""
+        return "strategy_down" if strategy_id in self.down else self.state.value
 
     def on_equity(self, equity_usd, ts_event: int) -> list[RiskEvent]:
         """Feed one portfolio equity sample (USD, market clock ns) to the breakers; returns their events."""
@@ -201,9 +244,10 @@ class RiskGate:
 
     def status(self) -> dict:
         """JSON-friendly: ``state``, ``limits``, ``usage`` (breakers), ``approvals`` / ``rejections`` by reason,
-        ``recent_events``."""
+        ``recent_events``, ``strategies_down`` (``strategy_id -> {"since_ns", "reason"}``)."""
         return {
             "state": self.state.value,
+            "strategies_down": {sid: dict(d) for sid, d in self.down.items()},
             "limits": self.limits.to_json(),
             "usage": self.breakers.usage(),
             "approvals": dict(self.approvals),

@@ -126,6 +126,12 @@ class RiskLimits:
         max_orders_per_s: approved submits / replaces per strategy in a sliding 1 s window of the gate's clock.
         book_stale_after_ms: a book older than this (ms since its last event was received) rejects orders.
         flatten_on_halt: a breaker trip also asks to flatten every position (the kill switch always does).
+        strategy_down_orders: what happens to a strategy's resting orders while it is ``strategy_down`` (its actor
+            dead or restarting): ``"cancel"`` (default) cancels them when it goes down, so nothing quotes for a
+            strategy that cannot see its fills or move its quotes (a market maker's quotes go stale within
+            seconds, and a node loss costs 20-30 s here); ``"keep"`` leaves them resting (for strategies whose
+            orders are meant to rest and would lose queue priority); their fills are applied to the portfolio
+            and the new incarnation recovers them either way.
         strategies: per-strategy overrides, ``strategy_id -> StrategyLimits`` (a plain table is accepted).
 
     Raises:
@@ -145,6 +151,7 @@ class RiskLimits:
     max_orders_per_s: int = 20
     book_stale_after_ms: int = 5_000
     flatten_on_halt: bool = False
+    strategy_down_orders: str = "cancel"
     strategies: Mapping[str, StrategyLimits] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
@@ -166,6 +173,8 @@ class RiskLimits:
             _count(getattr(self, name), name)
         if not isinstance(self.flatten_on_halt, bool):
             raise ConfigError(f"risk.flatten_on_halt: expected true/false, got {self.flatten_on_halt!r}")
+        if self.strategy_down_orders not in ("cancel", "keep"):
+            raise ConfigError(f"risk.strategy_down_orders: expected 'cancel' or 'keep', got {self.strategy_down_orders!r}")
         _at_most(self.max_open_positions_per_strategy, self.max_open_positions, "max_open_positions_per_strategy")
         _at_most(self.max_open_orders_per_strategy, self.max_open_orders, "max_open_orders_per_strategy")
         if not isinstance(self.strategies, Mapping):

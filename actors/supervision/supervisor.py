@@ -14,6 +14,11 @@ What a restart restores, by role:
   its instruments is asked to resync them (``FeedActor.resync``).
 * **strategy / risk**: re-subscribed to their books, then ``recover()`` is called: they rebuild their orders and
   positions from the execution and portfolio state, never from their lost memory.
+  A strategy is fail-closed while it is away: at its death the risk gate is told ``strategy_down(id)`` (its new
+  risk is rejected with reason ``strategy_down``, its resting orders canceled or kept by
+  ``risk.strategy_down_orders``), and ``strategy_up(id)`` only after the new incarnation's ``recover()`` returned.
+  A strategy whose recovery failed, or whose circuit opened, stays down. The held strategies are saved in the
+  registry and told again to a restarted risk gate; ``status()`` shows each strategy's ``risk_state``.
 * **execution**: feeds and the risk gate look it up by name again on their next call; every feed resyncs its
   books, so the new fill model gets snapshots (its open paper orders are lost: paper orders live in the model).
 
@@ -134,6 +139,7 @@ class Supervisor:
         self.events: list[dict] = []
         self.recorder_name: str | None = None
         self.incarnation = 1
+        self.down_strategies: dict[str, str] = {}  # strategy ident -> reason, while the gate holds it down
         self._reattach: list[_Supervised] = []
         self._recover_lock = asyncio.Lock()
         saved = self.registry.load() if self.registry is not None else None
@@ -151,7 +157,8 @@ class Supervisor:
                   for name, s in self.actors.items()}  # fmt: skip
         state = {"actors": actors, "subscriptions": self.subscriptions, "book_routes": self.book_routes,
                  "replay_names": self.replay_names, "checkpoints": self.checkpoints, "events": self.events[-1000:],
-                 "recorder_name": self.recorder_name, "incarnation": self.incarnation}  # fmt: skip
+                 "recorder_name": self.recorder_name, "incarnation": self.incarnation,
+                 "down_strategies": self.down_strategies}  # fmt: skip
         try:
             self.registry.save(state)
         except Exception as exc:  # noqa: BLE001 - keep supervising; only a later recovery would miss this change
@@ -174,6 +181,7 @@ class Supervisor:
         self.events = list(saved["events"])
         self.recorder_name = saved["recorder_name"]
         self.incarnation = saved["incarnation"] + 1
+        self.down_strategies = dict(saved.get("down_strategies", {}))
         self._note({"ts": time.time_ns(), "kind": "restart", "actor": self.name_of("supervisor", ""),
                     "role": "supervisor", "reason": f"incarnation {self.incarnation}"})  # fmt: skip
 
@@ -195,6 +203,9 @@ class Supervisor:
                 else:
                     sup.state = "running"
                     sup.task = asyncio.ensure_future(self._watch(sup))
+                    if sup.spec.role == "strategy" and sup.spec.ident in self.down_strategies:
+                        # the last incarnation died between the restart and strategy_up: recover it now
+                        asyncio.ensure_future(self._restore(sup))
             self._persist()
 
     # -- registration ----------------------------------------------------------------------------------------
@@ -363,6 +374,8 @@ class Supervisor:
         """Every actor of the run: feeds (state, restarts, circuit, connection), books, strategies, risk, replay."""
         await self._ensure_recovered()
         feeds = {}
+        strategies = await self._gather(self.names("strategy"), "summary")
+        risk = await self._gather(self.names("risk"), "status")
         for sup in self.actors.values():
             if sup.spec.role != "feed":
                 continue
@@ -378,8 +391,8 @@ class Supervisor:
         return {
             "feeds": feeds,
             "books": await self._gather(self.names("book"), "stats"),
-            "strategies": await self._gather(self.names("strategy"), "summary"),
-            "risk": await self._gather(self.names("risk"), "status"),
+            "strategies": self._annotate_strategies(strategies, risk),
+            "risk": risk,
             "execution": await self._gather(self.names("execution"), "status"),
             "replay": await self._gather(self.replay_names, "status"),
             "supervision": self.supervision(),
@@ -396,6 +409,37 @@ class Supervisor:
 
         results = await asyncio.gather(*(one(n) for n in names))
         return dict(zip(names, results))
+
+    def _annotate_strategies(self, strategies: dict, risk: dict) -> dict:
+        """Each strategy's entry gains ``strategy_id`` and ``risk_state`` (``strategy_down`` while the gate holds
+        it, else the gate's trading state; ``unknown`` when the gate did not answer)."""
+        gate = next((r for r in risk.values() if isinstance(r, dict) and "strategies_down" in r), None)
+        for name, entry in strategies.items():
+            if not isinstance(entry, dict):
+                continue
+            sup = self.actors.get(name)
+            sid = sup.spec.ident if sup is not None else name
+            entry.setdefault("strategy_id", sid)
+            entry.setdefault("name", name)
+            if gate is None:
+                entry["risk_state"] = "unknown"
+            else:
+                entry["risk_state"] = "strategy_down" if sid in gate["strategies_down"] else gate["state"]
+        return strategies
+
+    def _gates(self) -> list[_Supervised]:
+        return [a for a in self.actors.values() if a.spec.role == "risk" and a.state == "running"]
+
+    async def _tell_gates(self, method: str, strategy_id: str, *args) -> bool:
+        """``strategy_down`` / ``strategy_up`` on every running risk gate; False when one could not be told."""
+        ok = True
+        for gate in self._gates():
+            try:
+                await asyncio.wait_for(_await(getattr(gate.handle, method).remote(strategy_id, *args)), timeout=10)
+            except Exception as exc:  # noqa: BLE001 - a restarted gate is told again in its restore
+                ok = False
+                log.warning("%s(%s) on %s: %s", method, strategy_id, gate.name, exc)
+        return ok
 
     # -- internals -------------------------------------------------------------------------------------------
     async def _spawn(self, sup: _Supervised, restart: bool) -> None:
@@ -437,9 +481,16 @@ class Supervisor:
                     if sub.subscriber == sup.name:
                         await self._do_subscribe(sub)
                 if role == "strategy":  # the risk gate pushes fills to it: point it at the new incarnation first
-                    for gate in [a for a in self.actors.values() if a.spec.role == "risk" and a.state == "running"]:
+                    for gate in self._gates():
                         await _await(gate.handle.refresh_peer.remote(sup.name))
                 await _await(sup.handle.recover.remote())
+                if role == "strategy" and sup.spec.ident in self.down_strategies:
+                    if await self._tell_gates("strategy_up", sup.spec.ident, f"incarnation {sup.started} recovered"):
+                        self.down_strategies.pop(sup.spec.ident, None)
+                        self._persist()
+                elif role == "risk":  # a new gate starts with nobody down: tell it who still is
+                    for ident, reason in list(self.down_strategies.items()):
+                        await _await(sup.handle.strategy_down.remote(ident, reason))
         except Exception as exc:  # noqa: BLE001 - a peer that is itself down is restored when it comes back
             log.warning("restoring %s: %s", sup.name, exc)
 
@@ -520,6 +571,11 @@ class Supervisor:
             await self._spawn(sup, restart=True)
 
     async def _on_down(self, sup: _Supervised, reason: str) -> None:
+        if sup.spec.role == "strategy":
+            self.down_strategies.setdefault(sup.spec.ident, sup.last_death or reason)
+            self._persist()
+            await self._tell_gates("strategy_down", sup.spec.ident, sup.last_death or reason)
+            return
         if sup.spec.role != "feed":
             return
         now = time.time_ns()

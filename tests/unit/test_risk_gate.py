@@ -245,3 +245,64 @@ def test_an_unavailable_gate_rejects_with_risk_unavailable():
     decision = unavailable(submit(), NOW, "no answer within 200 ms")
     assert (decision.approved, decision.reason) == (False, "risk_unavailable")
     assert msgspec.json.decode(msgspec.json.encode(decision.event))["reason"] == "risk_unavailable"
+
+
+# -- a strategy that is down (issue 13 item 3) ---------------------------------------------------------------
+def test_a_down_strategy_is_refused_new_risk_until_it_is_up_and_others_trade_on(book):
+    gate = RiskGate()
+    assert gate.strategy_down("s1", NOW, "RayActorError: node lost") is not None
+
+    refused = gate.check(submit(sid="s1"), ctx(book))
+    other = gate.check(submit(sid="s2", cid="c2"), ctx(book))
+
+    assert (refused.approved, refused.reason) == (False, "strategy_down")
+    assert "node lost" in refused.detail
+    assert other.approved
+    assert gate.strategy_state("s1") == "strategy_down" and gate.strategy_state("s2") == "active"
+    assert gate.status()["strategies_down"] == {"s1": {"since_ns": NOW, "reason": "RayActorError: node lost"}}
+    assert gate.rejections["strategy_down"] == 1
+
+    up = gate.strategy_up("s1", NOW + 2_500_000_000, "incarnation 2 recovered")
+    assert up is not None and up.kind == "strategy_up" and "down 2.500 s" in up.detail
+    assert gate.check(submit(sid="s1", cid="c3"), ctx(book, now=NOW + 2_500_000_000)).approved
+    assert gate.status()["strategies_down"] == {}
+
+
+def test_a_down_strategy_may_still_cancel_and_reduce(book):
+    gate = RiskGate()
+    gate.strategy_down("s1", NOW, "dead")
+
+    assert gate.check(cancel("c1"), ctx(book)).approved
+    exit_ = gate.check(submit(side=Side.SELL, reduce_only=True, cid="sl-1"), ctx(book, position_size=10,
+                                                                            has_position=True))  # fmt: skip
+    assert exit_.approved, exit_
+    replace_ = gate.check(submit(action=IntentAction.REPLACE, cid="c1", new_client_order_id="c1b"), ctx(book))
+    assert (replace_.approved, replace_.reason) == (False, "strategy_down")
+
+
+def test_strategy_down_and_up_are_recorded_once_each():
+    gate = RiskGate()
+    first = gate.strategy_down("s1", NOW, "dead")
+    again = gate.strategy_down("s1", NOW + 1, "dead again")  # a second report keeps the first time and reason
+
+    assert again is None and gate.down["s1"] == {"since_ns": NOW, "reason": "dead"}
+    assert gate.strategy_up("s2", NOW) is None  # was not down
+    gate.strategy_up("s1", NOW + 5)
+    kinds = [(e.kind, e.strategy_id) for e in gate.drain_events()]
+    assert kinds == [("strategy_down", "s1"), ("strategy_up", "s1")]
+    assert "resting orders: cancel" in first.detail
+
+
+def test_halted_wins_over_strategy_down(book):
+    gate = RiskGate()
+    gate.strategy_down("s1", NOW, "dead")
+    gate.kill(NOW)
+
+    assert gate.check(submit(sid="s1"), ctx(book)).reason == "halted"
+
+
+def test_strategy_down_orders_is_cancel_or_keep():
+    assert RiskLimits().strategy_down_orders == "cancel"
+    assert RiskLimits.from_config({"strategy_down_orders": "keep"}).strategy_down_orders == "keep"
+    with pytest.raises(ConfigError, match="strategy_down_orders"):
+        RiskLimits(strategy_down_orders="flatten")

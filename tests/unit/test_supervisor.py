@@ -41,6 +41,8 @@ class FakeHandle:
             raise RayActorError()
         if name == "subscribe":
             return list(args[2])
+        if name == "recover" and getattr(self.cls, "fail_recover", False):
+            raise RuntimeError("execution unreachable")
         return name
 
 
@@ -246,5 +248,54 @@ def test_a_new_supervisor_incarnation_rebuilds_from_its_registry_and_the_live_ac
         await _until(lambda: spawner.by_name["t-strategy-s1"] is not strategy)
         await second.stop_all()
         assert registry.load() is None  # the run is over: nothing left to recover
+
+    asyncio.run(scenario())
+
+
+class _Unrecoverable:
+    fail_recover = True
+
+
+def test_a_dead_strategy_is_held_down_at_the_gate_until_its_new_incarnation_recovered():
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner)
+        await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
+        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
+        old, risk = spawner.by_name["t-strategy-s1"], spawner.by_name["t-risk"]
+        spawner.kill(old)
+        await _until(lambda: any(n == "strategy_up" for n, _ in risk.calls))
+        new = spawner.by_name["t-strategy-s1"]
+        gate_calls = [(n, a[0]) for n, a in risk.calls if n in ("strategy_down", "strategy_up")]
+        assert gate_calls == [("strategy_down", "s1"), ("strategy_up", "s1")]
+        down_at = next(i for i, (n, _) in enumerate(risk.calls) if n == "strategy_down")
+        assert down_at < next(i for i, (n, _) in enumerate(risk.calls) if n == "refresh_peer")
+        assert any(n == "recover" for n, _ in new.calls)  # up only after the recovery returned
+        assert sup.down_strategies == {}
+        await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
+def test_a_strategy_that_could_not_recover_stays_down_and_a_restarted_gate_is_told_again():
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner)
+        await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
+        await sup.start(ActorSpec("strategy", "s1", _Unrecoverable, ("t-strategy-s1", "s1")))
+        old, risk = spawner.by_name["t-strategy-s1"], spawner.by_name["t-risk"]
+        spawner.kill(old)
+        await _until(lambda: any(n == "recover" for n, _ in spawner.by_name["t-strategy-s1"].calls)
+                     and spawner.by_name["t-strategy-s1"] is not old)  # fmt: skip
+        await asyncio.sleep(0.05)
+        assert not any(n == "strategy_up" for n, _ in risk.calls)
+        assert set(sup.down_strategies) == {"s1"}
+
+        spawner.kill(risk)  # the gate dies: its successor must hold s1 down too
+        await _until(lambda: spawner.by_name["t-risk"] is not risk
+                     and any(n == "strategy_down" for n, _ in spawner.by_name["t-risk"].calls))  # fmt: skip
+        told = [a for n, a in spawner.by_name["t-risk"].calls if n == "strategy_down"]
+        assert told[0][0] == "s1"
+        await sup.stop_all()
 
     asyncio.run(scenario())

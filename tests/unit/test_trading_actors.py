@@ -225,3 +225,40 @@ def test_risk_gate_looks_a_restarted_strategy_up_again_after_refresh_peer():
     assert risk.refresh_peer("strategy-mm") is True
     assert risk._peer("strategy-mm") is not first and looked_up == ["strategy-mm", "strategy-mm"]
     assert risk.refresh_peer("unknown") is False
+
+
+def test_a_down_strategy_has_its_orders_canceled_and_its_intents_refused_until_it_is_up():
+    async def scenario():
+        clock, execution = Clock(), FakePeer({"submit": lambda intents: [], "cancel_all": lambda *a: []})
+        risk = _risk(execution, FakePeer(), clock)
+        await risk.on_views([_view(1_723_161_300_000_000_000, clock.now)])
+        down = await risk.strategy_down("mm", "RayActorError: node lost")
+        assert down["state"] == "strategy_down"
+        assert ("cancel_all", ("mm", "strategy_down")) in execution.calls
+        (refused,) = await risk.submit([_intent("mm-1")])
+        assert (refused["approved"], refused["reason"]) == (False, "strategy_down")
+        assert "submit" not in execution.names()
+        assert risk.status()["strategies_down"]["mm"]["reason"] == "RayActorError: node lost"
+        assert risk.status()["rejections"] == {"mm": {"strategy_down": 1}}
+        await risk.strategy_down("mm", "again")  # idempotent: no second cancel
+        assert execution.names().count("cancel_all") == 1
+
+        up = await risk.strategy_up("mm", "incarnation 2 recovered")
+        assert up["state"] == "active" and risk.status()["strategies_down"] == {}
+        (approved,) = await risk.submit([_intent("mm-2")])
+        assert approved["approved"]
+        kinds = [e["kind"] for e in risk.status()["breaker_events"] if e["kind"].startswith("strategy_")]
+        assert kinds == ["strategy_down", "strategy_up"]
+
+    asyncio.run(scenario())
+
+
+def test_with_keep_a_down_strategy_s_orders_stay_resting():
+    async def scenario():
+        clock, execution = Clock(), FakePeer({"submit": lambda intents: [], "cancel_all": lambda *a: []})
+        risk = _risk(execution, None, clock, strategy_down_orders="keep")
+        await risk.strategy_down("mm", "dead")
+        assert "cancel_all" not in execution.names()
+        assert risk.gate.strategy_state("mm") == "strategy_down"
+
+    asyncio.run(scenario())
