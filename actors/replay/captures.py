@@ -41,6 +41,7 @@ __all__ = ["CaptureRecord", "Recording", "read_recordings"]
 _CRYPTOFEED_VENUES = {
     "BINANCE": Venue.BINANCE, "BINANCE_FUTURES": Venue.BINANCE_USDM, "BINANCE_DELIVERY": Venue.BINANCE_COINM,
     "COINBASE": Venue.COINBASE, "BYBIT": Venue.BYBIT, "KRAKEN": Venue.KRAKEN, "OKX": Venue.OKX,
+    "GEMINI": Venue.GEMINI, "BITSTAMP": Venue.BITSTAMP, "BACKPACK": Venue.BACKPACK,
 }  # fmt: skip
 _V1_NAME = re.compile(r"^(?P<exchange>[A-Z0-9_]+)\.(?:(?:ws|http)\.\d+\.\d+|\d+)$")
 _HFT_LINE = re.compile(rb"^\d{10,20} [\[{]")

@@ -109,6 +109,9 @@ PROTOCOLS: dict[str, str] = {
     "okx": "actors.replay.okx:OKX",
     "kraken": "actors.replay.kraken:KRAKEN",
     "coinbase": "actors.replay.coinbase:COINBASE",
+    "gemini": "actors.replay.gemini:GEMINI",
+    "bitstamp": "actors.replay.bitstamp:BITSTAMP",
+    "backpack": "actors.replay.backpack:BACKPACK",
 }
 """Venue name -> ``"module:attribute"`` of its replay protocol (one line per venue)."""
 

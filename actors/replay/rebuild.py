@@ -7,7 +7,8 @@ replay time and answer REST snapshots from it.
 
 Snapshot routing: a REST depth body is given to the instrument named by its URL's ``symbol`` parameter, else by
 its own ``symbol`` field (COIN-M), else to the only instrument the recording has shown so far; a body that comes
-before any diff waits for the first one. Bookticker checks (``ticker_checks``) compare a ``bookTicker`` whose
+before any diff waits for the first one. Venues whose snapshot body is not Binance's (Bitstamp ``order_book/<pair>``,
+Backpack ``/api/v1/depth``) are recognised by URL through their adapter's ``snapshot_symbol_of(url)``. Bookticker checks (``ticker_checks``) compare a ``bookTicker`` whose
 ``u`` equals the last applied diff's ``u`` with the rebuilt best bid/ask, price and size.
 """
 
@@ -71,6 +72,8 @@ class BookRebuilder:
         self._conn = ""
         self.connection_gaps = 0
         self.last_error: FeedError | None = None
+        # venues whose REST snapshot is not Binance's ``{"lastUpdateId"`` body name it by URL (Bitstamp, Backpack)
+        self._snapshot_symbol = getattr(self.adapter, "snapshot_symbol_of", None)
 
     def feed_all(self, records: Iterable[CaptureRecord]) -> BookRebuilder:
         """Feed every record; returns self."""
@@ -84,8 +87,13 @@ class BookRebuilder:
             self._frame(record)
         elif record.kind == "connect":
             self._sequences.pop(record.conn, None)
-        elif record.kind == "rest" and record.data.startswith(b'{"lastUpdateId"'):
-            self._snapshot(record)
+        elif record.kind == "rest":
+            if record.data.startswith(b'{"lastUpdateId"'):
+                self._snapshot(record)
+            elif self._snapshot_symbol is not None and record.url:
+                symbol = self._snapshot_symbol(record.url)
+                if symbol is not None:
+                    self._snapshot(record, symbol)
 
     def sync(self, instrument_id: str) -> BookSync:
         """The sync (and through it the book) of an instrument, created on first use."""
@@ -177,8 +185,8 @@ class BookRebuilder:
         ):
             counts.ticker_mismatches += 1
 
-    def _snapshot(self, record: CaptureRecord) -> None:
-        symbol = record.rest_symbol
+    def _snapshot(self, record: CaptureRecord, symbol: str | None = None) -> None:
+        symbol = symbol or record.rest_symbol
         if symbol is None:
             if not self.syncs:
                 self._pending_snapshots.append(record)

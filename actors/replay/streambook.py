@@ -1,4 +1,4 @@
-"""The true book of a replayed venue that sends its book snapshots on the stream (Bybit, OKX, ...). Pure.
+"""The true book of a replayed venue rebuilt with its own parser and policy (Bybit, OKX, Gemini, Bitstamp, ...). Pure.
 
 :class:`StreamTrueBook` rebuilds every book of the recording with the venue's own parser and sequence policy (a
 :class:`~actors.replay.rebuild.BookRebuilder`, the same ground truth ``raytrade verify`` uses), in replay order,
@@ -41,17 +41,22 @@ class StreamTrueBook:
         self._times_ms: dict[str, int] = {}
 
     def feed_rest(self, record: CaptureRecord) -> None:
-        """A recorded REST body (these venues' captures hold none that feed the book)."""
+        """A recorded REST depth body (Bitstamp, Backpack: the snapshot the recorder fetched; none for the
+        stream-snapshot venues)."""
         self.rebuilder.feed(record)
+        self._note_readiness()
 
     def feed_depth(self, record: CaptureRecord, stream: str) -> None:
         """A recorded book frame."""
         self.rebuilder.feed(record)
+        self._note_readiness()
+        self._times_ms[stream] = record.ts_recv // 1_000_000
+
+    def _note_readiness(self) -> None:
         for iid, sync in self.rebuilder.syncs.items():
             if self._ready.get(iid) != sync.ready:
                 self._ready[iid] = sync.ready
                 self.version += 1
-        self._times_ms[stream] = record.ts_recv // 1_000_000
 
     def sync(self, symbol: str) -> BookSync | None:
         """The rebuilt sync (and book) of a venue symbol, or None before its first frame."""

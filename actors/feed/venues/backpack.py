@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import msgspec
 
@@ -325,6 +326,14 @@ class BackpackAdapter:
 
     def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
         return SnapshotRequest("publicGetApiV1Depth", {"symbol": symbol.upper(), "limit": limit}, DEPTH_PATH)
+
+    def snapshot_symbol_of(self, url: str) -> str | None:
+        """The ``symbol`` (upper case) of a recorded REST ``/api/v1/depth?symbol=`` URL, None for any other URL."""
+        parts = urlparse(url)
+        if parts.path.rstrip("/") != DEPTH_PATH:
+            return None
+        values = parse_qs(parts.query).get("symbol")
+        return values[0].upper() if values else None
 
     def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
         """ccxt ``urls["api"]`` entries pointing at ``rest_base`` (a replay venue): ccxt ``backpack``'s ``public``/``private`` hosts."""

@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlparse
 
 import msgspec
 
@@ -54,6 +55,7 @@ __all__ = [
     "WS_URL",
     "ccxt_symbol",
     "default_spec",
+    "order_book_pair",
     "order_book_path",
     "pair_from_ccxt",
     "subscribe_frames",
@@ -66,6 +68,9 @@ _QUOTES = ("USDT", "USDC", "USD", "EUR", "GBP", "BTC", "ETH", "PAX")
 _FEES = (Decimal("0.003"), Decimal("0.004"))  # Bitstamp base tier: maker 0.30 %, taker 0.40 %
 _GENERIC = msgspec.json.Decoder()
 _DIFF, _TRADES = "diff_order_book_", "live_trades_"
+DIFF_CHANNEL, TRADES_CHANNEL = _DIFF, _TRADES
+ORDER_BOOK_PREFIX = "/api/v2/order_book/"
+HEARTBEAT_FRAME = '{"event":"bts:heartbeat"}'
 
 
 def _split(pair: str) -> tuple[str, str]:
@@ -109,7 +114,15 @@ def subscribe_frames(pairs: Sequence[str]) -> list[str]:
 
 def order_book_path(pair: str) -> str:
     """The REST snapshot path: ``/api/v2/order_book/btcusd/``."""
-    return f"/api/v2/order_book/{pair.lower()}/"
+    return f"{ORDER_BOOK_PREFIX}{pair.lower()}/"
+
+
+def order_book_pair(url: str) -> str | None:
+    """``".../api/v2/order_book/btcusd/"`` (a URL or a path) -> ``"BTCUSD"``; None when it is not that route."""
+    path = urlparse(url).path if "://" in url else url.split("?", 1)[0]
+    head, sep, rest = path.partition(ORDER_BOOK_PREFIX)
+    pair = rest.strip("/")
+    return pair.upper() if sep and not head.strip("/") and pair.isalnum() else None
 
 
 class _Pair:
@@ -258,7 +271,7 @@ class BitstampAdapter:
         frames = ([msgspec.json.encode({"event": "bts:subscribe", "data": {"channel": c}}).decode() for c in streams]
                   if streams else subscribe_frames(pairs))  # fmt: skip
         return [ConnectionPlan(join_ws(ws_base) if ws_base else self.ws_url, tuple(p.upper() for p in pairs),
-                               tuple(frames), ping_frame='{"event":"bts:heartbeat"}', ping_interval_s=20.0)]  # fmt: skip
+                               tuple(frames), ping_frame=HEARTBEAT_FRAME, ping_interval_s=20.0)]  # fmt: skip
 
     def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
         return ()  # snapshots come from REST
@@ -269,6 +282,10 @@ class BitstampAdapter:
     def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
         """Bitstamp's order book has no depth parameter (``group=1``: aggregated by price, the default)."""
         return SnapshotRequest("publicGetOrderBookPair", {"pair": symbol.lower()}, order_book_path(symbol))
+
+    def snapshot_symbol_of(self, url: str) -> str | None:
+        """The pair (upper case) of a recorded REST ``order_book/<pair>/`` URL, None for any other URL."""
+        return order_book_pair(url)
 
     def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
         """ccxt ``urls["api"]`` entries pointing at ``rest_base`` (a replay venue); ccxt ``bitstamp``'s hosts end in

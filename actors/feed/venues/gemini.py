@@ -45,9 +45,11 @@ from actors.fixedpoint import LevelConverter, level_converter
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Trade
 
-__all__ = ["ADAPTER", "GEMINI_POLICY", "GeminiAdapter", "GeminiParser", "WS_URL", "ccxt_symbol", "default_spec", "subscribe_frame", "symbol_from_ccxt"]
+__all__ = ["ADAPTER", "GEMINI_POLICY", "L2", "WS_PATH", "GeminiAdapter", "GeminiParser", "WS_URL", "ccxt_symbol", "default_spec", "subscribe_frame", "symbol_from_ccxt"]
 
-WS_URL = "wss://api.gemini.com/v2/marketdata"
+WS_PATH = "/v2/marketdata"
+WS_URL = "wss://api.gemini.com" + WS_PATH
+L2 = "l2"  # the v2 subscription carrying l2_updates and trade messages
 REST_URL = "https://api.gemini.com"
 VENUE = "gemini"
 _QUOTES = ("GUSD", "USDT", "USDC", "USD", "EUR", "GBP", "SGD", "BTC", "ETH", "DAI")
@@ -91,14 +93,14 @@ def default_spec(symbol: str) -> InstrumentSpec:
 def subscribe_frame(symbols: Sequence[str]) -> str:
     """``{"type":"subscribe","subscriptions":[{"name":"l2","symbols":[...]}]}`` (``l2`` carries book and trades)."""
     return msgspec.json.encode(
-        {"type": "subscribe", "subscriptions": [{"name": "l2", "symbols": [s.upper() for s in symbols]}]}
+        {"type": "subscribe", "subscriptions": [{"name": L2, "symbols": [s.upper() for s in symbols]}]}
     ).decode()
 
 
 def unsubscribe_frame(symbols: Sequence[str]) -> str:
     """The matching ``unsubscribe`` frame."""
     return msgspec.json.encode(
-        {"type": "unsubscribe", "subscriptions": [{"name": "l2", "symbols": [s.upper() for s in symbols]}]}
+        {"type": "unsubscribe", "subscriptions": [{"name": L2, "symbols": [s.upper() for s in symbols]}]}
     ).decode()
 
 
@@ -235,7 +237,7 @@ class GeminiAdapter:
     def connections(self, symbols: Sequence[str], ws_base: str | None = None,
                     streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
         names = tuple(s.upper() for s in symbols)
-        url = join_ws(ws_base, "/v2/marketdata") if ws_base else self.ws_url
+        url = join_ws(ws_base, WS_PATH) if ws_base else self.ws_url
         return [ConnectionPlan(url, names, (subscribe_frame(names),))]
 
     def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
