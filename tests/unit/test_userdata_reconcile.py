@@ -131,7 +131,7 @@ def test_reconcile_repairs_any_lost_updates_idempotently(case):
     assert second == [] and summary(local) == after_once  # apply(report) twice == once
     assert reconcile(local.view(), venue).is_empty  # nothing left to resolve
     assert after_once == summary(truth)  # the venue's state, every fill counted once
-    assert [e.fill.fill_id for e in first if e.fill] == [u.fill.fill_id for u in report.fills]
+    assert [local.venue_fill_ids[e.fill.fill_id] for e in first if e.fill] == [u.fill.fill_id for u in report.fills]
     assert len(report.fills) == len(truth.fill_ids) - len(set(u.fill.fill_id for u in applied if u.fill))
 
 
@@ -145,7 +145,8 @@ def test_an_order_closed_with_missed_fills_is_filled_first_then_closed_with_the_
     events = apply_report(tracker, report)
 
     assert [e.kind.value for e in events] == ["partially_filled", "canceled"]
-    assert events[0].fill.fill_id == "BTCUSDT:9" and events[0].fill.fee_currency == "USDT"
+    assert events[0].fill.fill_id == "o1-1" and events[0].fill.fee_currency == "USDT"  # numbered as paper numbers
+    assert tracker.venue_fill_ids == {"o1-1": "BTCUSDT:9"}
     assert tracker.orders["o1"].status is OrderStatus.CANCELED and tracker.orders["o1"].filled == LOT
     assert tracker.last_trade_id == {SYMBOL: 9}
     assert "missing fill BTCUSDT:9 of o1 recorded from REST" in report.alerts
@@ -199,3 +200,18 @@ def test_a_fill_gap_is_alerted_and_the_order_not_closed_before_its_fills_are_kno
     report = reconcile(tracker.view(), VenueView(queried=(canceled,)))
 
     assert not report.updates and any("fill gap" in c for c in report.conflicts)
+
+
+def test_venue_fill_ids_on_request_and_the_transport_s_own_order_map_shared():
+    states: dict = {}
+    tracker = OrderTracker(orders=states, fill_id_source="venue")
+    track(tracker, "o1", 2 * LOT)
+
+    trade = update("o1", "77", 2 * LOT, OrderStatus.PARTIALLY_FILLED, LOT, "TRADE", 5, vfill(11, LOT, 5))
+
+    events = tracker.apply(trade)
+    again = tracker.apply(trade)
+
+    assert [e.kind.value for e in events] == ["accepted", "partially_filled"] and again == []
+    assert events[1].fill.fill_id == "BTCUSDT:11"
+    assert states["o1"].filled == LOT and states["o1"].venue_order_id == "77"

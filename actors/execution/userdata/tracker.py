@@ -6,8 +6,11 @@ stream or from reconciliation (:func:`~.reconcile.reconcile`). The tracker turns
 :class:`~actors.orders.OrderEvent` / :class:`~actors.orders.Fill` through ``OrderState``'s own transitions:
 
 * a fill is applied once per :func:`~.model.venue_fill_id` (``"<SYMBOL>:<trade id>"``), however often it is
-  reported (stream, then reconciliation, then the stream again after a reconnect): the event's ``Fill.fill_id`` is
-  that id, its ``fee_currency`` the venue's commission asset (``N``);
+  reported (stream, then reconciliation, then the stream again after a reconnect). The event's ``Fill.fill_id`` is
+  ``OrderState``'s own ``"<client_order_id>-<n>"`` by default, exactly as paper numbers fills (so a testnet run
+  and a paper run give the same fills), with the venue id in :attr:`OrderTracker.venue_fill_ids`;
+  ``fill_id_source="venue"`` makes the venue id the ``fill_id`` instead. ``fee_currency`` is the venue's
+  commission asset (``N``) when it names one;
 * ``new`` -> ``accepted`` on the first update of an order (the venue has it), ``rejected`` when the first update
   says so; ``accepted`` -> ``triggered`` when the venue reports the stop working; ``canceled`` / ``expired`` when
   the venue says so (the venue wins), each only while the order is open: a repeated closure is a no-op;
@@ -33,6 +36,7 @@ from decimal import Decimal
 
 import msgspec
 
+from actors.errors import ConfigError
 from actors.execution.userdata.model import (
     AccountUpdate,
     Balance,
@@ -58,19 +62,29 @@ class OrderTracker:
     """Local order, fill and balance state of one venue account, fed by venue updates.
 
     Args:
+        orders: the ``client_order_id -> OrderState`` map to drive (default: a new one). Pass the execution
+            transport's own map to share the order states with it.
+        fill_id_source: ``"order"`` (``Fill.fill_id`` = ``<client_order_id>-<n>``, as paper) or ``"venue"``
+            (``Fill.fill_id`` = ``<SYMBOL>:<trade id>``).
         max_anomalies: how many anomaly descriptions to keep.
 
     Attributes:
         orders: ``client_order_id -> OrderState``.
-        fill_ids: fill ids already counted.
+        fill_ids: venue fill ids (``<SYMBOL>:<trade id>``) already counted.
+        venue_fill_ids: ``Fill.fill_id -> venue fill id`` of every fill counted.
         last_trade_id: ``symbol -> highest trade id counted`` (REST ``fromId`` for the next reconciliation).
         balances: ``asset -> Balance``.
         unknown: updates seen for untracked orders; anomalies: recent inconsistent updates (text).
     """
 
-    def __init__(self, max_anomalies: int = 1000) -> None:
-        self.orders: dict[str, OrderState] = {}
+    def __init__(self, orders: dict[str, OrderState] | None = None, fill_id_source: str = "order",
+                 max_anomalies: int = 1000) -> None:  # fmt: skip
+        if fill_id_source not in ("order", "venue"):
+            raise ConfigError(f"fill_id_source must be 'order' or 'venue', not {fill_id_source!r}")
+        self.orders: dict[str, OrderState] = {} if orders is None else orders
+        self.fill_id_source = fill_id_source
         self.fill_ids: set[str] = set()
+        self.venue_fill_ids: dict[str, str] = {}
         self.last_trade_id: dict[str, int] = {}
         self.balances: dict[str, Balance] = {}
         self.unknown = 0
@@ -128,9 +142,14 @@ class OrderTracker:
                 self._anomaly(update, f"fill {fill.fill_id} of {fill.size} with {state.remaining} remaining")
             else:
                 ev = state.fill(fill.price, fill.size, fill.liquidity, fill.fee, fill.ts_event)
-                venue_fill = msgspec.structs.replace(ev.fill, fill_id=fill.fill_id, fee_currency=fill.fee_currency)
-                events.append(msgspec.structs.replace(ev, fill=venue_fill))
+                changes = {"fee_currency": fill.fee_currency} if fill.fee_currency else {}
+                if self.fill_id_source == "venue":
+                    changes["fill_id"] = fill.fill_id
+                if changes:
+                    ev = msgspec.structs.replace(ev, fill=msgspec.structs.replace(ev.fill, **changes))
+                events.append(ev)
                 self.fill_ids.add(fill.fill_id)
+                self.venue_fill_ids[ev.fill.fill_id] = fill.fill_id
                 if fill.trade_id > self.last_trade_id.get(update.symbol, -1):
                     self.last_trade_id[update.symbol] = fill.trade_id
         if state.is_open and update.status in TERMINAL_STATUSES:
