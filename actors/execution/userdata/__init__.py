@@ -13,6 +13,25 @@ Rooms:
   :func:`apply_report`.
 * :mod:`.stream` — :class:`UserDataStream`: listen key, keep-alive, websocket, reconnects, callbacks (async).
 
+Wiring (what a live / testnet transport does)
+--------------------------------------------
+::
+
+    tracker = OrderTracker(orders=transport_states)           # the transport's own OrderState map
+    stream = UserDataStream(ws_url, ccxt_listen_key_api(exchange, venue), on_events, on_reconnect, venue=venue,
+                            specs=specs_by_symbol, reconcile_interval_s=30)
+    # on_events(batch):      for e in batch: pending += tracker.apply_event(e)
+    # on_reconnect(reason):  view = VenueView(parse_orders(await exchange.privateGetOpenOrders({...})),
+    #                                         parse_trades(await exchange.privateGetMyTrades({"symbol": s,
+    #                                                      "fromId": tracker.last_trade_id.get(s, -1) + 1})),
+    #                                         parse_balances(await exchange.privateGetAccount()), queried, ...)
+    #                        report = reconcile(tracker.view(), view); pending += apply_report(tracker, report)
+    #                        (GET order for report.to_query, then reconcile again); alert report.alerts
+    asyncio.ensure_future(stream.run()); ...; stream.stop()
+
+Every transport-side order must be registered with :meth:`OrderTracker.track` (or live in the shared map) before it
+is sent, so that its first stream update finds it.
+
 Reconciliation: what, when, who wins
 -----------------------------------
 *When*: on every (re)connection of the user-data socket (``on_reconnect("connect" | "reconnect" |
