@@ -50,6 +50,10 @@ def gauge(name: str, description: str, tag_keys: tuple[str, ...] = ()):
 class RayMetricsSink:
     """Records :mod:`actors.telemetry` samples as Ray metrics (made on first use, one object per series).
 
+    A counter's label set is exported from its first sample, at 0 when its total is 0 (through
+    ``Metric._record``: ``Counter.inc`` refuses 0 in Ray 2.60, ``ray/util/metrics.py``), so Prometheus'
+    ``rate()`` / ``increase()`` count the first event.
+
     Used by the run's driver, itself a Ray worker, so the series are exported by the driver's node (the head
     node with ``--address auto``). Outside Ray it records nothing.
     """
@@ -75,9 +79,12 @@ class RayMetricsSink:
                 metric = self._metrics[sample.name] = make(sample.name, description, keys)
             tags = dict(sample.tags) or None
             if kind == "counter":
+                new = self._totals.is_new(sample)
                 inc = self._totals.increment(sample)
-                if inc > 0:  # Ray refuses inc(0): a counter appears with its first event
+                if inc > 0:
                     metric.inc(inc, tags=tags)
+                elif new:  # exported at 0 from the first sample; Ray's inc() refuses 0, its _record() takes it
+                    metric._record(0.0, tags=tags)
             else:
                 metric.set(sample.value, tags=tags)
             n += 1

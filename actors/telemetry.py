@@ -33,12 +33,19 @@ Series (name, kind, labels; units in the name):
   ``raytrade_recorder_buffered_rows`` gauges ``role=recorder``.
 - ``raytrade_cluster_nodes_alive`` gauge: Ray nodes alive (a drop is a lost node).
 
+Counters exist from the first export: every label set known when an actor appears (its feed's instruments,
+each strategy with every reason of ``REJECTION_REASONS``, each supervised actor's restarts) is sampled with its
+running total, 0 included, and the sink exports a 0 for a label set it has not seen yet (Ray's ``Counter.inc``
+refuses 0), so ``rate()`` / ``increase()`` in the alert rules see the first increment as one.
+
 Money gauges are floats: they are for dashboards and alerts only; the API and the store keep exact decimals.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from actors.risk.gate import REJECTION_REASONS
 
 __all__ = ["SERIES", "CounterTotals", "Sample", "samples_from_status", "TRADING_STATE_VALUE"]
 
@@ -137,14 +144,21 @@ def samples_from_status(status: dict, recorder: dict | None = None, nodes_alive:
             continue
         out.append(_s("raytrade_orders", s.get("orders"), role="strategy", strategy=s["strategy_id"]))
         out.append(_s("raytrade_fills", s.get("fills"), role="strategy", strategy=s["strategy_id"]))
+    strategy_ids = {s["strategy_id"] for s in status.get("strategies", {}).values() if "strategy_id" in s}
     for r in status.get("risk", {}).values():
         if "state" not in r or r.get("state") not in TRADING_STATE_VALUE:
             continue
         out.append(_s("raytrade_trading_state", TRADING_STATE_VALUE[r["state"]], role="risk"))
+        seen: set[tuple[str, str]] = set()
         for key, n in (r.get("rejections") or {}).items():  # the actor's {strategy: {reason: n}} or {reason: n}
             for reason, count in (n.items() if isinstance(n, dict) else [(key, n)]):
                 strategy = key if isinstance(n, dict) else ""
+                seen.add((strategy, reason))
                 out.append(_s("raytrade_rejections", count, role="risk", strategy=strategy, reason=reason))
+        for strategy in sorted(strategy_ids):  # zeros from the start, so rate() sees the first rejection
+            for reason in REJECTION_REASONS:
+                if (strategy, reason) not in seen:
+                    out.append(_s("raytrade_rejections", 0, role="risk", strategy=strategy, reason=reason))
         portfolio = r.get("portfolio") or {}
         for kind in ("realized", "unrealized", "fees", "net"):
             out.append(_s("raytrade_pnl_usd", portfolio.get(kind), role="risk", kind=kind))
@@ -175,6 +189,10 @@ class CounterTotals:
 
     def __init__(self) -> None:
         self._last: dict[tuple[str, tuple], float] = {}
+
+    def is_new(self, sample: Sample) -> bool:
+        """True until :meth:`increment` has seen this series and label set once (the sink exports a 0 then)."""
+        return (sample.name, sample.tags) not in self._last
 
     def increment(self, sample: Sample) -> float:
         """The amount to add to the counter for this total (0 when unchanged)."""

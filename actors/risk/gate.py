@@ -44,9 +44,17 @@ from actors.risk.breakers import Breakers, RiskEvent, TradingState
 from actors.risk.limits import RiskLimits
 from actors.risk.rules import RULES, BookState, RiskContext, is_reducing
 
-__all__ = ["BookState", "Decision", "RiskContext", "RiskEvent", "RiskGate", "TradingState", "unavailable"]
+__all__ = ["REJECTION_REASONS", "BookState", "Decision", "RiskContext", "RiskEvent", "RiskGate", "TradingState",
+           "unavailable"]
 
 _WINDOW_NS = 1_000_000_000
+
+REJECTION_REASONS: tuple[str, ...] = (
+    "halted", "invalid_intent", "strategy_down", "reducing", "instrument_unknown", "book_not_ready", "book_stale",
+    "price_band", "max_order_notional", "max_position", "max_open_positions", "max_open_orders", "order_rate",
+)  # fmt: skip
+"""Every reason :meth:`RiskGate.check` can reject with (its own states, then the rule names in ``RULES`` order);
+the metrics export a zero for each from the start (``actors/telemetry.py``)."""
 
 
 class Decision(msgspec.Struct, frozen=True, gc=False):

@@ -131,6 +131,13 @@ def test_operator_walkthrough_cluster_run_prometheus_and_ray_cli_with_the_token(
         _every_instrument(p, "ray_raytrade_book_ready == 1", instruments)
         assert [r["value"][1] for r in _query(p, "ray_raytrade_trading_state")] == ["0"]  # active
         assert [r["value"][1] for r in _query(p, "ray_raytrade_cluster_nodes_alive")] == ["1"]
+        # counters exist from the first export, at 0 before their first event, so rate() / increase() in the alert
+        # rules count the first one: no restart and no strategy_down rejection has happened in this run
+        restarts = _until(lambda: _query(p, "ray_raytrade_restarts_total"), 60, "ray_raytrade_restarts_total")
+        assert {r["metric"]["role"] for r in restarts} >= {"supervisor", "risk", "feed", "book", "strategy"}
+        assert all(r["value"][1] == "0" for r in restarts), restarts
+        down = _until(lambda: _query(p, 'ray_raytrade_rejections_total{reason="strategy_down"}'), 60, "zeros")
+        assert {r["metric"]["strategy"] for r in down} >= {"mm-1"} and all(r["value"][1] == "0" for r in down)
         _every_instrument(p, "sum by (instrument) (ray_raytrade_frame_to_book_ms_count) > 0", instruments)
         p99 = _query(p, "histogram_quantile(0.99, sum by (le) (ray_raytrade_frame_to_book_ms_bucket))")
         assert 0 < float(p99[0]["value"][1]) < 5000

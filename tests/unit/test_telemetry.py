@@ -61,3 +61,24 @@ def test_counter_totals_continue_across_an_actor_restart():
 def test_missing_or_non_numeric_values_are_left_out():
     status = {"feeds": {"f": {"reconnects": None, "instruments": {}}}, "risk": {"r": {"state": "unreachable"}}}
     assert samples_from_status(status) == []
+
+
+def test_every_rejection_reason_of_a_known_strategy_is_a_zero_from_the_start():
+    from actors.risk.gate import REJECTION_REASONS
+
+    got = _by(samples_from_status(STATUS))
+    rejections = {dict(t)["reason"]: v for (n, t), v in got.items()
+                  if n == "raytrade_rejections" and dict(t)["strategy"] == "mm-1"}  # fmt: skip
+    assert set(REJECTION_REASONS) <= set(rejections)
+    assert rejections["price_band"] == 2 and rejections["strategy_down"] == 0 and rejections["halted"] == 0
+    # the unreachable entry has no strategy id: no zeros under an empty strategy label
+    assert not any(n == "raytrade_rejections" and dict(t)["strategy"] == "" for n, t in got)
+
+
+def test_a_label_set_is_new_once_so_the_sink_exports_its_zero_once():
+    totals = CounterTotals()
+    zero = Sample("raytrade_restarts", (("role", "feed"), ("actor", "a")), 0)
+    assert totals.is_new(zero)
+    assert totals.increment(zero) == 0
+    assert not totals.is_new(zero)
+    assert totals.increment(Sample(zero.name, zero.tags, 1)) == 1
