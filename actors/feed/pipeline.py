@@ -17,6 +17,12 @@ already sequenced), ``BookReset`` (clear, not ready until the next snapshot), pl
 A gap on one instrument resets and resyncs only that instrument; the others on the connection stay ready.
 
 Malformed and unsupported frames are counted (``malformed``, ``unsupported``), kept as ``last_error``, and skipped.
+
+Market-data validation (:mod:`actors.validation`, on by default): after every applied diff and snapshot the
+instrument's :class:`~actors.validation.validator.InstrumentChecks` sees the real book's best bid and ask (spread,
+top-of-book outlier) and every trade (trade outlier). A crossed or locked book is hard: after a diff the sequencer
+already cleared it (``BookReset(reason="crossed")``); a crossed *snapshot*, which the sequencer does not judge, is
+reset and resynced here the same way. The feed actor runs the stale check and writes the alert rows.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from actors.book.sync import BookSync, DiffOutcome, SyncState
 from actors.errors import FeedError, UnsupportedFrame, VenueError
 from actors.feed.venues import adapter_for
 from actors.instruments import InstrumentSpec, Venue
-from actors.messages import BookDeltas, BookReset, BookSnapshot, MarketEvent, StreamSequence
+from actors.messages import BookDeltas, BookReset, BookSnapshot, MarketEvent, StreamSequence, Trade
+from actors.validation import ValidationSettings, Validator
+from actors.validation.crossed import crossed_or_locked
 
 __all__ = ["FeedPipeline", "sequence_records"]
 
@@ -39,17 +47,20 @@ class _Forwarder(OrderBook):
     """A :class:`~actors.book.sync.BookTarget`: the real book, which also queues every call as a message for the
     remote book (so the book actor applies exactly what was validated here)."""
 
-    __slots__ = ("out", "reason", "ts_recv")
+    __slots__ = ("out", "reason", "ts_recv", "checks")
 
-    def __init__(self, spec: InstrumentSpec, out: list[MarketEvent]) -> None:
+    def __init__(self, spec: InstrumentSpec, out: list[MarketEvent], checks=None) -> None:
         super().__init__(spec.instrument_id, spec.price_decimals, spec.size_decimals)
         self.out = out
         self.reason = "gap"
         self.ts_recv = 0
+        self.checks = checks  # InstrumentChecks, or None when validation is off
 
     def on_snapshot(self, snapshot: BookSnapshot) -> None:
         self.apply_snapshot(snapshot.bids, snapshot.asks)
         self.out.append(snapshot)
+        if self.checks is not None:
+            self.checks.forget()
 
     def on_deltas(self, deltas: BookDeltas) -> None:
         self.apply_deltas(deltas.bids, deltas.asks)
@@ -70,6 +81,8 @@ class _Forwarder(OrderBook):
     def clear(self) -> None:
         OrderBook.clear(self)
         self.out.append(BookReset(self.instrument_id, self.reason, self.ts_recv))
+        if self.checks is not None:
+            self.checks.forget()
 
 
 class FeedPipeline:
@@ -85,18 +98,25 @@ class FeedPipeline:
         frames, malformed, unsupported, ignored: frame counters (``ignored``: instruments not subscribed here).
         connection_gaps: jumps of the per-connection sequence (each resyncs every book of the connection).
         last_error: the last parse error, for the log and ``/status``.
+        validator: the :class:`~actors.validation.validator.Validator` (None when validation is off).
+
+    Raises:
+        ConfigError: invalid per-instrument validation overrides.
     """
 
     def __init__(
         self, venue: Venue | str, instruments: Sequence[InstrumentSpec], route: Mapping[str, str] | None = None,
-        validate_checksum: bool = True,
+        validate_checksum: bool = True, validation: ValidationSettings | None = ValidationSettings(),
     ) -> None:  # fmt: skip
         self.venue = Venue(venue)
         self.adapter = adapter_for(self.venue)
         self.parser = self.adapter.parser(instruments)
         self.route = {s.instrument_id: (route or {}).get(s.instrument_id, s.instrument_id) for s in instruments}
         self._out: dict[str, list[MarketEvent]] = {key: [] for key in self.route.values()}
-        self._forwarders = {s.instrument_id: _Forwarder(s, self._out[self.route[s.instrument_id]])
+        self.validator = Validator(validation, instruments) if validation is not None and validation.enabled else None
+        checks = self.validator.books if self.validator is not None else {}
+        self._forwarders = {s.instrument_id: _Forwarder(s, self._out[self.route[s.instrument_id]],
+                                                        checks.get(s.instrument_id))
                             for s in instruments}  # fmt: skip
         self.syncs = {s.instrument_id: BookSync(self._forwarders[s.instrument_id], self.adapter.policy(s),
                                                 validate_checksum=validate_checksum)
@@ -142,12 +162,19 @@ class FeedPipeline:
                 fwd.ts_recv = ts_recv
                 fwd.reason = "gap"
                 before = len(fwd.out)
+                checks = fwd.checks
                 outcome = sync.on_diff(event)
                 self.pending += len(fwd.out) - before
-                if outcome is DiffOutcome.GAP and sync.state is SyncState.WAITING_SNAPSHOT:
+                if outcome is DiffOutcome.APPLIED or outcome is DiffOutcome.RESET:
+                    if checks is not None and sync.state is SyncState.READY:
+                        checks.on_book(fwd.best_bid_price(), fwd.best_ask_price(), ts_recv)
+                elif outcome is DiffOutcome.GAP and sync.state is SyncState.WAITING_SNAPSHOT:
                     self._snapshot_in_flight.discard(iid)
                 elif outcome is DiffOutcome.CROSSED or outcome is DiffOutcome.CHECKSUM:
-                    fwd.out[-1] = BookReset(iid, "crossed" if outcome is DiffOutcome.CROSSED else "checksum", ts_recv)
+                    crossed = outcome is DiffOutcome.CROSSED
+                    fwd.out[-1] = BookReset(iid, "crossed" if crossed else "checksum", ts_recv)
+                    if crossed and checks is not None:
+                        checks.on_crossed(None, None, ts_recv)
                 continue
             if kind is BookSnapshot:  # a snapshot sent on the stream (Bybit, OKX, Coinbase, Kraken)
                 if iid in self.syncs:
@@ -161,6 +188,10 @@ class FeedPipeline:
                 continue
             out.append(event)
             self.pending += 1
+            if kind is Trade:
+                checks = self._forwarders[iid].checks
+                if checks is not None:
+                    checks.on_trade(event.price, ts_recv)
 
     def _connection_sequence(self, event: StreamSequence) -> None:
         previous, self.connection_sequence = self.connection_sequence, event.sequence
@@ -176,8 +207,17 @@ class FeedPipeline:
         fwd = self._forwarders[iid]
         fwd.ts_recv, fwd.reason = snapshot.ts_recv, "stale_snapshot"
         before = len(fwd.out)
-        state = self.syncs[iid].on_snapshot(snapshot)
+        sync = self.syncs[iid]
+        state = sync.on_snapshot(snapshot)
         self.pending += len(fwd.out) - before
+        if state is SyncState.READY and fwd.checks is not None:
+            bid, ask = fwd.best_bid_price(), fwd.best_ask_price()
+            if crossed_or_locked(bid, ask):  # hard: the sequencer does not judge snapshots
+                sync.crossed += 1
+                fwd.checks.on_crossed(bid, ask, snapshot.ts_recv, "snapshot")
+                self.resync(iid, "crossed", snapshot.ts_recv)
+                return sync.state
+            fwd.checks.on_book(bid, ask, snapshot.ts_recv)
         return state
 
     def on_snapshot_failed(self, instrument_id: str) -> None:
