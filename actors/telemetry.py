@@ -18,6 +18,10 @@ Series (name, kind, labels; units in the name):
 - ``raytrade_reconnects`` counter ``role=feed, feed``.
 - ``raytrade_validation_failures`` counter ``role, feed|instrument, kind`` (``malformed`` / ``unsupported``
   frames of a feed, ``ticker_mismatch`` / ``crossed`` of a book).
+- ``raytrade_data_check_failures`` counter ``role, instrument, check``: market-data validation failures
+  (``actors/validation/``): ``role=feed`` for the per-instrument checks (``crossed`` hard; ``outlier_mid``,
+  ``outlier_trade``, ``spread``, ``stale`` soft), ``role=risk`` for ``divergence`` (labelled by the pair's
+  asset group, e.g. ``BTC/USD spot``).
 - ``raytrade_restarts`` counter ``role, actor``: restarts by the supervisor.
 - ``raytrade_circuit_open`` gauge ``role, actor``: 1 while the restart circuit is open.
 - ``raytrade_actor_up`` gauge ``role, actor``: 1 while the supervisor sees the actor running.
@@ -60,6 +64,8 @@ SERIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "raytrade_reconnects": ("counter", "Websocket reconnects", ("role", "feed")),
     "raytrade_validation_failures": ("counter", "Frames or books that failed validation",
                                      ("role", "feed", "instrument", "kind")),
+    "raytrade_data_check_failures": ("counter", "Market-data validation failures, per instrument and check",
+                                     ("role", "instrument", "check")),
     "raytrade_restarts": ("counter", "Actor restarts by the supervisor", ("role", "actor")),
     "raytrade_circuit_open": ("gauge", "1 while the actor's restart circuit is open", ("role", "actor")),
     "raytrade_actor_up": ("gauge", "1 while the supervisor sees the actor running", ("role", "actor")),
@@ -126,6 +132,9 @@ def samples_from_status(status: dict, recorder: dict | None = None, nodes_alive:
         out.append(_s("raytrade_feed_last_frame_age_ms", f.get("last_frame_age_ms"), **feed))
         for kind in ("malformed", "unsupported"):
             out.append(_s("raytrade_validation_failures", f.get(kind), kind=kind, **feed))
+        for iid, counts in ((f.get("validation") or {}).get("instruments") or {}).items():
+            for check, n in counts.items():
+                out.append(_s("raytrade_data_check_failures", n, role="feed", instrument=iid, check=check))
         for iid, i in f.get("instruments", {}).items():
             out.append(_s("raytrade_frames", i.get("frames"), instrument=iid, **feed))
             out.append(_s("raytrade_diffs", i.get("diffs_applied"), instrument=iid, **feed))
@@ -149,6 +158,9 @@ def samples_from_status(status: dict, recorder: dict | None = None, nodes_alive:
         if "state" not in r or r.get("state") not in TRADING_STATE_VALUE:
             continue
         out.append(_s("raytrade_trading_state", TRADING_STATE_VALUE[r["state"]], role="risk"))
+        for group, n in ((r.get("divergence") or {}).get("groups") or {}).items():
+            out.append(_s("raytrade_data_check_failures", n.get("failures"), role="risk", instrument=group,
+                          check="divergence"))  # fmt: skip
         seen: set[tuple[str, str]] = set()
         for key, n in (r.get("rejections") or {}).items():  # the actor's {strategy: {reason: n}} or {reason: n}
             for reason, count in (n.items() if isinstance(n, dict) else [(key, n)]):

@@ -46,6 +46,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from actors.errors import ConfigError
 from actors.instruments import Venue, instrument_id
+from actors.validation.config import ValidationSettings
 
 __all__ = ["RaytradeConfig", "load_config"]
 
@@ -373,6 +374,8 @@ class RaytradeConfig(BaseSettings):
     feeds: list[FeedSettings] = Field(default_factory=_default_feeds)
     providers: list[ProviderSettings] = Field(default_factory=list)
     books: BookSettings = Field(default_factory=BookSettings)
+    validation: ValidationSettings = Field(default_factory=ValidationSettings,
+                                           description="Market-data checks (actors/validation/config.py)")
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
     strategies: list[StrategySettings] = Field(default_factory=_default_strategies)
     risk: RiskSettings = Field(default_factory=RiskSettings)
@@ -414,6 +417,14 @@ class RaytradeConfig(BaseSettings):
             missing = set(strategy.instruments) - instruments
             if missing:
                 raise ValueError(f"strategy {strategy.id!r} needs instruments no feed provides: {sorted(missing)}")
+        unknown_ids = set(self.validation.instruments) - instruments
+        if unknown_ids:
+            raise ValueError(f"validation.instruments names instruments no feed provides: {sorted(unknown_ids)}")
+        for iid in self.validation.instruments:
+            try:
+                self.validation.thresholds_for(iid)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
         if self.replay.enabled:
             venues = {f.venue.value for f in self.feeds if f.ws_url is None}
             unknown = venues - set(self.replay.captures)

@@ -28,6 +28,7 @@ from rich.console import Console
 from actors.errors import RaytradeError
 from actors.metrics import RayMetricsSink, percentiles_ms
 from actors.telemetry import samples_from_status
+from actors.validation.validator import merge_stats
 from cluster.config import RaytradeConfig, check_live_guard
 from cluster.topology import Topology
 
@@ -123,6 +124,10 @@ def _run(config: RaytradeConfig, duration_s: float | None, keep_serving: bool, c
     for feed_id, final in finals.items():  # the feeds' own last words (after the last batch), plus supervision
         live[feed_id] = {**live.get(feed_id, {}), **_feed_summary(final), "state": live.get(feed_id, {}).get("state")}
     summary["feeds"] = live
+    if "validation" in summary:  # the feeds' final counts (after their last batch) win over the last status
+        finals_validation = [f.get("validation") for f in finals.values() if isinstance(f, dict) and "validation" in f]
+        if finals_validation:
+            summary["validation"] = merge_stats(finals_validation, summary["validation"].get("divergence"))
     if topo.recorder_name is not None:
         summary["store"] = _store_summary(topo)
         if summary["store"].get("failed") and "error" not in summary:
@@ -332,6 +337,9 @@ def _summary(topo: Topology, wall_s: float, total_s: float) -> dict[str, Any]:
         "instruments": instruments, "latency_ms": latency, "basis": basis,
         "feeds": {k: _feed_summary(v) for k, v in status["feeds"].items()}, "replay": replay,
         "strategies": strategies, "risk": risk, "supervision": status.get("supervision", {}),
+        "validation": merge_stats((f.get("validation") for f in status["feeds"].values()),
+                                  next((r.get("divergence") for r in status.get("risk", {}).values()
+                                        if isinstance(r, dict) and r.get("divergence")), None)),
     }  # fmt: skip
 
 

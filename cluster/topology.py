@@ -319,7 +319,8 @@ class Topology:
         limits = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in risk.model_dump().items()}
         self._start(ActorSpec("risk", "", RiskActor, (self.risk_name, instruments, limits, strategies),
                               {"execution_name": self.execution_name, "supervisor_name": self.name("supervisor"),
-                               "namespace": self.config.ray.namespace, "recorder_name": self.recorder_name}))  # fmt: skip
+                               "namespace": self.config.ray.namespace, "recorder_name": self.recorder_name,
+                               "validation": self.config.validation}))  # fmt: skip
 
     def account_settings(self) -> dict:
         """``[execution.testnet]`` / ``[execution.live]`` with ``"replay"`` URLs resolved to this run's replay
@@ -403,6 +404,7 @@ class Topology:
                 namespace=self.config.ray.namespace, flush_interval_ms=f.flush_interval_ms,
                 batch_max_events=f.batch_max_events, max_in_flight=f.max_in_flight,
                 stale_after_ms=f.stale_after_ms, snapshot_limit=f.snapshot_limit, seed=self.config.replay.seed,
+                validation=self.config.validation,
             )  # fmt: skip
             ray.get(self.supervisor.start_feed.remote(spec))
 

@@ -13,6 +13,12 @@ Snapshots: when the pipeline says an instrument needs one, it is fetched with cc
 429/418 wait ``Retry-After``; other failures retry with backoff. A gap on one instrument resyncs only it.
 On every (re)start the feed first tells its books to reset (reason ``"restart"``): a new feed never trusts a
 book it did not build.
+
+Market-data validation (:mod:`actors.validation`): the pipeline runs the per-instrument checks on its book; this
+actor adds the stale-book check (once a second: it alone knows both that the connection is up and when each book
+last changed; the transport's own stale detection only sees a silent connection) and writes the rate-limited
+alert rows to the recorder's ``system_alerts`` table (market-class, with the feed events). Counts: ``status()
+["validation"]``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from actors.feed.rest import DepthClient
 from actors.feed.transport import WebSocketTransport
 from actors.instruments import instrument_id, spec_for
 from actors.messages import EventBatch
+from actors.validation.config import ValidationSettings
 
 __all__ = ["FeedActor", "FeedSpec"]
 
@@ -72,6 +79,7 @@ class FeedSpec:
         snapshot_limit: REST depth levels per side.
         backoff_base_s, backoff_cap_s, backoff_reset_after_s: reconnect and snapshot-retry backoff (s).
         seed: seeds the backoff jitter (None: random).
+        validation: the market-data checks' settings (``[validation]``; default on with the built-in thresholds).
     """
 
     feed_id: str
@@ -102,6 +110,7 @@ class FeedSpec:
     backoff_cap_s: float = 10.0
     backoff_reset_after_s: float = 30.0
     seed: int | None = None
+    validation: ValidationSettings = ValidationSettings()
 
 
 class FeedActor:
@@ -124,7 +133,7 @@ class FeedActor:
         self._lookup = lookup
         self._put = put
         specs = [spec_for(spec.venue, s) for s in spec.symbols]
-        self.pipeline = FeedPipeline(spec.venue, specs, route=spec.book_actors)
+        self.pipeline = FeedPipeline(spec.venue, specs, route=spec.book_actors, validation=spec.validation)
         rng = random.Random(spec.seed)
         self.transport = WebSocketTransport(
             spec.ws_url, self._on_frame, self._on_connect, drain=self._flush, on_disconnect=self._on_disconnect,
@@ -229,6 +238,7 @@ class FeedActor:
             "snapshots_in_flight": sorted(self.pipeline.snapshots_in_flight), "instruments": self.pipeline.stats(),
             "failed_reason": self.failed_reason, "redeliver_dropped": self.redeliver_dropped,
             "redeliver_pending": {k: len(v) for k, v in self._redeliver.items() if v},
+            "validation": self.pipeline.validator.stats() if self.pipeline.validator is not None else None,
         }  # fmt: skip
 
     def sync_log(self) -> dict[str, list[tuple]]:
@@ -270,12 +280,21 @@ class FeedActor:
                 if now_count > seen[kind]:
                     self._event(kind[:-1], f"{now_count - seen[kind]} new ({now_count} in all)", iid)
                     seen[kind] = now_count
-        if not self._events or self.spec.recorder_name is None:
+        validator = self.pipeline.validator
+        alerts = []
+        if validator is not None:
+            validator.check_stale(time.time_ns(), self.transport.stats.connected)
+            alerts = validator.alerts.drain()
+        if self.spec.recorder_name is None:
             self._events.clear()
             return
         events, self._events = self._events, []
         try:
-            self._book(self.spec.recorder_name).write_market.remote("feed_events", events)
+            recorder = self._book(self.spec.recorder_name)
+            if events:
+                recorder.write_market.remote("feed_events", events)
+            if alerts:
+                recorder.write_market.remote("system_alerts", alerts)
         except Exception:  # noqa: BLE001 - the recorder is restarting
             self._books.pop(self.spec.recorder_name, None)
 

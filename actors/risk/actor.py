@@ -28,6 +28,9 @@ events of a ``submit`` batch are committed by the recorder (``risk_events``) bef
 execution and before the caller gets its answer; when the recorder cannot be reached the approved intents are
 rejected with ``recorder_unavailable`` (their events are kept and written later: nothing is lost, nothing goes out
 unrecorded). Breaker trips, kills and resets are written the same way and also raise a ``system_alerts`` row.
+Cross-venue divergence (:mod:`actors.validation.divergence`, soft) runs here on the views it already gets from
+every book; its rate-limited alert rows go to ``system_alerts`` as market-class rows, its counts to
+``status()["divergence"]``.
 Positions are written on every fill; ``strategy_state``, ``performance_metrics`` and ``account_balances`` every
 ``state_interval_s`` of the market clock. Decision events carry the gate's clock (wall ns), breaker events the
 market clock (venue ``ts_event``), as the daily-loss baseline needs.
@@ -56,6 +59,8 @@ from actors.portfolio.ledger import Portfolio
 from actors.risk.breakers import RiskEvent, TradingState
 from actors.risk.gate import BookState, RiskContext, RiskGate
 from actors.risk.limits import RiskLimits
+from actors.validation.config import ValidationSettings
+from actors.validation.divergence import DivergenceMonitor
 
 __all__ = ["RiskActor"]
 
@@ -81,7 +86,8 @@ class RiskActor:
                  supervisor_name: str | None = None, namespace: str = "raytrade", lookup=None,
                  clock=time.time_ns, execution_timeout_s: float = 2.0, equity_interval_s: float = 1.0,
                  equity_check_interval_ms: float = 100.0, recorder_name: str | None = None,
-                 recorder_timeout_s: float = 5.0, state_interval_s: float = 10.0, modes: dict | None = None) -> None:  # fmt: skip
+                 recorder_timeout_s: float = 5.0, state_interval_s: float = 10.0, modes: dict | None = None,
+                 validation: ValidationSettings | None = None) -> None:  # fmt: skip
         if lookup is None:
             from actors.remote import RaySpawner
 
@@ -93,6 +99,9 @@ class RiskActor:
         self.limits = RiskLimits.from_dict({**(limits or {}), **({"strategies": overrides} if overrides else {})})
         self.gate = RiskGate(self.limits)
         self.portfolio = Portfolio(self.specs)
+        validation = validation if validation is not None else ValidationSettings()
+        self.divergence = DivergenceMonitor(validation, self.specs.values()) if validation.enabled else None
+        self._divergence_alerts = 0
         for sid, info in self.strategies.items():
             self.portfolio.add_strategy(sid, Decimal(str(info.get("allocated_capital", "0"))))
         self.execution_name = execution_name
@@ -330,14 +339,20 @@ class RiskActor:
     # -- market data -----------------------------------------------------------------------------------------
     async def on_views(self, views: list[BookView], trades: list[Trade] = ()) -> int:
         """Mark the portfolio, feed the breakers, check stop-loss / take-profit on trades."""
+        divergence = self.divergence
         for view in views:
             self.books[view.instrument_id] = view
+            if divergence is not None:
+                divergence.on_view(view)
             if view.ready:
                 mid = view.mid()
                 if mid is not None:
                     self.portfolio.on_mark(view.instrument_id, mid, view.ts_event)
             if view.ts_event:
                 self.market_ts = max(self.market_ts, view.ts_event)
+        if divergence is not None and divergence.alerts.rows != self._divergence_alerts:
+            self._divergence_alerts = divergence.alerts.rows
+            self._market("system_alerts", divergence.alerts.drain())
         intents: list[OrderIntent] = []
         for trade in trades:
             price = trade.price_decimal()
@@ -590,7 +605,8 @@ class RiskActor:
                 "open_orders": len(self.open_orders), "pending_submits": len(self.pending_submits),
                 "applied_seq": self.applied_seq, "market_ts": self.market_ts,
                 "unpersisted_events": len(self._unpersisted), "persist_errors": self.persist_errors,
-                "portfolio": self.portfolio_summary()}  # fmt: skip
+                "portfolio": self.portfolio_summary(),
+                "divergence": self.divergence.stats() if self.divergence is not None else None}  # fmt: skip
 
 
 _REPORT_QUANTUM = Decimal("1e-10")

@@ -32,7 +32,7 @@ from actors.validation.outlier import PctBand, RollingReturns
 from actors.validation.spread import SpreadCheck, spread_bps
 from actors.validation.stale import is_stale
 
-__all__ = ["CHECKS", "HARD_CHECKS", "InstrumentChecks", "Validator"]
+__all__ = ["CHECKS", "HARD_CHECKS", "InstrumentChecks", "Validator", "merge_stats"]
 
 CHECKS = ("crossed", "outlier_mid", "outlier_trade", "spread", "stale")
 """Per-instrument check names (the ``check`` label of ``raytrade_validation_checks``)."""
@@ -157,3 +157,32 @@ class Validator:
         soft = sum(n for counts in per.values() for k, n in counts.items() if k not in HARD_CHECKS)
         return {"instruments": per, "hard_failures": hard, "soft_failures": soft, "alerts": self.alerts.rows,
                 "alerts_suppressed": self.alerts.suppressed}  # fmt: skip
+
+
+def merge_stats(feed_stats: Iterable[dict | None], divergence: dict | None = None) -> dict:
+    """The run's ``validation`` block from every feed's :meth:`Validator.stats` (None: a feed with it off) and the
+    cross-venue monitor's stats (:mod:`.divergence`).
+
+    Returns:
+        ``{"enabled", "hard_failures", "soft_failures", "alerts", "alerts_suppressed", "by_check": {check: n},
+        "instruments": {iid: {check: n}}, "divergence": {...}}`` (``divergence`` failures count as soft).
+    """
+    out = {"enabled": False, "hard_failures": 0, "soft_failures": 0, "alerts": 0, "alerts_suppressed": 0,
+           "by_check": dict.fromkeys(CHECKS + ("divergence",), 0), "instruments": {}}  # fmt: skip
+    for stats in feed_stats:
+        if not stats:
+            continue
+        out["enabled"] = True
+        for key in ("hard_failures", "soft_failures", "alerts", "alerts_suppressed"):
+            out[key] += stats.get(key, 0)
+        for iid, counts in stats.get("instruments", {}).items():
+            acc = out["instruments"].setdefault(iid, dict.fromkeys(counts, 0))
+            for check, n in counts.items():
+                acc[check] = acc.get(check, 0) + n
+                out["by_check"][check] = out["by_check"].get(check, 0) + n
+    if divergence:
+        out["divergence"] = divergence
+        out["by_check"]["divergence"] = divergence.get("failures", 0)
+        out["soft_failures"] += divergence.get("failures", 0)
+        out["alerts"] += divergence.get("alerts", 0)
+    return out

@@ -42,7 +42,7 @@ def test_promtool_accepts_the_alert_rules_and_the_scrape_config():
     promtool = _promtool()
     rules = subprocess.run([promtool, "check", "rules", str(MONITORING / "alerts.yml")], capture_output=True, text=True)
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    assert "SUCCESS: 9 rules found" in rules.stdout
+    assert "SUCCESS: 10 rules found" in rules.stdout
     config = subprocess.run([promtool, "check", "config", str(MONITORING / "prometheus.yml")], capture_output=True,
                             text=True)  # fmt: skip
     assert config.returncode == 0, config.stdout + config.stderr

@@ -237,3 +237,35 @@ def test_validation_off_leaves_no_validator():
     assert pipe.validator is None
     pipe.on_snapshot(snapshot([(99, 1)], [(100, 1)]))
     assert pipe.syncs[IID].ready
+
+
+# -- run config, telemetry ----------------------------------------------------------------------------------------
+def test_run_config_takes_validation_defaults_and_overrides_and_refuses_unknown_instruments(tmp_path):
+    from cluster.config import load_config
+
+    path = tmp_path / "run.toml"
+    path.write_text('[validation]\nmax_spread_bps = 40\n[validation.instruments."BTCUSDT.BINANCE"]\nmax_spread_bps = 2\n')
+    config = load_config(path)
+    assert config.validation.enabled
+    assert config.validation.thresholds_for(IID).max_spread_bps == 2
+    assert config.validation.thresholds_for("BTCUSDT.BINANCE_USDM").max_spread_bps == 40
+    path.write_text('[validation.instruments."ETHUSDT.BINANCE"]\nmax_spread_bps = 2\n')
+    with pytest.raises(ConfigError, match="no feed provides"):
+        load_config(path)
+    path.write_text("[validation]\nstale_book_s = -1\n")
+    with pytest.raises(ConfigError, match="stale_book_s"):
+        load_config(path)
+
+
+def test_feed_validation_counts_become_a_counter_per_instrument_and_check():
+    from actors.telemetry import samples_from_status
+
+    status = {"feeds": {"binance-spot": {"validation": {"instruments": {IID: {"crossed": 2, "spread": 1}}}}},
+              "risk": {"raytrade-risk": {"state": "active", "divergence": {"groups": {"BTC/USD spot": {"failures": 3}}}}}}
+    samples = {(s.name, s.tags): s.value for s in samples_from_status(status)
+               if s.name == "raytrade_data_check_failures"}  # fmt: skip
+    assert samples == {
+        ("raytrade_data_check_failures", (("role", "feed"), ("instrument", IID), ("check", "crossed"))): 2.0,
+        ("raytrade_data_check_failures", (("role", "feed"), ("instrument", IID), ("check", "spread"))): 1.0,
+        ("raytrade_data_check_failures", (("role", "risk"), ("instrument", "BTC/USD spot"), ("check", "divergence"))): 3.0,
+    }
