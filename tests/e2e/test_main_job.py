@@ -31,7 +31,9 @@ def _wait_up(base: str, proc: subprocess.Popen, timeout_s: float = 300) -> None:
 
 def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path):
     port = free_port()
-    env = {**os.environ, "RAYTRADE_API_TOKEN": "e2e-secret-token"}
+    # a spread limit no real book meets: the (soft) spread check fires on real data, so its alert rows can be read
+    # back from the store; nothing else changes (soft checks never touch the book)
+    env = {**os.environ, "RAYTRADE_API_TOKEN": "e2e-secret-token", "RAYTRADE_VALIDATION__MAX_SPREAD_BPS": "0.001"}
     stderr = (tmp_path / "stderr.txt").open("w")
     run_dir = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "cluster.cli", "run", "--speed", "max", "--api-port", str(port), "--metrics-port", str(free_port()),
@@ -43,6 +45,8 @@ def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path)
         status = httpx.get(f"{base}/status", timeout=10).json()
         assert set(status["feeds"]) == {"binance-spot", "binance-usdm", "binance-coinm"}
         assert all(f["state"] == "running" and f["circuit"] == "closed" for f in status["feeds"].values())
+        assert all(f["validation"]["hard_failures"] == 0 for f in status["feeds"].values()), status["feeds"]
+        assert set(status["feeds"]["binance-spot"]["validation"]["instruments"]) == {"BTCUSDT.BINANCE"}
         book = httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": 5}, timeout=10)
         assert book.status_code == 200 and book.json()["instrument_id"] == "BTCUSDT.BINANCE"
         assert len(book.json()["bids"]) in (0, 5)
@@ -87,6 +91,12 @@ def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path)
         assert stats["samples"] >= 10, pair  # views are conflated at speed max: the count varies
         assert abs(float(stats["mean"]) - reference[perp]) < 5.0, (pair, stats["mean"], reference[perp])
     assert summary["latency_ms"]["frame_to_book"]["count"] > 0
+    validation = summary["validation"]
+    assert validation["enabled"] and validation["hard_failures"] == 0, validation
+    assert validation["by_check"]["crossed"] == 0
+    assert all(validation["instruments"][iid]["spread"] >= 1 for iid in truth()), validation  # the tiny limit
+    assert validation["divergence"]["groups"]["BTC/USD perpetual"]["failures"] == 0, validation["divergence"]
+    assert validation["divergence"]["checks"] > 0  # USD-M and COIN-M mids were compared on venue time
     # trading in paper mode: the market maker quotes and gets filled; the basis arbitrage never trades the normal
     # premium; the portfolio crossed 00:00 UTC inside the run (a new daily-loss baseline)
     mm, arb = summary["strategies"]["mm-1"], summary["strategies"]["basis-arb-1"]
@@ -128,6 +138,15 @@ def _assert_store_matches(summary: dict, run_dir) -> None:
     assert rows["signals"] == sum(s["signals"] for s in summary["strategies"].values())
     assert rows["orders"] >= rows["fills"] and rows["risk_events"] >= sum(summary["risk"]["decisions"].values())
     assert rows["trading_sessions"] == 2 and rows["book_snapshots"] > 0
+    import sqlite3
+
+    with sqlite3.connect(run_dir / "raytrade.sqlite") as db:
+        alerts = db.execute("SELECT severity, source, message FROM system_alerts WHERE source LIKE 'validation:%'"
+                            ).fetchall()  # fmt: skip
+    spread = sorted(src for sev, src, _ in alerts if src.startswith("validation:spread:"))
+    assert {s.rsplit(":", 1)[1] for s in spread} == set(summary["instruments"]), alerts
+    assert all(sev == "warning" and "bps >" in msg for sev, src, msg in alerts if src in spread)
+    assert len(spread) <= summary["validation"]["alerts"]  # rate-limited: at most one a minute per book and check
     # bars: every 1m bar the books closed, exactly the bars `raytrade bars` builds from the same captures
     from actors.bars.captures import bars_from_captures
 
