@@ -262,3 +262,25 @@ def test_with_keep_a_down_strategy_s_orders_stay_resting():
         assert risk.gate.strategy_state("mm") == "strategy_down"
 
     asyncio.run(scenario())
+
+
+def test_risk_gate_runs_the_divergence_check_on_its_views_and_writes_the_alert():
+    from actors.validation import ValidationSettings
+
+    async def scenario():
+        clock, recorder = Clock(), FakePeer()
+        peers = {"execution": FakePeer(), "recorder": recorder, "sup": FakePeer()}
+        risk = RiskActor("risk", [SPOT, "BTCUSDT.BINANCE_USDM", "BTCUSD_PERP.BINANCE_COINM"], {}, {},
+                         execution_name="execution", supervisor_name="sup", lookup=peers.__getitem__, clock=clock,
+                         recorder_name="recorder",
+                         validation=ValidationSettings(max_divergence_bps=100, divergence_for_s=0))  # fmt: skip
+        ts = 1_723_161_300_000_000_000
+        usdm = BookView("BTCUSDT.BINANCE_USDM", True, 1, ((6_000_000, 1),), ((6_000_010, 1),), 2, 3, ts, ts, ts)
+        coinm = BookView("BTCUSD_PERP.BINANCE_COINM", True, 1, ((660_000, 1),), ((660_001, 1),), 1, 0, ts, ts, ts)
+        await risk.on_views([usdm, coinm])  # 60000.05 vs 66000.05: ~950 bps apart
+        divergence = risk.status()["divergence"]
+        assert divergence["groups"]["BTC/USD perpetual"]["failures"] == 1
+        assert list(divergence["groups"]) == ["BTC/USD perpetual"]  # spot is alone in its group: never compared
+        (table, rows), = [args for name, args in recorder.calls if name == "write_market" and args[0] == "system_alerts"]
+        assert rows[0]["source"].startswith("validation:divergence:") and rows[0]["severity"] == "warning"
+    asyncio.run(scenario())
