@@ -8,11 +8,14 @@ the dollar they track; a stablecoin de-peg then *is* a divergence, which is the 
 perpetuals or futures: their basis to spot is a price, not a data error (the basis monitor reports it). Two
 instruments of one venue in a group are compared too (e.g. two Binance spot quotes of BTC).
 
-**Time.** Mids are paired on the venues' event clock (``ts_event``), never on receive time: a replay runs venues
-at their own pace and recordings of different years side by side (``examples/multi_venue.toml``), so two mids
-are compared only when their event times are at most ``divergence_max_skew_ms`` apart, and ``divergence_for_s``
-is measured in event time. A view without a venue time (``ts_event == 0``: a Binance spot REST snapshot) or not
-ready is not used.
+**Time.** Mids are paired on the venues' event clock (``ts_event``), never on receive time: a replay at ``--speed
+max`` runs each venue at its own pace (one may be minutes of venue time ahead of another), and recordings of
+different years side by side (``examples/multi_venue.toml``). So each new mid is **as-of joined** with every other
+member's history: the other's latest mid at or before this event time (kept: the last ``HISTORY`` views per
+instrument, about 3 minutes at the gate's 20 views/s), compared only when it is at most ``divergence_max_skew_ms``
+older; a venue that runs ahead is compared later, when the one behind catches up. ``divergence_for_s`` is
+measured in event time. A view without a venue time (``ts_event == 0``: a Binance spot REST snapshot) or not ready
+is not used.
 
 **Arithmetic.** Exact: each mid is ``(best bid + best ask)`` at its own decimals, brought to a common scale, and
 the test is ``|a - b| * 20_000 * den > num * (a + b)`` with ``max_divergence_bps = num / den``.
@@ -29,6 +32,7 @@ basis monitor see, and of those only the gate is always running. Its counts are 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from fractions import Fraction
 
@@ -37,7 +41,10 @@ from actors.messages import BookView
 from actors.validation.alerts import AlertThrottle
 from actors.validation.config import ValidationSettings
 
-__all__ = ["BASE_ALIASES", "DivergenceMonitor", "group_of"]
+__all__ = ["BASE_ALIASES", "HISTORY", "DivergenceMonitor", "group_of"]
+
+HISTORY = 4096
+"""Views kept per instrument for the as-of join."""
 
 
 BASE_ALIASES = {"XBT": "BTC", "XDG": "DOGE"}
@@ -74,7 +81,9 @@ class DivergenceMonitor:
             groups.setdefault(group_of(spec, settings), []).append(spec.instrument_id)
         self.groups = {g: members for g, members in groups.items() if len(members) > 1}
         self._group = {iid: g for g, members in self.groups.items() for iid in members}
-        self._mids: dict[str, tuple[int, int, int]] = {}  # iid -> (bid + ask, decimals, ts_event)
+        # iid -> its mids in event-time order: ts_event list (for bisect) and (bid + ask, decimals, ts_event)
+        self._ts: dict[str, list[int]] = {iid: [] for iid in self._group}
+        self._mids: dict[str, list[tuple[int, int, int]]] = {iid: [] for iid in self._group}
         self._since: dict[tuple[str, str], int] = {}  # diverging pair -> ts_event it started
         self._failed: set[tuple[str, str]] = set()  # pairs whose current episode was counted
         self.failures = {g: 0 for g in self.groups}
@@ -86,14 +95,25 @@ class DivergenceMonitor:
         if group is None:
             return []
         if not view.ready or not view.bids or not view.asks or not view.ts_event:
-            self._mids.pop(iid, None)
             return []
-        mine = (view.bids[0][0] + view.asks[0][0], view.price_decimals, view.ts_event)
-        self._mids[iid] = mine
+        ts = view.ts_event
+        mine = (view.bids[0][0] + view.asks[0][0], view.price_decimals, ts)
+        times, mids = self._ts[iid], self._mids[iid]
+        if times and ts < times[-1]:
+            return []  # older than what this book already showed (a restarted book): not a new observation
+        times.append(ts)
+        mids.append(mine)
+        if len(times) > 2 * HISTORY:
+            del times[:HISTORY], mids[:HISTORY]
         fired = []
         for other in self.groups[group]:
-            theirs = self._mids.get(other) if other != iid else None
-            if theirs is None or abs(theirs[2] - mine[2]) > self.skew_ns:
+            if other == iid:
+                continue
+            k = bisect_right(self._ts[other], ts)
+            if k == 0:
+                continue
+            theirs = self._mids[other][k - 1]  # the other's latest mid at or before this event time
+            if ts - theirs[2] > self.skew_ns:
                 continue
             self.checks += 1
             pair = (iid, other) if iid < other else (other, iid)

@@ -133,11 +133,6 @@ def _assert_store_matches(summary: dict, run_dir) -> None:
     assert store["kind"] == "embedded" and store["run_dir"] == str(run_dir.resolve())
     rows = store["rows"]
     assert rows["trades"] == sum(i["trades"] for i in summary["instruments"].values())
-    assert rows["quotes"] == 28_040 + 45_134 + 66_089 + 19_136 + 29_219  # every bookTicker of the capture
-    assert rows["fills"] == sum(s["fills"] for s in summary["strategies"].values())
-    assert rows["signals"] == sum(s["signals"] for s in summary["strategies"].values())
-    assert rows["orders"] >= rows["fills"] and rows["risk_events"] >= sum(summary["risk"]["decisions"].values())
-    assert rows["trading_sessions"] == 2 and rows["book_snapshots"] > 0
     import sqlite3
 
     with sqlite3.connect(run_dir / "raytrade.sqlite") as db:
@@ -147,6 +142,11 @@ def _assert_store_matches(summary: dict, run_dir) -> None:
     assert {s.rsplit(":", 1)[1] for s in spread} == set(summary["instruments"]), alerts
     assert all(sev == "warning" and "bps >" in msg for sev, src, msg in alerts if src in spread)
     assert len(spread) <= summary["validation"]["alerts"]  # rate-limited: at most one a minute per book and check
+    assert rows["quotes"] == 28_040 + 45_134 + 66_089 + 19_136 + 29_219  # every bookTicker of the capture
+    assert rows["fills"] == sum(s["fills"] for s in summary["strategies"].values())
+    assert rows["signals"] == sum(s["signals"] for s in summary["strategies"].values())
+    assert rows["orders"] >= rows["fills"] and rows["risk_events"] >= sum(summary["risk"]["decisions"].values())
+    assert rows["trading_sessions"] == 2 and rows["book_snapshots"] > 0
     # bars: every 1m bar the books closed, exactly the bars `raytrade bars` builds from the same captures
     from actors.bars.captures import bars_from_captures
 

@@ -78,3 +78,16 @@ def test_an_instrument_alone_in_its_group_is_never_checked():
     mon = DivergenceMonitor(ValidationSettings(), [BIN, USDM])
     assert mon.groups == {}
     assert mon.on_view(view(BIN, "60000.00", "60000.00", S)) == []
+
+
+def test_a_venue_running_ahead_is_compared_when_the_other_catches_up():
+    """At --speed max one replayed venue can be minutes of venue time ahead: the as-of join still pairs them."""
+    mon = DivergenceMonitor(ValidationSettings(max_divergence_bps=100, divergence_for_s=5), [BIN, CB])
+    for t in range(1, 61):  # Binance runs a minute ahead
+        mon.on_view(view(BIN, "60000.00", "60000.00", t * S))
+    assert mon.checks == 0
+    fired = []
+    for t in range(1, 11):  # Coinbase catches up, 2% away all along
+        fired += mon.on_view(view(CB, "61200.00", "61200.00", t * S))
+    assert mon.checks == 10
+    assert fired == [("BTC-USD.COINBASE", "BTCUSDT.BINANCE")]  # once, after 5 s of venue time
