@@ -276,6 +276,8 @@ class VenueAccountSettings(_Model):
     """
 
     rest_urls: dict[str, str] = Field(description="venue -> REST base URL ('replay': this run's replay venue)")
+    ws_urls: dict[str, str] = Field(default_factory=dict, description="venue -> user-data websocket base "
+                                    "('replay': this run's replay venue; absent: no stream, REST polling only)")
     api_key_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding the API key")
     api_secret_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="Environment variable holding the secret")
     poll_interval_s: float = Field(0.5, gt=0, description="Reconciliation period while orders are open (s)")
@@ -294,16 +296,29 @@ class VenueAccountSettings(_Model):
                 raise ValueError(f"rest_urls.{venue}: an http(s) URL or 'replay', got {url!r}")
         return v
 
+    @field_validator("ws_urls")
+    @classmethod
+    def _ws(cls, v: dict[str, str]) -> dict[str, str]:
+        for venue, url in v.items():
+            if venue not in ("binance", "binance_usdm"):
+                raise ValueError(f"ws_urls: binance or binance_usdm, not {venue!r}")
+            if url != "replay" and not url.startswith(("ws://", "wss://")):
+                raise ValueError(f"ws_urls.{venue}: a ws(s) URL or 'replay', got {url!r}")
+        return v
+
 
 def _testnet_default() -> VenueAccountSettings:
     # Binance's own testnets (Spot "Spot Test Network", USD-M "Testnet"); a replay run uses "replay" instead.
     return VenueAccountSettings(rest_urls={"binance": "https://testnet.binance.vision",
                                            "binance_usdm": "https://testnet.binancefuture.com"},
+                                ws_urls={"binance": "wss://stream.testnet.binance.vision",
+                                         "binance_usdm": "wss://stream.binancefuture.com"},
                                 api_key_env="RAYTRADE_TESTNET_API_KEY", api_secret_env="RAYTRADE_TESTNET_API_SECRET")  # fmt: skip
 
 
 def _live_default() -> VenueAccountSettings:
     return VenueAccountSettings(rest_urls={"binance": "https://api.binance.com", "binance_usdm": "https://fapi.binance.com"},
+                                ws_urls={"binance": "wss://stream.binance.com:9443", "binance_usdm": "wss://fstream.binance.com"},
                                 api_key_env="RAYTRADE_LIVE_API_KEY", api_secret_env="RAYTRADE_LIVE_API_SECRET")  # fmt: skip
 
 

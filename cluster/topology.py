@@ -330,6 +330,8 @@ class Topology:
             mode["prefix"] = self.config.ray.prefix
             mode["rest_urls"] = {v: (self.replay_urls.get(v, {}).get("rest", "") if u == "replay" else u)
                                  for v, u in mode["rest_urls"].items()}  # fmt: skip
+            mode["ws_urls"] = {v: (self.replay_urls.get(v, {}).get("ws", "") if u == "replay" else u)
+                               for v, u in mode["ws_urls"].items()}  # fmt: skip
         return out
 
     def start_books(self) -> None:

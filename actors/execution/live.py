@@ -17,6 +17,12 @@ uses; what changes is only where the transitions come from:
   orders unknown here are counted and alerted (``unknown_venue_orders``); balances are refreshed every
   ``balance_interval_s`` (``balances()``, snapshots for ``account_balances`` and ``GET /accounts``). The venue wins
   every conflict.
+* **User-data stream** (when ``ws_url`` is given: :class:`~actors.execution.userdata.UserDataStream`, listen key
+  through the same ccxt client): each ``executionReport`` / ``ORDER_TRADE_UPDATE`` is applied at once (its fill by
+  venue trade id, the same de-duplication as reconciliation, so a fill the stream and REST both report counts
+  once); ``outboundAccountPosition`` / ``ACCOUNT_UPDATE`` set the balances; every (re)connect reconciles
+  (``user_data_connect`` / ``user_data_reconnect`` / ...), which is how fills made while the socket was down are
+  found. While the stream is up, polling is only the periodic full reconciliation.
 * Fill ids are ours (``<client_order_id>-<n>``, as paper), the venue trade id is kept in ``trade_ids``; fees are
   the venue's ``commission`` (in ``commissionAsset``); times are the venue's (``transactTime`` / trade ``time``,
   ms -> ns).
@@ -94,7 +100,7 @@ class LiveTransport:
 
     def __init__(self, mode: str, venue: Venue | str, specs: Mapping[str, InstrumentSpec], client: BinanceClient,
                  poll_interval_s: float = 0.5, reconcile_interval_s: float = 10.0, balance_interval_s: float = 10.0,
-                 clock=time.time_ns) -> None:  # fmt: skip
+                 clock=time.time_ns, ws_url: str | None = None) -> None:  # fmt: skip
         if mode not in ("testnet", "live"):
             raise ConfigError(f"LiveTransport mode must be testnet or live, got {mode!r}")
         self.mode = mode
@@ -119,6 +125,9 @@ class LiveTransport:
         self.balances_ts = 0
         self.last_reconciliation: dict = {}
         self.unknown_venue_orders: dict[str, dict] = {}
+        self.ws_url = ws_url
+        self.stream = None
+        self._stream_task: asyncio.Task | None = None
         self.alerts: deque[dict] = deque(maxlen=1000)
         self.counts = {"submitted": 0, "accepted": 0, "rejected": 0, "canceled": 0, "fills": 0, "reconciliations": 0,
                        "reconciled_fills": 0, "reconciled_status": 0, "cancel_rejected": 0, "errors": 0}  # fmt: skip
@@ -134,13 +143,70 @@ class LiveTransport:
             self.last_trade_id[symbol] = max([int(t["id"]) for t in trades], default=-1)
         if self._task is None:
             self._task = asyncio.ensure_future(self._loop())
-        return {"mode": self.mode, "venue": self.venue.value, **self.connection}
+        if self.ws_url and self.stream is None:
+            from actors.execution.userdata import UserDataStream, ccxt_listen_key_api
+
+            self.stream = UserDataStream(self.ws_url, ccxt_listen_key_api(self.client.exchange, self.venue),
+                                         self._on_user_events, self._on_user_reconnect, venue=self.venue,
+                                         specs=self.by_symbol)  # fmt: skip
+            self._stream_task = asyncio.ensure_future(self.stream.run())
+        return {"mode": self.mode, "venue": self.venue.value, "user_data": bool(self.ws_url), **self.connection}
 
     async def stop(self) -> None:
+        if self.stream is not None:
+            self.stream.stop()
+            if self._stream_task is not None:
+                try:
+                    await asyncio.wait_for(self._stream_task, 5)
+                except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - stopping anyway
+                    self._stream_task.cancel()
+            self.stream = None
         if self._task is not None:
             self._task.cancel()
             self._task = None
         await self.client.close()
+
+    # -- user-data stream ------------------------------------------------------------------------------------
+    def _on_user_events(self, batch: list) -> None:
+        from actors.execution.userdata import AccountUpdate, BalanceSnapshot, OrderUpdate
+
+        for ev in batch:
+            if isinstance(ev, OrderUpdate):
+                self._pending.extend(self._apply_update(ev))
+            elif isinstance(ev, (BalanceSnapshot, AccountUpdate)):
+                for b in ev.balances:
+                    self.balances_[b.asset] = (b.free, b.locked)
+                self.balances_ts = self.clock()
+        self.counts["stream_events"] = self.counts.get("stream_events", 0) + len(batch)
+
+    async def _on_user_reconnect(self, reason: str) -> None:
+        self.counts["stream_reconnects"] = self.counts.get("stream_reconnects", 0) + 1
+        await self.reconcile(force=True, reason=f"user_data_{reason}")
+
+    def _apply_update(self, u) -> list[OrderEvent]:
+        """One stream order update (:class:`~actors.execution.userdata.OrderUpdate`) -> our transitions."""
+        st = self.states.get(u.client_order_id)
+        if st is None:
+            return []
+        spec = self.specs[st.intent.instrument_id]
+        if u.venue_order_id:
+            st.venue_order_id = u.venue_order_id
+            self.venue_ids[u.venue_order_id] = st.client_order_id
+        out: list[OrderEvent] = []
+        if st.status is OrderStatus.NEW and u.status is not OrderStatus.REJECTED:
+            out.append(self._count(st.accept(u.ts_event)))
+        f = u.fill
+        if f is not None:
+            out += self._apply_fill(st, str(f.trade_id), f.price, f.size, f.fee, f.liquidity, f.ts_event)
+            self.last_trade_id[spec.symbol] = max(self.last_trade_id.get(spec.symbol, -1), int(f.trade_id))
+        if st.is_open and u.filled == st.filled:  # a terminal status only once every fill is in
+            if u.status is OrderStatus.CANCELED:
+                out.append(self._count(st.cancel(u.reason or "canceled", u.ts_event)))
+            elif u.status is OrderStatus.EXPIRED:
+                out.append(self._count(st.expire(u.reason or "expired_at_venue", u.ts_event)))
+            elif u.status is OrderStatus.REJECTED:
+                out.append(self._count(st.reject(u.reason or "rejected_at_venue", u.ts_event)))
+        return out
 
     # -- the seam --------------------------------------------------------------------------------------------
     def on_market(self, events: Iterable[MarketEvent]) -> list[OrderEvent]:
@@ -284,10 +350,17 @@ class LiveTransport:
 
     def _apply_trade(self, st: OrderState, spec: InstrumentSpec, trade_id: str, price: str, qty: str, fee: str,
                      maker: bool, ts: int) -> list[OrderEvent]:  # fmt: skip
+        return self._apply_fill(st, trade_id, to_fixed(price, spec.price_decimals, "binance"),
+                                to_fixed(qty, spec.size_decimals, "binance"), Decimal(fee),
+                                Liquidity.MAKER if maker else Liquidity.TAKER, ts)  # fmt: skip
+
+    def _apply_fill(self, st: OrderState, trade_id: str, price: int, size: int, fee: Decimal, liq: Liquidity,
+                    ts: int) -> list[OrderEvent]:  # fmt: skip
+        """One venue trade of ``st`` (fixed-point), applied once per venue trade id whoever reports it."""
         seen = self.trade_ids.setdefault(st.client_order_id, set())
         if trade_id and trade_id in seen:
             return []
-        size = min(to_fixed(qty, spec.size_decimals, "binance"), st.remaining)
+        size = min(size, st.remaining)
         if size <= 0 or not st.is_open:
             return []
         if trade_id:
@@ -295,8 +368,7 @@ class LiveTransport:
         out = []
         if st.status is OrderStatus.NEW:
             out.append(self._count(st.accept(ts)))
-        liq = Liquidity.MAKER if maker else Liquidity.TAKER
-        out.append(self._count(st.fill(to_fixed(price, spec.price_decimals, "binance"), size, liq, Decimal(fee), ts)))
+        out.append(self._count(st.fill(price, size, liq, fee, ts)))
         return out
 
     def _count(self, ev: OrderEvent) -> OrderEvent:
@@ -394,7 +466,8 @@ class LiveTransport:
             try:
                 now = time.monotonic()
                 full = now - last_full >= self.reconcile_interval_s
-                if full or any(s.is_open for s in self.states.values()):
+                streaming = self.stream is not None and self.stream.stats.connected
+                if full or (not streaming and any(s.is_open for s in self.states.values())):
                     await self.reconcile(force=full, reason="periodic")
                     if full:
                         last_full = now
@@ -435,12 +508,13 @@ def transports_from_settings(settings: Mapping[str, Mapping], modes: set[str], s
         for venue, url in sorted(dict(cfg.get("rest_urls", {})).items()):
             if venue not in venues:
                 continue
-            client = BinanceClient(venue, key, secret, url or None, budget=budget,
+                client = BinanceClient(venue, key, secret, url or None, budget=budget,
                                    recv_window_ms=int(cfg.get("recv_window_ms", 5000)))  # fmt: skip
             out[(mode, venue)] = LiveTransport(mode, venue, specs, client,
                                                poll_interval_s=float(cfg.get("poll_interval_s", 0.5)),
                                                reconcile_interval_s=float(cfg.get("reconcile_interval_s", 10.0)),
-                                               balance_interval_s=float(cfg.get("balance_interval_s", 10.0)))  # fmt: skip
+                                               balance_interval_s=float(cfg.get("balance_interval_s", 10.0)),
+                                               ws_url=dict(cfg.get("ws_urls", {})).get(venue) or None)  # fmt: skip
     return out
 
 
