@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from actors.errors import ConfigError
 from actors.replay.clock import parse_speed
 from actors.replay.faults import FaultSpec, parse_fault_spec
+from actors.replay.testnet.config import TestnetConfig
 
 __all__ = ["ReplayConfig"]
 
@@ -42,6 +43,9 @@ class ReplayConfig:
             splitting capture lines does not compete with serving frames during the replay.
         venue: which recording to serve when the files hold several venues (a Bybit capture holds ``bybit`` and
             ``bybit_linear``); default None: the files must form exactly one recording.
+        testnet: testnet mode (:class:`~actors.replay.testnet.TestnetConfig`: Binance's signed order, account and
+            user-data endpoints with paper fills, see :mod:`actors.replay.testnet`); default None: off (those
+            routes answer 404).
     """
 
     host: str = "127.0.0.1"
@@ -62,6 +66,7 @@ class ReplayConfig:
     ping_interval_s: float | None = 20.0
     ping_timeout_s: float | None = 60.0
     venue: str | None = None
+    testnet: TestnetConfig | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "speed", parse_speed(self.speed))

@@ -47,6 +47,11 @@ class RestEndpoint:
         app = web.Application()
         for path, handler in self.venue.protocol.rest_routes(self.venue):
             app.router.add_get(path, self._guard(self._route(handler)))
+        testnet = self.venue.testnet
+        if testnet is not None:  # signed Binance routes and /testnet/* hooks (actors.replay.testnet)
+            from actors.replay.testnet.routes import add_routes
+
+            add_routes(app, testnet, self.venue.protocol.prefix, testnet.futures)
         return app
 
     def _route(self, handler) -> _Handler:

@@ -103,6 +103,7 @@ class ReplayVenue:
         self._open_lock = asyncio.Lock()
         self._background: set[asyncio.Task] = set()
         self._stopping = False
+        self.testnet = None  # TestnetService when config.testnet is set (created by open())
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     async def open(self) -> dict:
@@ -116,6 +117,11 @@ class ReplayVenue:
                 cfg = self.config
                 self.fault_log = FaultLog(cfg.fault_log)
                 self.injector = FaultInjector(cfg.faults, cfg.seed, self.fault_log)
+                if cfg.testnet is not None:
+                    from actors.replay.testnet.service import TestnetService
+
+                    self.testnet = TestnetService(self)
+                    self.testnet.start()
                 self._ws = WsEndpoint(self)
                 await self._ws.open(cfg.host, cfg.ws_port)
                 self._rest = RestEndpoint(self)
@@ -197,6 +203,8 @@ class ReplayVenue:
             await self._ws.close()
         if self._rest is not None:
             await self._rest.close()
+        if self.testnet is not None:
+            await self.testnet.stop()
         status = await self.status()
         if self.fault_log is not None:
             self.fault_log.close()
@@ -350,6 +358,8 @@ class ReplayVenue:
             return
         if protocol.is_book_stream(stream):
             self._feed_book(record, stream)
+        if self.testnet is not None:  # paper fills against this frame, sent now
+            self.testnet.on_frame(data, time.time_ns())
         if not self.subscribers:
             return
         for sub in tuple(self.subscribers):

@@ -133,6 +133,9 @@ class WsEndpoint:
     def _check_path(self, connection: ServerConnection, request: object):
         if self.venue._stopping:
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "replay venue stopping\n")
+        testnet = self.venue.testnet
+        if testnet is not None and testnet.is_user_stream(request.path):  # type: ignore[attr-defined]
+            return None
         if self.venue.protocol.accept(request.path, self.venue.known_streams) is None:  # type: ignore[attr-defined]
             return connection.respond(HTTPStatus.NOT_FOUND, "Not Found\n")
         return None
@@ -141,6 +144,9 @@ class WsEndpoint:
         venue = self.venue
         known = venue.known_streams
         path = ws.request.path if ws.request else "/"
+        if venue.testnet is not None and venue.testnet.is_user_stream(path):
+            await venue.testnet.serve_user_stream(ws, path)
+            return
         session = venue.protocol.accept(path, known)
         assert session is not None  # _check_path refused other paths
         sub = venue.add_subscriber(ws, session, path)
