@@ -179,6 +179,9 @@ class BookSettings(_Model):
     instruments_per_actor: int = Field(1, ge=1, description="Pack this many instruments into one book actor")
     publish_depth: int = Field(10, ge=1, description="Levels per side in views published to strategies")
     max_in_flight_publish: int = Field(1, ge=1, description="Unacknowledged publishes per subscriber (conflation)")
+    fanout: Literal["value", "ref"] = Field(
+        "value", description="Views to several subscribers: a copy each (value) or ray.put once, one ObjectRef each "
+                             "(ref); see actors/book/actor.py")  # fmt: skip
     bar_intervals: list[str] = Field(["1m"], description="Bar intervals every book builds from its trades (1s, "
                                      "1m, 5m, 15m, 1h, 4h, 1d); the recorder stores them in the bars table")
     bar_close_grace_ms: float = Field(1000.0, ge=0, description="How far venue time passes a bar's end before the "

@@ -347,7 +347,7 @@ class Topology:
             name = self._start(ActorSpec("book", ident, BookActor, (self.name("book", ident), group,
                                                                      books.max_in_flight_publish),
                                          {"bar_intervals": tuple(books.bar_intervals),
-                                          "bar_close_grace_ms": books.bar_close_grace_ms},
+                                          "bar_close_grace_ms": books.bar_close_grace_ms, "fanout": books.fanout},
                                          instruments=tuple(group)))  # fmt: skip
             self.books[name] = self.spawner.lookup(name)
             for iid in group:

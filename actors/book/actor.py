@@ -19,6 +19,14 @@ its next publish, unconflated, as a third argument: ``on_views(views, trades, ba
 Subscribers are keyed by name: subscribing again under the same name (a restarted strategy) replaces the old
 handle; a subscriber whose calls fail is dropped until it subscribes again (the supervisor re-subscribes it).
 
+Fan-out (``fanout``, config ``[books] fanout``): ``"value"`` sends each subscriber its own copy of its views,
+trades and bars (serialized once per subscriber); ``"ref"`` groups the subscribers due in one publish by what
+they would get (same instruments pending, depth, trades and bars) and, for a group of two or more, ``ray.put``-s
+the payload once and hands each the same ``ObjectRef``\ s (serialized once, fetched once per node; Ray resolves
+top-level ``ObjectRef`` arguments before the call, so subscribers see plain lists either way). A lone subscriber
+is sent by value in both modes. The actor keeps no ref after the call: the object is freed once every receiver's
+call is done (``scripts/bench_cluster.py`` samples the object store over a long run).
+
 It is a synchronous actor (one call at a time): batches from one feed apply in the order they were sent.
 """
 
@@ -31,6 +39,7 @@ from collections.abc import Sequence
 from actors.bars.aggregator import BarBuilder
 from actors.bars.bar import Bar, interval_ns
 from actors.book.keeper import BookKeeper
+from actors.errors import ConfigError
 from actors.instruments import spec_for, split_instrument_id
 from actors.messages import BookView, EventBatch, Trade
 from actors.metrics import latency_histogram, percentiles_ms
@@ -72,6 +81,11 @@ class BookActor:
         bar_intervals: bar intervals built for every instrument (``"1m"``, ...; see :mod:`actors.bars.bar`).
         bars_history: closed bars kept per instrument and interval for :meth:`bars`.
         bar_close_grace_ms: how far venue time must pass a bar's end before it closes without a trade (ms).
+        fanout: ``"value"`` or ``"ref"`` (see the module docstring).
+        put: stores a shared payload once (default ``ray.put``; unit tests pass their own).
+
+    Raises:
+        ConfigError: ``fanout`` is neither ``"value"`` nor ``"ref"``.
 
     Raises (constructor):
         ConfigError: an unknown bar interval.
@@ -79,7 +93,12 @@ class BookActor:
 
     def __init__(self, name: str, instrument_ids: Sequence[str], max_in_flight: int = 1,
                  trades_buffer: int = 10_000, bar_intervals: Sequence[str] = ("1m",), bars_history: int = 1000,
-                 bar_close_grace_ms: float = 1000.0) -> None:  # fmt: skip
+                 bar_close_grace_ms: float = 1000.0, fanout: str = "value", put=None) -> None:  # fmt: skip
+        if fanout not in ("value", "ref"):
+            raise ConfigError(f"books.fanout: expected 'value' or 'ref', got {fanout!r}")
+        self.fanout = fanout
+        self._put = put
+        self.shared_puts = 0  # payloads put once for a group of subscribers (fanout "ref")
         self.name = name
         self.bar_builder = BarBuilder(bar_intervals, int(bar_close_grace_ms * 1e6))
         self.bars_history = bars_history
@@ -140,7 +159,9 @@ class BookActor:
         sub = _Subscriber(name, handle, held, depth, trades, min_interval_ms, bars)
         self._subscribers[name] = sub
         sub.pending.update(dict.fromkeys(held))
-        self._send(sub, time.time_ns())
+        now = time.time_ns()
+        if self._due(sub, now):
+            self._send(sub, *self._payload(sub, now))
         return sorted(held)
 
     def unsubscribe(self, name: str) -> bool:
@@ -200,6 +221,7 @@ class BookActor:
     # -- publishing ------------------------------------------------------------------------------------------
     def _publish(self, changed: set[str], trades: list[Trade], bars: Sequence[Bar] = ()) -> None:
         now = time.time_ns()
+        due: list[_Subscriber] = []
         for sub in list(self._subscribers.values()):
             for iid in changed & sub.instruments:
                 if iid in sub.pending:
@@ -213,10 +235,32 @@ class BookActor:
                     sub.trades_dropped += excess
             if sub.bar_intervals and bars:
                 sub.bars.extend(b for b in bars if b.interval in sub.bar_intervals and b.instrument_id in sub.instruments)
-            if sub.pending or sub.trades or sub.bars:
-                self._send(sub, now)
+            if (sub.pending or sub.trades or sub.bars) and self._due(sub, now):
+                due.append(sub)
+        if self.fanout == "value":
+            for sub in due:
+                self._send(sub, *self._payload(sub, now))
+            return
+        groups: dict[tuple, list[_Subscriber]] = {}
+        for sub in due:
+            key = (tuple(sorted(sub.pending)), sub.depth, tuple(sub.trades),
+                   tuple(sub.bars) if sub.bar_intervals else None)  # fmt: skip
+            groups.setdefault(key, []).append(sub)
+        for subs in groups.values():
+            views, trades_out, bars_out = self._payload(subs[0], now)
+            for other in subs[1:]:
+                self._payload(other, now, build=False)
+            if len(subs) > 1:
+                put = self._put or _ray_put()
+                views, trades_out = put(views), put(trades_out)
+                bars_out = put(bars_out) if bars_out is not None else None
+                self.shared_puts += 1
+            for sub in subs:
+                self._send(sub, views, trades_out, bars_out)
 
-    def _send(self, sub: _Subscriber, now: int) -> None:
+    def _due(self, sub: _Subscriber, now: int) -> bool:
+        """Whether ``sub`` gets a publish now: its finished calls are collected (a dead one dropped), at most
+        ``max_in_flight`` stay unacknowledged, and a throttled one waits for its interval."""
         if sub.in_flight:
             import ray
 
@@ -228,19 +272,35 @@ class BookActor:
                     sub.errors += 1
                     if sub.errors >= 3 and self._subscribers.get(sub.name) is sub:
                         del self._subscribers[sub.name]
-                        return
+                        return False
         if len(sub.in_flight) >= self.max_in_flight or not (sub.pending or sub.trades or sub.bars):
-            return
+            return False
         if sub.min_interval_ns and now - sub.last_sent_ns < sub.min_interval_ns and not sub.bars:
-            return  # throttled: the latest views wait for the next batch past the interval (closed bars do not)
+            return False  # throttled: the latest views wait for the next batch past the interval (bars do not)
+        return True
+
+    def _payload(self, sub: _Subscriber, now: int, build: bool = True):
+        """Take what ``sub`` is due (views built when ``build``), clearing its pending state: ``(views, trades,
+        bars or None)``."""
         sub.last_sent_ns = now
-        views = [self.keeper.view(iid, sub.depth, now) for iid in sub.pending]
+        sub.sent += len(sub.pending)
+        views = [self.keeper.view(iid, sub.depth, now) for iid in sub.pending] if build else None
         trades, sub.trades = sub.trades, []
         sub.pending.clear()
+        bars = None
         if sub.bar_intervals:
             bars, sub.bars = sub.bars, []
+        return views, trades, bars
+
+    def _send(self, sub: _Subscriber, views, trades, bars) -> None:
+        if bars is not None:
             sub.in_flight.append(sub.handle.on_views.remote(views, trades, bars))
         else:
             sub.in_flight.append(sub.handle.on_views.remote(views, trades))
-        sub.sent += len(views)
 
+
+
+def _ray_put():
+    import ray
+
+    return ray.put
