@@ -508,7 +508,7 @@ def transports_from_settings(settings: Mapping[str, Mapping], modes: set[str], s
         for venue, url in sorted(dict(cfg.get("rest_urls", {})).items()):
             if venue not in venues:
                 continue
-                client = BinanceClient(venue, key, secret, url or None, budget=budget,
+            client = BinanceClient(venue, key, secret, url or None, budget=budget,
                                    recv_window_ms=int(cfg.get("recv_window_ms", 5000)))  # fmt: skip
             out[(mode, venue)] = LiveTransport(mode, venue, specs, client,
                                                poll_interval_s=float(cfg.get("poll_interval_s", 0.5)),

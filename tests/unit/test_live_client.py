@@ -141,3 +141,23 @@ def test_live_guard_needs_config_and_command_line():
     assert t.execution.testnet.api_key_env == "RAYTRADE_TESTNET_API_KEY"
     dumped = t.model_dump_json()
     assert "RAYTRADE_TESTNET_API_SECRET" in dumped  # the variable's name, never a value
+
+
+def test_transports_from_settings_read_keys_and_route_by_venue(monkeypatch):
+    from actors.execution.live import transports_from_settings
+
+    monkeypatch.setenv("RT_TEST_KEY", "k" * 64)
+    monkeypatch.setenv("RT_TEST_SECRET", "s" * 64)
+    settings = {"testnet": {"rest_urls": {"binance": "http://127.0.0.1:9", "binance_usdm": "http://127.0.0.1:9"},
+                            "ws_urls": {"binance": "ws://127.0.0.1:9"}, "api_key_env": "RT_TEST_KEY",
+                            "api_secret_env": "RT_TEST_SECRET", "poll_interval_s": 0.25}}  # fmt: skip
+    out = transports_from_settings(settings, {"paper", "testnet"}, {SPOT.instrument_id: SPOT})
+    assert list(out) == [("testnet", "binance")]  # no USD-M instrument traded: no USD-M transport
+    t = out[("testnet", "binance")]
+    assert (t.mode, t.poll_interval_s, t.ws_url) == ("testnet", 0.25, "ws://127.0.0.1:9")
+    assert "k" * 64 not in repr(t.client) and t.client.key_id != "k" * 16
+    with pytest.raises(ConfigError, match="execution.live"):
+        transports_from_settings(settings, {"live"}, {SPOT.instrument_id: SPOT})
+    import asyncio
+
+    asyncio.run(t.client.close())
