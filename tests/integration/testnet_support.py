@@ -32,5 +32,8 @@ def usdm_client(rest: str, key: str = KEY, secret: str = SECRET) -> ccxt.binance
     """An unmodified ccxt ``binanceusdm`` client on the venue, markets from the instrument specs."""
     ex = ccxt.binanceusdm({"apiKey": key, "secret": secret, "options": {"fetchCurrencies": False}})
     ex.urls["api"].update(ccxt_api_urls("binance_usdm", rest))
-    ex.set_markets(markets_from_specs([spec_for("binance_usdm", "BTCUSDT")]))
+    markets = markets_from_specs([spec_for("binance_usdm", "BTCUSDT")])
+    for m in markets:  # ccxt checks the order type against the exchangeInfo's ``orderTypes`` (none recorded)
+        m["info"]["orderTypes"] = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"]
+    ex.set_markets(markets)
     return ex

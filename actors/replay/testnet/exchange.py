@@ -40,6 +40,7 @@ class TestnetExchange:
         config: keys, balances, latencies.
         exchange_info: the spot ``exchangeInfo`` body (filters), or None (the instrument specs' tick and lot).
         snapshot: ``(symbol, limit) -> depth body | None``: the venue's ``GET depth`` answer now.
+        created_ms: the accounts' first ``updateTime`` (ccxt skips USD-M assets whose ``updateTime`` is 0).
 
     Raises:
         ConfigError: a venue other than Binance spot / USD-M.
@@ -48,7 +49,7 @@ class TestnetExchange:
     __test__ = False
 
     def __init__(self, venue: Venue, symbols, config: TestnetConfig, exchange_info: bytes | None,
-                 snapshot: Callable[[str, int], bytes | None]) -> None:  # fmt: skip
+                 snapshot: Callable[[str, int], bytes | None], created_ms: int = 0) -> None:  # fmt: skip
         from actors.errors import ConfigError
 
         self.venue = Venue(venue)
@@ -69,7 +70,10 @@ class TestnetExchange:
         self.tap = MarketTap(self.venue, self.specs, snapshot)
         self.keys = list(config.keys)
         self.spot = {k: SpotAccount.with_balances(dict(config.spot_balances)) for k in self.keys}
-        self.usdm = {k: FuturesAccount("USDT", config.usdm_balances.get("USDT", ZERO), config.leverage) for k in self.keys}
+        self.usdm = {k: FuturesAccount("USDT", config.usdm_balances.get("USDT", ZERO), config.leverage, update_ms=created_ms)
+                     for k in self.keys}  # fmt: skip
+        for acct in self.spot.values():
+            acct.update_ms = created_ms
         self.orders: dict[int, VenueOrder] = {}  # orderId -> order
         self._by_internal: dict[str, VenueOrder] = {}
         self.fills: list[dict] = []  # the venue's fill log (every account)

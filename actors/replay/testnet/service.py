@@ -41,7 +41,8 @@ class TestnetService:
         self.config = cfg
         self.secrets = dict(cfg.keys)
         self.exchange = TestnetExchange(venue.venue, venue.index.symbols, cfg, venue.exchange_info,
-                                        lambda symbol, limit: venue.book.answer(symbol, limit, venue.position_ns() // 1_000_000))  # fmt: skip
+                                        lambda symbol, limit: venue.book.answer(symbol, limit, venue.position_ns() // 1_000_000),
+                                        time.time_ns() // 1_000_000)  # fmt: skip
         self.listen_keys = ListenKeys(cfg.listen_key_ttl_s, time.time_ns)
         self.exchange.listener = self.listen_keys.push
         self.faults = TestnetFaults()
