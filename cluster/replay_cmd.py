@@ -5,6 +5,12 @@ on its own websocket and REST port (``--ws-port``/``--rest-port`` for the first,
 pick), all sharing one replay-time origin and one start time so they stay aligned. Prints the URLs, runs until
 every replay has ended (then lets subscribers drain and exits 0) or until Ctrl-C, and prints one final JSON status
 line on stdout. With ``--paused`` the replay starts on SIGUSR1 (``kill -USR1 <pid>``) or a line on stdin.
+
+``--testnet`` turns on the testnet mode (:mod:`actors.replay.testnet`) of the Binance spot and USD-M venues:
+signed order / account / user-data endpoints for the key pair in ``RAYTRADE_TESTNET_API_KEY`` /
+``RAYTRADE_TESTNET_API_SECRET`` (a missing one: a one-line error, exit 2), starting balances from
+``--testnet-balances`` (spot, default ``USDT=10000,BTC=1``) and ``--testnet-usdm-balances`` (default
+``USDT=10000``). Without it nothing changes (the signed routes answer 404).
 """
 
 from __future__ import annotations
@@ -37,11 +43,16 @@ def replay(
     fault_log: Annotated[Path | None, typer.Option(help="Write injected faults here (JSON lines).")] = None,
     paused: Annotated[bool, typer.Option(help="Wait for SIGUSR1 or a line on stdin before replaying.")] = False,
     max_records: Annotated[int | None, typer.Option(help="Replay only the first N records of each recording.")] = None,
+    testnet: Annotated[bool, typer.Option(help="Testnet mode: signed Binance order endpoints with paper fills "
+                                               "(keys from RAYTRADE_TESTNET_API_KEY / _SECRET).")] = False,
+    testnet_balances: Annotated[str, typer.Option(help="Spot starting balances per key.")] = "USDT=10000,BTC=1",
+    testnet_usdm_balances: Annotated[str, typer.Option(help="USD-M starting margin per key.")] = "USDT=10000",
 ) -> None:
     """Serve recorded captures over loopback as the exchange serves them (websocket streams and REST)."""
     try:
+        testnet_config = _testnet_config(testnet_balances, testnet_usdm_balances) if testnet else None
         code = asyncio.run(run_replay(paths, host, ws_port, rest_port, speed, faults, seed, fault_log, paused,
-                                      max_records))  # fmt: skip
+                                      max_records, testnet_config))  # fmt: skip
     except RaytradeError as exc:
         typer.echo(f"raytrade replay: error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -49,6 +60,18 @@ def replay(
         typer.echo(f"raytrade replay: error: {exc}", err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
+
+
+def _testnet_config(spot: str, usdm: str):
+    """The testnet config from the environment's key pair. Raises ConfigError when one is missing."""
+    from actors.errors import ConfigError
+    from actors.replay.testnet import TestnetConfig, parse_balances
+
+    key, secret = os.environ.get("RAYTRADE_TESTNET_API_KEY"), os.environ.get("RAYTRADE_TESTNET_API_SECRET")
+    missing = [n for n, v in (("RAYTRADE_TESTNET_API_KEY", key), ("RAYTRADE_TESTNET_API_SECRET", secret)) if not v]
+    if missing:
+        raise ConfigError(f"--testnet needs {' and '.join(missing)} in the environment")
+    return TestnetConfig(keys={key: secret}, spot_balances=parse_balances(spot), usdm_balances=parse_balances(usdm))
 
 
 def _fault_log_path(path: Path | None, venue: str, several: bool) -> str | None:
@@ -68,6 +91,7 @@ async def run_replay(
     fault_log: Path | None = None,
     paused: bool = False,
     max_records: int | None = None,
+    testnet=None,
 ) -> int:
     """Run the venues until the replays end or a stop signal; returns the exit code.
 
@@ -78,6 +102,7 @@ async def run_replay(
     from actors.replay.captures import read_recordings
     from actors.replay.config import ReplayConfig
     from actors.replay.source import ReplaySource, shared_origin_ns
+    from actors.instruments import Venue
     from actors.replay.venue import ReplayVenue
 
     sources = [ReplaySource.from_recording(r, max_records) for r in read_recordings(paths)]
@@ -87,7 +112,9 @@ async def run_replay(
     venues = [
         ReplayVenue(src, base.with_options(ws_port=ws_port + i if ws_port else 0,
                                            rest_port=rest_port + i if rest_port else 0,
-                                           fault_log=_fault_log_path(fault_log, src.venue.value, several)))
+                                           fault_log=_fault_log_path(fault_log, src.venue.value, several),
+                                           testnet=testnet if src.venue in (Venue.BINANCE, Venue.BINANCE_USDM)
+                                           else None))
         for i, src in enumerate(sources)
     ]  # fmt: skip
     loop = asyncio.get_running_loop()
@@ -104,6 +131,11 @@ async def run_replay(
             print(f"  ws    {urls['combined']}")
             print(f"  ws    {urls['ws']}/ws/<stream>   streams: {' '.join(urls['streams'])}")
             print(f"  rest  {urls['depth']}?symbol={urls['symbols'][0]}&limit=1000")
+            if venue.testnet is not None:
+                prefix = venue.protocol.prefix
+                stream = "listenKey" if venue.testnet.futures else "userDataStream"
+                print(f"  rest  {urls['rest']}{prefix}/order   testnet: signed orders, account, {prefix}/{stream}")
+                print(f"  ws    {urls['ws']}/ws/<listenKey>   testnet: user data")
         sys.stdout.flush()
         gc.collect()
         gc.freeze()  # startup objects (modules, indexes, servers) leave the collector: shorter gen-2 pauses
