@@ -386,8 +386,10 @@ def _scrub_environment(keep: frozenset[str] = frozenset()) -> None:
 
 
 def _key_variables(config: RaytradeConfig) -> frozenset[str]:
+    from cluster.topology import REPLAY_TESTNET_KEY_ENV
+
     modes = {s.mode for s in config.strategies} - {"paper"}
-    out = set()
+    out = set(REPLAY_TESTNET_KEY_ENV) if "testnet" in modes and config.replay.enabled else set()
     for mode in modes:
         acct = getattr(config.execution, mode)
         out |= {acct.api_key_env, acct.api_secret_env}

@@ -38,7 +38,10 @@ from actors.strategy.actor import StrategyActor
 from actors.supervision.supervisor import ActorSpec, Supervisor
 from cluster.config import ROOT, RaytradeConfig
 
-__all__ = ["Topology"]
+__all__ = ["REPLAY_TESTNET_KEY_ENV", "Topology"]
+
+REPLAY_TESTNET_KEY_ENV = ("RAYTRADE_TESTNET_API_KEY", "RAYTRADE_TESTNET_API_SECRET")
+"""The key pair a replay venue in testnet mode accepts (``raytrade replay --testnet`` reads the same)."""
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +242,9 @@ class Topology:
 
     def _replay_testnet(self):
         """The replay venue's testnet mode (:mod:`actors.replay.testnet`): it verifies signatures with the testnet
-        key pair from the environment (``[execution.testnet]`` variables). This loopback fake is the one actor
+        key pair from ``RAYTRADE_TESTNET_API_KEY`` / ``RAYTRADE_TESTNET_API_SECRET`` (as ``raytrade replay
+        --testnet``); the execution actor signs with the variables ``[execution.testnet]`` names (the same by
+        default; a test points them elsewhere to present a wrong secret). This loopback fake is the one actor
         given the testnet pair (a venue must know the secret to check a signature); a production key is never
         given to any actor."""
         if not self._replay_testnet_venues():
@@ -247,8 +252,7 @@ class Topology:
         from actors.execution.live import read_keys
         from actors.replay.testnet.config import TestnetConfig
 
-        acct = self.config.execution.testnet
-        key, secret = read_keys(acct.api_key_env, acct.api_secret_env)
+        key, secret = read_keys(*REPLAY_TESTNET_KEY_ENV)
         return TestnetConfig(keys={key.get_secret_value(): secret.get_secret_value()})
 
     def start_supervisor(self) -> None:

@@ -15,6 +15,11 @@ SPOT = [SAMPLE / "binance_spot" / "btcusdt_20240808.gz", SAMPLE / "binance_spot"
 USDM = [SAMPLE / "binance_usdm" / "btcusdt_20240808.gz"]
 COINM = [SAMPLE / "binance_coinm" / "btcusd_perp_20240808.gz", SAMPLE / "binance_coinm" / "btcusd_perp_20240809.gz"]
 
+# The testnet key pair of the tests (Binance's documentation example pair, no account anywhere), and a wrong secret.
+TESTNET_ENV = {"RAYTRADE_TESTNET_API_KEY": "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+               "RAYTRADE_TESTNET_API_SECRET": "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+               "RAYTRADE_TEST_WRONG_SECRET": "0" * 64}  # fmt: skip
+
 
 @pytest.fixture(autouse=True)
 def _own_metrics_port(monkeypatch):
@@ -36,8 +41,14 @@ def ray_session():
 
     Starting Ray costs seconds, so actor, integration and end-to-end tests share it; unit tests may not use it.
     """
+    import os
+
     import ray
 
+    # Execution actors read exchange keys from their own process environment (never from arguments), and Ray's
+    # worker processes inherit the environment Ray started with: the testnet tests' pair must be there from now.
+    for name, value in TESTNET_ENV.items():
+        os.environ.setdefault(name, value)
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()

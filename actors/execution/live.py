@@ -28,6 +28,36 @@ uses; what changes is only where the transitions come from:
   ms -> ns).
 
 Keys are read here from the environment variables the config names (``SecretStr``), never passed in.
+
+Testnet = paper?
+----------------
+Not order for order, and it cannot be, measured on the bundled spot recording at speed 30 with the market maker
+alone (``tests/e2e/test_live_execution.py``; one run each, 2 shared cores under load): testnet 60 orders / 5 fills,
+paper 181 orders / 50 fills. Why, precisely:
+
+1. **The strategy's inputs are timed by wall clocks.** Book views are conflated and batched (feed flush every 2 ms,
+   publish on the book actor's schedule), so which views a strategy sees, and so its quotes, already differ from one
+   paper run to the next; nothing in a replay at a finite speed is deterministic across runs.
+2. **Acknowledgement latency.** A paper order is accepted 5 ms (``entry_latency_ms``) after it is sent and the
+   actor never waits; a testnet order is one signed HTTP round trip (p50 tens of ms on this loaded machine, see
+   ``BENCHMARKS.md``), done in the execution actor's ``submit``, which the risk gate and so the strategy wait for.
+   The market maker requotes on its next view after the answer, so it sends fewer, later quotes (tick-to-order p50
+   60 ms vs 42 ms, p99 2.5 s vs 1.8 s in those runs) and its post-only quotes meet a book that moved.
+3. **Different clocks for the same model.** The venue runs the paper model on its *send* time of each frame
+   (``actors/replay/testnet``: zero internal latency, real loopback latency); paper execution runs it on the feed's
+   *receive* time plus 5 ms entry and response latency. A fill that needs the queue ahead to trade away resolves at a
+   different frame.
+4. **Fill notification.** Paper fills reach the strategy 5 ms after they happen; testnet fills come over the
+   user-data stream (or, while it is down, from the next reconciliation), so the strategy's inventory skew, and so
+   its next quote, lag.
+5. **Fees on the stream** are Binance's 8-decimal ``n``; the venue's REST trades and its fill log keep the paper
+   model's unrounded fee, so the same fill can differ in the 9th decimal depending on who reported it first.
+
+What *is* the same, and is asserted: every order goes through the same :class:`~actors.orders.OrderState`
+lifecycle, the risk gate, the write-ahead and the push; the venue's refusals map to the paper model's reasons
+(``post_only_would_take``); every venue fill is recorded exactly once at the venue's price and size; and the
+venue's paper model is the same code (``PaperVenue``) with the same queue model. To compare the fill models
+themselves order for order, feed both the same intents at the same market times (the testnet venue's own tests).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ HTTP 429 / 418, ``-1003``                              :class:`RateLimited` (``R
 HTTP 401
 ``-2010`` "insufficient balance", ``-2019`` margin      :class:`InsufficientFunds`
 ``-2013`` / ``-2011`` unknown order                    :class:`OrderNotFound`
+``-2010`` / ``-5022`` "would immediately match"         :class:`OrderRejected` ``post_only_would_take`` (as paper)
 ``-1013`` filter failure, other ``-2010`` / ``-20xx``   :class:`OrderRejected` (``reason`` = ``binance:<code>:<msg>``)
 ``-1021`` timestamp outside recvWindow, 5xx, timeouts,  :class:`VenueUnavailable` (transient)
 connection refused
@@ -170,6 +171,10 @@ def translate_error(exc: Exception, headers=None, status: int | None = None, cli
         return PermissionDenied(f"permission denied: {msg}", status or 403)
     if code == -2019 or (code == -2010 and "insufficient" in msg.lower()) or isinstance(exc, ccxt.InsufficientFunds):
         return InsufficientFunds(client_order_id, f"insufficient_funds: binance:{code}:{msg}")
+    if isinstance(exc, ccxt.OrderImmediatelyFillable) or "would immediately match" in msg.lower():
+        # -2010 "Order would immediately match and take." (spot LIMIT_MAKER), USD-M -5022 (GTX): the paper
+        # model's reason for the same refusal, so paper and testnet runs report it alike
+        return OrderRejected(client_order_id, "post_only_would_take")
     if code in (-2013, -2011) or isinstance(exc, ccxt.OrderNotFound):
         return OrderNotFound(client_order_id, f"binance:{code}:{msg}")
     if code == -1021 or isinstance(exc, (ccxt.NetworkError, ccxt.InvalidNonce)) or (status or 0) >= 500:

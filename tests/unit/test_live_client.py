@@ -84,6 +84,7 @@ def test_usdm_order_params():
     (ccxt.OrderNotFound('binance {"code":-2013,"msg":"Order does not exist."}'), 400, OrderNotFound),
     (ccxt.OrderNotFound('binance {"code":-2011,"msg":"Unknown order sent."}'), 400, OrderNotFound),
     (ccxt.InvalidOrder('binance {"code":-1013,"msg":"Filter failure: LOT_SIZE"}'), 400, OrderRejected),
+    (ccxt.OrderImmediatelyFillable("binance Order would immediately match and take."), 400, OrderRejected),
     (ccxt.InvalidNonce('binance {"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}'),
      400, VenueUnavailable),
     (ccxt.DDoSProtection('binance 429 Too Many Requests {"code":-1003,"msg":"Too many requests."}'), 429,
@@ -100,6 +101,8 @@ def test_errors_translated_at_the_boundary(exc, status, expected):
         assert err.retry_after_s == 7.0
     if isinstance(err, (OrderRejected, OrderNotFound)):
         assert err.client_order_id == "mm-1-7"
+    if isinstance(exc, ccxt.OrderImmediatelyFillable):
+        assert err.reason == "post_only_would_take"  # the paper model's word for it
     assert issubclass(AuthenticationError, AuthenticationFailed) and issubclass(InsufficientFunds, OrderRejected)
 
 
