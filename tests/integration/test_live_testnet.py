@@ -255,3 +255,57 @@ def test_user_data_stream_dropped_mid_run_is_reconciled_and_nothing_counted_twic
     assert all(abs(m[3] - t[3]) < Decimal("1e-8") for m, t in zip(mine, truth))
     assert len({f.fill_id for f in ours}) == len(ours)
     assert counts["reconciled_fills"] > 0, counts  # some fills happened while no socket was connected
+
+
+def test_one_budget_actor_per_key_backs_off_every_client_in_the_cluster(ray_session, monkeypatch):
+    """Two execution transports built as two execution actors build them (``transports_from_settings`` with Ray
+    up) share the key's named BudgetActor: a 429 with Retry-After to one delays the other's next request."""
+    import ray
+
+    from actors.execution.budget import budget_actor_name
+    from actors.execution.live import transports_from_settings
+
+    monkeypatch.setenv("RT_TESTNET_KEY", KEY)
+    monkeypatch.setenv("RT_TESTNET_SECRET", SECRET)
+
+    async def main():
+        venue = make_venue(SPOT, 3000)
+        urls = await venue.open()
+        await venue.step(300)
+        settings = {"testnet": {"rest_urls": {"binance": urls["rest"]}, "api_key_env": "RT_TESTNET_KEY",
+                                "api_secret_env": "RT_TESTNET_SECRET", "prefix": "rt-budget-test-"}}  # fmt: skip
+        specs = {BTC.instrument_id: BTC}
+        a = transports_from_settings(settings, {"testnet"}, specs)[("testnet", "binance")]
+        b = transports_from_settings(settings, {"testnet"}, specs)[("testnet", "binance")]
+        try:
+            await a.start()
+            await b.start()
+            bid, _ = _touch(venue)
+            await _post(urls["rest"] + "/testnet/faults",
+                        {"rate_limit": {"count": 1, "status": 429, "retry_after_s": 2, "paths": ["/api/v3/order"],
+                                        "methods": ["POST"]}})  # fmt: skip
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            first = asyncio.ensure_future(a.submit(_intent("a-1", Side.BUY, "0.01", bid - 1000), 0))
+            while a.client.rate_limited == 0:
+                await asyncio.sleep(0.01)
+            t_429 = loop.time()
+            second = await b.submit(_intent("b-1", Side.BUY, "0.01", bid - 1001), 0)  # never faulted itself
+            t_b = loop.time()
+            first = await first
+            orders = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
+            status = await a.client.budget.handle.status.remote()
+        finally:
+            await a.stop()
+            await b.stop()
+            await venue.stop()
+        return first, second, t_429 - t0, t_b - t_429, orders, status, b.client.stats()
+
+    first, second, _, b_wait, orders, status, b_stats = asyncio.run(main())
+    try:
+        assert first[0].kind is OrderEventKind.ACCEPTED and second[0].kind is OrderEventKind.ACCEPTED
+        assert b_wait >= 1.5, b_wait  # b waited out a's Retry-After (2 s) without ever being refused itself
+        assert b_stats["rate_limited"] == 0 and status["penalties"] == 1
+        assert sorted(o["clientOrderId"] for o in orders) == ["a-1", "b-1"]
+    finally:
+        ray.kill(ray.get_actor(budget_actor_name(KEY, "rt-budget-test-"), namespace="raytrade"))
