@@ -15,6 +15,7 @@ for any price or size, so 8/8 is exact for every Binance symbol, only slower tha
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
@@ -28,6 +29,7 @@ __all__ = [
     "known_specs",
     "split_instrument_id",
     "spec_for",
+    "specs_by_id",
 ]
 
 
@@ -148,6 +150,17 @@ _KNOWN: dict[tuple[Venue, str], InstrumentSpec] = {
 def known_specs() -> list[InstrumentSpec]:
     """The built-in instrument specs."""
     return list(_KNOWN.values())
+
+
+def specs_by_id(instrument_ids: Iterable[str], loaded: Iterable[InstrumentSpec] = ()) -> dict[str, InstrumentSpec]:
+    """``{instrument_id: spec}``: the ``loaded`` spec of an instrument (from its venue's instrument endpoint, see
+    :mod:`actors.feed.instrument_specs`) where given, else :func:`spec_for`."""
+    given = {s.instrument_id: s for s in loaded}
+    out = {}
+    for iid in instrument_ids:
+        symbol, venue = split_instrument_id(iid)
+        out[iid] = given.get(iid) or spec_for(venue, symbol)
+    return out
 
 
 def spec_for(venue: Venue | str, symbol: str) -> InstrumentSpec:

@@ -92,6 +92,7 @@ def _run(config: RaytradeConfig, duration_s: float | None, keep_serving: bool, c
                     signal.signal(sig, on_signal)
                 topo.remove_leftovers()
                 topo.start_replay()
+                topo.load_instrument_specs()
                 topo.start_supervisor()
                 topo.start_recorder()
                 topo.record_session("start")

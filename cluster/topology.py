@@ -61,6 +61,7 @@ class Topology:
     live_confirmed: bool = False  # raytrade run --live (with [execution] allow_live: production allowed)
     books: dict[str, object] = field(default_factory=dict)  # name -> handle
     book_routes: dict[str, str] = field(default_factory=dict)  # instrument_id -> book name
+    specs: dict[str, object] = field(default_factory=dict)  # instrument_id -> InstrumentSpec loaded from the venue
     strategies: dict[str, object] = field(default_factory=dict)
     supervisor: object = None
     execution_name: str | None = None
@@ -233,6 +234,27 @@ class Topology:
         for venue, handle in self.replay.items():
             self.replay_urls[venue] = ray.get(handle.urls.remote())
 
+    def load_instrument_specs(self) -> None:
+        """Specs (tick and lot decimals) of every feed's instruments from the venue's instrument endpoint, as a
+        live feed loads them (:mod:`actors.feed.instrument_specs`; Bybit, OKX): through the replay venue, which
+        serves the recording's own instrument answers, or the venue itself. Every actor that builds books or
+        prices of these instruments gets them; a failure leaves the defaults, with a warning."""
+        import asyncio
+
+        from actors.feed.instrument_specs import load_specs
+
+        for f in self.config.feeds:
+            if getattr(adapter_for(f.venue), "instruments_requests", None) is None:
+                continue
+            urls = self.replay_urls.get(f.venue.value, {}) if f.ws_url is None else {}
+            specs, error = asyncio.run(load_specs(f.venue, [s.upper() for s in f.symbols], f.rest_url or urls.get("rest")))
+            if error:
+                log.warning("feed %s: instrument specs: %s", f.feed_id, error)
+            self.specs.update({spec.instrument_id: spec for spec in specs.values()})
+
+    def _specs_of(self, instrument_ids) -> tuple:
+        return tuple(self.specs[i] for i in instrument_ids if i in self.specs)
+
     def _replay_testnet_venues(self) -> set[str]:
         """Venues whose testnet endpoint is this run's replay venue (``rest_urls = {venue = "replay"}``) while a
         strategy trades in mode testnet."""
@@ -309,7 +331,8 @@ class Topology:
                               {"risk_name": self.risk_name, "namespace": self.config.ray.namespace,
                                "timer_interval_ms": ex.timer_interval_ms, "recorder_name": self.recorder_name,
                                "modes": modes, "live": self.account_settings(),
-                               "live_allowed": self.config.execution.allow_live and self.live_confirmed}))  # fmt: skip
+                               "live_allowed": self.config.execution.allow_live and self.live_confirmed,
+                               "specs": self._specs_of(instruments)}))  # fmt: skip
         # Connect the testnet / live venues now: a refused key ends the start-up here, before any order exists.
         try:
             self.accounts = ray.get(self.spawner.lookup(self.execution_name).start.remote(), timeout=60)
@@ -324,7 +347,7 @@ class Topology:
         self._start(ActorSpec("risk", "", RiskActor, (self.risk_name, instruments, limits, strategies),
                               {"execution_name": self.execution_name, "supervisor_name": self.name("supervisor"),
                                "namespace": self.config.ray.namespace, "recorder_name": self.recorder_name,
-                               "validation": self.config.validation}))  # fmt: skip
+                               "validation": self.config.validation, "specs": self._specs_of(instruments)}))  # fmt: skip
 
     def account_settings(self) -> dict:
         """``[execution.testnet]`` / ``[execution.live]`` with ``"replay"`` URLs resolved to this run's replay
@@ -351,7 +374,8 @@ class Topology:
             name = self._start(ActorSpec("book", ident, BookActor, (self.name("book", ident), group,
                                                                      books.max_in_flight_publish),
                                          {"bar_intervals": tuple(books.bar_intervals),
-                                          "bar_close_grace_ms": books.bar_close_grace_ms, "fanout": books.fanout},
+                                          "bar_close_grace_ms": books.bar_close_grace_ms, "fanout": books.fanout,
+                                          "specs": self._specs_of(group)},
                                          instruments=tuple(group)))  # fmt: skip
             self.books[name] = self.spawner.lookup(name)
             for iid in group:
@@ -379,7 +403,7 @@ class Topology:
                                   {"allocated_capital": str(s.allocated_capital), "mode": s.mode,
                                    "risk_name": self.risk_name, "execution_name": self.execution_name,
                                    "namespace": self.config.ray.namespace, "enabled": s.enabled,
-                                   "recorder_name": self.recorder_name}))  # fmt: skip
+                                   "recorder_name": self.recorder_name, "specs": self._specs_of(s.instruments)}))  # fmt: skip
             handle = self.strategies[name] = self.spawner.lookup(name)
             trades = ray.get(handle.wants_trades.remote())
             bars = tuple(ray.get(handle.wants_bars.remote()))
@@ -411,6 +435,7 @@ class Topology:
                 batch_max_events=f.batch_max_events, max_in_flight=f.max_in_flight,
                 stale_after_ms=f.stale_after_ms, snapshot_limit=f.snapshot_limit, seed=self.config.replay.seed,
                 validation=self.config.validation,
+                instrument_specs=self._specs_of(f.instrument_ids()),
             )  # fmt: skip
             ray.get(self.supervisor.start_feed.remote(spec))
 

@@ -40,7 +40,7 @@ from actors.bars.aggregator import BarBuilder
 from actors.bars.bar import Bar, interval_ns
 from actors.book.keeper import BookKeeper
 from actors.errors import ConfigError
-from actors.instruments import spec_for, split_instrument_id
+from actors.instruments import InstrumentSpec, specs_by_id
 from actors.messages import BookView, EventBatch, Trade
 from actors.metrics import latency_histogram, percentiles_ms
 
@@ -81,6 +81,7 @@ class BookActor:
         bar_intervals: bar intervals built for every instrument (``"1m"``, ...; see :mod:`actors.bars.bar`).
         bars_history: closed bars kept per instrument and interval for :meth:`bars`.
         bar_close_grace_ms: how far venue time must pass a bar's end before it closes without a trade (ms).
+        specs: instrument specs loaded from the venue (:mod:`actors.feed.instrument_specs`); others: ``spec_for``.
         fanout: ``"value"`` or ``"ref"`` (see the module docstring).
         put: stores a shared payload once (default ``ray.put``; unit tests pass their own).
 
@@ -93,7 +94,8 @@ class BookActor:
 
     def __init__(self, name: str, instrument_ids: Sequence[str], max_in_flight: int = 1,
                  trades_buffer: int = 10_000, bar_intervals: Sequence[str] = ("1m",), bars_history: int = 1000,
-                 bar_close_grace_ms: float = 1000.0, fanout: str = "value", put=None) -> None:  # fmt: skip
+                 bar_close_grace_ms: float = 1000.0, fanout: str = "value", put=None,
+                 specs: Sequence[InstrumentSpec] = ()) -> None:  # fmt: skip
         if fanout not in ("value", "ref"):
             raise ConfigError(f"books.fanout: expected 'value' or 'ref', got {fanout!r}")
         self.fanout = fanout
@@ -104,7 +106,7 @@ class BookActor:
         self.bars_history = bars_history
         self._bars: dict[tuple[str, str], deque[Bar]] = {}
         self.trades_buffer = trades_buffer
-        specs = [spec_for(venue, symbol) for symbol, venue in map(split_instrument_id, instrument_ids)]
+        specs = list(specs_by_id(instrument_ids, specs).values())
         self.keeper = BookKeeper(specs)
         self.max_in_flight = max_in_flight
         self._subscribers: dict[str, _Subscriber] = {}

@@ -47,7 +47,7 @@ from collections.abc import Sequence
 from actors.errors import ConfigError
 from actors.execution.paper import PaperConfig
 from actors.execution.transport import MODES, PaperTransport, Transport
-from actors.instruments import spec_for, split_instrument_id
+from actors.instruments import InstrumentSpec, specs_by_id
 from actors.messages import EventBatch
 from actors.metrics import latency_histogram, percentiles_ms
 from actors.orders import Fill, IntentAction, Order, OrderEvent, OrderIntent
@@ -84,13 +84,14 @@ class ExecutionActor:
                  risk_name: str | None = None, namespace: str = "raytrade", lookup=None, clock=time.time_ns,
                  timer_interval_ms: float = 2.0, max_log: int = 1_000_000, recorder_name: str | None = None,
                  recorder_timeout_s: float = 5.0, advance_lag_ms: float = 25.0, modes: dict | None = None,
-                 live: dict | None = None, transports: dict | None = None, live_allowed: bool = False) -> None:  # fmt: skip
+                 live: dict | None = None, transports: dict | None = None, live_allowed: bool = False,
+                 specs: Sequence[InstrumentSpec] = ()) -> None:  # fmt: skip
         if lookup is None:
             from actors.remote import RaySpawner
 
             lookup = RaySpawner(namespace).lookup
         self.name = name
-        self.specs = {i: spec_for(v, s) for i in instrument_ids for s, v in [split_instrument_id(i)]}
+        self.specs = specs_by_id(instrument_ids, specs)  # loaded from the venue where given
         self.config = PaperConfig(**(paper or {}))
         self.paper = PaperTransport(self.specs, self.config)
         self.venue = self.paper.venue  # the paper model (tests read it)

@@ -35,7 +35,7 @@ from actors.feed.backoff import Backoff
 from actors.feed.pipeline import FeedPipeline
 from actors.feed.rest import DepthClient
 from actors.feed.transport import WebSocketTransport
-from actors.instruments import instrument_id, spec_for
+from actors.instruments import InstrumentSpec, instrument_id, spec_for
 from actors.messages import EventBatch
 from actors.validation.config import ValidationSettings
 
@@ -80,6 +80,8 @@ class FeedSpec:
         backoff_base_s, backoff_cap_s, backoff_reset_after_s: reconnect and snapshot-retry backoff (s).
         seed: seeds the backoff jitter (None: random).
         validation: the market-data checks' settings (``[validation]``; default on with the built-in thresholds).
+        instrument_specs: specs loaded from the venue's instrument endpoint (:mod:`actors.feed.instrument_specs`);
+            symbols without one use ``spec_for``.
     """
 
     feed_id: str
@@ -111,6 +113,7 @@ class FeedSpec:
     backoff_reset_after_s: float = 30.0
     seed: int | None = None
     validation: ValidationSettings = ValidationSettings()
+    instrument_specs: tuple[InstrumentSpec, ...] = ()
 
 
 class FeedActor:
@@ -132,7 +135,8 @@ class FeedActor:
             lookup = RaySpawner(spec.namespace).lookup
         self._lookup = lookup
         self._put = put
-        specs = [spec_for(spec.venue, s) for s in spec.symbols]
+        loaded = {s.symbol: s for s in spec.instrument_specs}
+        specs = [loaded.get(s.upper()) or spec_for(spec.venue, s) for s in spec.symbols]
         self.pipeline = FeedPipeline(spec.venue, specs, route=spec.book_actors, validation=spec.validation)
         rng = random.Random(spec.seed)
         self.transport = WebSocketTransport(

@@ -8,7 +8,8 @@ Wire constants (paths, topics, the ping frame) come from :mod:`actors.feed.venue
 "conn_id":..}`` on linear), "Public > Orderbook" ("Once you have subscribed successfully, you will receive a
 snapshot"), "Market > Get Orderbook" (``GET /v5/market/orderbook``: ``{"retCode":0,"retMsg":"OK","result":{"s",
 "a","b","ts","u","seq","cts"},"retExtInfo":{},"time":..}``; bad parameters ``retCode`` 10001 "params error", with
-HTTP 200 as Bybit answers), "Market > Get Bybit Server Time".
+HTTP 200 as Bybit answers), "Market > Get Bybit Server Time", "Market > Get Instruments Info" (``GET
+/v5/market/instruments-info?category=``: the recording's own answer, byte for byte).
 
 A client that subscribes to a book topic gets a snapshot built from the true book at the current replay time
 (``u`` = the last applied delta's, so the recorded deltas that follow continue it), then the recorded deltas;
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actors.book.sync import BookSync
-from actors.feed.venues.bybit import BOOK_DEPTHS, CATEGORY, REST_ORDERBOOK_PATH, WS_PATH
+from actors.feed.venues.bybit import BOOK_DEPTHS, CATEGORY, INSTRUMENTS_PATH, REST_ORDERBOOK_PATH, WS_PATH
 from actors.fixedpoint import fixed_to_plain as plain_decimal
 from actors.instruments import Venue
 from actors.replay.protocol import Reply
@@ -145,7 +146,8 @@ class BybitReplay:
                       "time": 0})  # fmt: skip
 
     def rest_routes(self, venue: Any) -> list[tuple[str, Any]]:
-        return [(REST_ORDERBOOK_PATH, self._orderbook), ("/v5/market/time", self._time)]
+        return [(REST_ORDERBOOK_PATH, self._orderbook), ("/v5/market/time", self._time),
+                (INSTRUMENTS_PATH, self._instruments)]
 
     def urls(self, ws: str, rest: str, index: Any) -> dict:
         return {"stream": ws + WS_PATH[self.venue], "depth": rest + REST_ORDERBOOK_PATH}
@@ -171,6 +173,16 @@ class BybitReplay:
         if body is None:
             return 503, self.error_body(503, "service unavailable: no book yet"), {}
         return 200, body, {}
+
+    async def _instruments(self, venue: Any, query: Mapping[str, str]) -> tuple[int, bytes, dict]:
+        """The recording's last ``instruments-info`` answer of the asked ``category``, byte for byte (other
+        parameters are not applied: the answer is the one recorded); none recorded: ``retCode`` 10001."""
+        category = query.get("category", "")
+        for recorded, body in reversed(venue.recorded_rest(INSTRUMENTS_PATH)):
+            if recorded.get("category") == category:
+                return 200, body, {}
+        return 200, _json({"retCode": 10001, "retMsg": "params error: no recorded instruments of this category",
+                           "result": {}, "retExtInfo": {}, "time": venue.position_ns() // 1_000_000}), {}  # fmt: skip
 
     async def _time(self, venue: Any, query: Mapping[str, str]) -> tuple[int, bytes, dict]:
         ns = venue.position_ns()

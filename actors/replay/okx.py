@@ -6,7 +6,8 @@ Wire constants (path, channels, the checksum) come from :mod:`actors.feed.venues
 URL or channel:<c>,instId:<i> doesn't exist.","connId":..}``; the text ``ping`` answered ``pong``), "Order book
 channel" (the first push after a subscribe is ``action":"snapshot"`` with the ``checksum`` of its top 25 levels),
 "Market Data > Get order book" (``GET /api/v5/market/books?instId=&sz=``: ``{"code":"0","msg":"","data":[{"asks",
-"bids","ts"}]}``; an unknown instrument ``{"code":"51001","msg":"Instrument ID does not exist","data":[]}``).
+"bids","ts"}]}``; an unknown instrument ``{"code":"51001","msg":"Instrument ID does not exist","data":[]}``), "Public Data > Get
+instruments" (``GET /api/v5/public/instruments?instType=``: the recording's own answer, byte for byte).
 
 Streams are named ``<channel>:<instId>`` (``books:BTC-USDT``), as the feed adapter's ``streams`` config writes them.
 A client that subscribes to ``books`` gets a snapshot of the true book now (400 levels, its checksum computed like
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actors.book.sync import BookSync
-from actors.feed.venues.okx import BOOK_CHANNELS, REST_BOOKS_PATH, WS_PATH, okx_checksum
+from actors.feed.venues.okx import BOOK_CHANNELS, INSTRUMENTS_PATH, REST_BOOKS_PATH, WS_PATH, okx_checksum
 from actors.fixedpoint import fixed_to_plain
 from actors.instruments import Venue
 from actors.replay.protocol import Reply
@@ -150,7 +151,7 @@ class OkxReplay:
         return _json({"code": "50011" if code in (429, 418) else "50001", "msg": msg, "data": []})
 
     def rest_routes(self, venue: Any) -> list[tuple[str, Any]]:
-        return [(REST_BOOKS_PATH, self._books), ("/api/v5/public/time", self._time)]
+        return [(REST_BOOKS_PATH, self._books), ("/api/v5/public/time", self._time), (INSTRUMENTS_PATH, self._instruments)]
 
     def urls(self, ws: str, rest: str, index: Any) -> dict:
         return {"stream": ws + WS_PATH, "depth": rest + REST_BOOKS_PATH}
@@ -173,6 +174,15 @@ class OkxReplay:
         if body is None:
             return 503, self.error_body(503, "Service temporarily unavailable"), {}
         return 200, body, {}
+
+    async def _instruments(self, venue: Any, query: Mapping[str, str]) -> tuple[int, bytes, dict]:
+        """The recording's last ``/api/v5/public/instruments`` answer of the asked ``instType`` (and ``uly``),
+        byte for byte; none recorded: ``{"code":"51000","msg":"Parameter instType error"}``."""
+        wanted = (query.get("instType", "").upper(), query.get("uly", "").upper())
+        for recorded, body in reversed(venue.recorded_rest(INSTRUMENTS_PATH)):
+            if (recorded.get("instType", "").upper(), recorded.get("uly", "").upper()) == wanted:
+                return 200, body, {}
+        return 200, _json({"code": "51000", "msg": "Parameter instType error", "data": []}), {}
 
     async def _time(self, venue: Any, query: Mapping[str, str]) -> tuple[int, bytes, dict]:
         return 200, _json({"code": "0", "msg": "", "data": [{"ts": str(venue.position_ns() // 1_000_000)}]}), {}

@@ -8,7 +8,10 @@ replay time and answer REST snapshots from it.
 Snapshot routing: a REST depth body is given to the instrument named by its URL's ``symbol`` parameter, else by
 its own ``symbol`` field (COIN-M), else to the only instrument the recording has shown so far; a body that comes
 before any diff waits for the first one. Venues whose snapshot body is not Binance's (Bitstamp ``order_book/<pair>``,
-Backpack ``/api/v1/depth``) are recognised by URL through their adapter's ``snapshot_symbol_of(url)``. Bookticker checks (``ticker_checks``) compare a ``bookTicker`` whose
+Backpack ``/api/v1/depth``) are recognised by URL through their adapter's ``snapshot_symbol_of(url)``. A recorded
+instruments answer (Bybit ``/v5/market/instruments-info``, OKX ``/api/v5/public/instruments``; the adapter's
+``is_instruments_url``) gives the specs (tick and lot decimals) of every instrument not seen yet, as the feed loads
+them from the venue. Bookticker checks (``ticker_checks``) compare a ``bookTicker`` whose
 ``u`` equals the last applied diff's ``u`` with the rebuilt best bid/ask, price and size.
 """
 
@@ -74,6 +77,10 @@ class BookRebuilder:
         self.last_error: FeedError | None = None
         # venues whose REST snapshot is not Binance's ``{"lastUpdateId"`` body name it by URL (Bitstamp, Backpack)
         self._snapshot_symbol = getattr(self.adapter, "snapshot_symbol_of", None)
+        # venues whose specs come from a recorded instruments answer (Bybit, OKX): it replaces the default specs
+        self._instruments_url = getattr(self.adapter, "is_instruments_url", None)
+        self._specs = {s.symbol: s for s in specs}
+        self.loaded_specs = 0
 
     def feed_all(self, records: Iterable[CaptureRecord]) -> BookRebuilder:
         """Feed every record; returns self."""
@@ -88,7 +95,9 @@ class BookRebuilder:
         elif record.kind == "connect":
             self._sequences.pop(record.conn, None)
         elif record.kind == "rest":
-            if record.data.startswith(b'{"lastUpdateId"'):
+            if self._instruments_url is not None and record.url and self._instruments_url(record.url):
+                self._instruments(record)
+            elif record.data.startswith(b'{"lastUpdateId"'):
                 self._snapshot(record)
             elif self._snapshot_symbol is not None and record.url:
                 symbol = self._snapshot_symbol(record.url)
@@ -184,6 +193,21 @@ class BookRebuilder:
             quote.ask_size,
         ):
             counts.ticker_mismatches += 1
+
+    def _instruments(self, record: CaptureRecord) -> None:
+        """A recorded instruments answer: its specs replace the defaults of instruments not seen yet (an instrument
+        keeps the decimals its book was built with; given ``specs`` win)."""
+        try:
+            loaded = self.adapter.specs_from_instruments(record.data)
+        except (FeedError, VenueError):
+            self.rejected_rest += 1
+            return
+        seen = {split_instrument_id(iid)[0] for iid in self.syncs}
+        added = {s.symbol: s for s in loaded if s.symbol not in seen and s.symbol not in self._specs}
+        if added:
+            self._specs.update(added)
+            self.loaded_specs += len(added)
+            self.parser = self.adapter.parser(list(self._specs.values()))
 
     def _snapshot(self, record: CaptureRecord, symbol: str | None = None) -> None:
         symbol = symbol or record.rest_symbol

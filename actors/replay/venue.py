@@ -31,6 +31,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 from actors.errors import ConfigError
 from actors.instruments import Venue
@@ -104,6 +105,7 @@ class ReplayVenue:
         self._background: set[asyncio.Task] = set()
         self._stopping = False
         self.testnet = None  # TestnetService when config.testnet is set (created by open())
+        self._recorded_rest: dict[str, list[tuple[dict[str, str], bytes]]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     async def open(self) -> dict:
@@ -266,6 +268,19 @@ class ReplayVenue:
         request = self.rest_requests
         self.rest_requests += 1
         return self.injector.rest(request, self.position_ns(), path, symbol) if self.injector else None
+
+    def recorded_rest(self, path: str) -> list[tuple[dict[str, str], bytes]]:
+        """Every recorded REST answer whose URL path is ``path``: ``(query, body)`` in recording order (query: the
+        first value of each parameter). For answers replayed as recorded, whatever the replay time (instrument
+        lists). Read once per path from the recording, then cached."""
+        found = self._recorded_rest.get(path)
+        if found is None:
+            found = self._recorded_rest[path] = []
+            for record in self.source.records():
+                if record.kind == "rest" and record.url and urlparse(record.url).path.rstrip("/") == path.rstrip("/"):
+                    query = {k: v[0] for k, v in parse_qs(urlparse(record.url).query).items()}
+                    found.append((query, record.data))
+        return found
 
     async def depth_snapshot(self, symbol: str, limit: int) -> bytes | None:
         """The depth body for ``symbol`` at the current replay time, waiting for the first snapshot if needed.

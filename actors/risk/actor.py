@@ -45,7 +45,7 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from decimal import Decimal
 
-from actors.instruments import spec_for, split_instrument_id
+from actors.instruments import InstrumentSpec, specs_by_id
 from actors.messages import BookView, Trade
 from actors.orders import (
     IntentAction,
@@ -87,13 +87,14 @@ class RiskActor:
                  clock=time.time_ns, execution_timeout_s: float = 2.0, equity_interval_s: float = 1.0,
                  equity_check_interval_ms: float = 100.0, recorder_name: str | None = None,
                  recorder_timeout_s: float = 5.0, state_interval_s: float = 10.0, modes: dict | None = None,
-                 validation: ValidationSettings | None = None) -> None:  # fmt: skip
+                 validation: ValidationSettings | None = None,
+                 specs: Sequence[InstrumentSpec] = ()) -> None:  # fmt: skip
         if lookup is None:
             from actors.remote import RaySpawner
 
             lookup = RaySpawner(namespace).lookup
         self.name = name
-        self.specs = {i: spec_for(v, s) for i in instrument_ids for s, v in [split_instrument_id(i)]}
+        self.specs = specs_by_id(instrument_ids, specs)  # loaded from the venue where given
         self.strategies = dict(strategies or {})
         overrides = {sid: info["limits"] for sid, info in self.strategies.items() if info.get("limits")}
         self.limits = RiskLimits.from_dict({**(limits or {}), **({"strategies": overrides} if overrides else {})})

@@ -31,7 +31,7 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from decimal import Decimal
 
-from actors.instruments import spec_for, split_instrument_id
+from actors.instruments import InstrumentSpec, specs_by_id
 from actors.bars.bar import Bar
 from actors.messages import BookView, Trade
 from actors.metrics import latency_histogram, percentiles_ms
@@ -62,13 +62,14 @@ class StrategyActor:
     timer_interval_ms: period of ``on_timer`` (0: no timer).
     risk_timeout_s: how long to wait for the risk gate before failing closed.
     recorder_name: where signals are recorded (market-class: buffered, may lose the last flush interval).
+    specs: instrument specs loaded from the venue (:mod:`actors.feed.instrument_specs`); others: ``spec_for``.
     """
 
     def __init__(self, name: str, strategy_id: str, kind: str, instruments: Sequence[str], params: dict | None = None,
                  allocated_capital: str = "0", mode: str = "paper", risk_name: str | None = None,
                  execution_name: str | None = None, namespace: str = "raytrade", lookup=None,
                  timer_interval_ms: float = 1000.0, risk_timeout_s: float = 2.0, enabled: bool = True,
-                 recorder_name: str | None = None) -> None:  # fmt: skip
+                 recorder_name: str | None = None, specs: Sequence[InstrumentSpec] = ()) -> None:  # fmt: skip
         if lookup is None:
             from actors.remote import RaySpawner
 
@@ -78,8 +79,7 @@ class StrategyActor:
         self.kind = kind
         self.mode = mode
         self.strategy = registry.build(kind, strategy_id, list(instruments), params or {})
-        specs = {i: spec_for(v, s) for i in self.strategy.instruments() for s, v in [split_instrument_id(i)]}
-        self.ctx = StrategyContext(strategy_id, 0, specs, allocated_capital=Decimal(str(allocated_capital)))
+        self.ctx = StrategyContext(strategy_id, 0, specs_by_id(self.strategy.instruments(), specs), allocated_capital=Decimal(str(allocated_capital)))
         self.enabled = enabled
         self.risk_name = risk_name
         self.execution_name = execution_name

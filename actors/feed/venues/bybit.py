@@ -60,6 +60,7 @@ WS_URL = {Venue.BYBIT: "wss://stream.bybit.com/v5/public/spot", Venue.BYBIT_LINE
 WS_PATH = {Venue.BYBIT: "/v5/public/spot", Venue.BYBIT_LINEAR: "/v5/public/linear"}
 REST_URL = "https://api.bybit.com"
 REST_ORDERBOOK_PATH = "/v5/market/orderbook"
+INSTRUMENTS_PATH = "/v5/market/instruments-info"
 CATEGORY = {Venue.BYBIT: "spot", Venue.BYBIT_LINEAR: "linear"}
 BOOK_DEPTHS = (1, 50, 200, 500)  # "Orderbook": spot 1/50/200, linear 1/50/200/500 (1000 is RPI-only)
 DEFAULT_DEPTH = 200
@@ -346,6 +347,47 @@ def default_spec(venue: Venue | str, symbol: str) -> InstrumentSpec:
                           step, Decimal(1), maker, taker)  # fmt: skip
 
 
+def spec_from_instrument(venue: Venue | str, entry: Mapping[str, Any]) -> InstrumentSpec:
+    """A spec from one ``result.list`` entry of ``GET /v5/market/instruments-info`` (Bybit v5 "Market > Get
+    Instruments Info": ``priceFilter.tickSize``; spot ``lotSizeFilter.basePrecision``, linear ``qtyStep``; ``baseCoin``,
+    ``quoteCoin``, linear ``settleCoin``). Decimals are those of the tick and the lot (the wire may pad with zeros:
+    ``"65135.00"`` at tick 0.10 parses as 651350 at 1 decimal).
+
+    Raises:
+        KeyError / TypeError / decimal.InvalidOperation: not an instruments entry (callers wrap them).
+    """
+    venue = Venue(venue)
+    lots = entry["lotSizeFilter"]
+    tick = Decimal(str(entry["priceFilter"]["tickSize"]))
+    lot = Decimal(str(lots.get("basePrecision") or lots["qtyStep"]))
+    base = default_spec(venue, str(entry["symbol"]))
+    return InstrumentSpec(venue, base.symbol, base.kind, str(entry["baseCoin"]), str(entry["quoteCoin"]),
+                          str(entry.get("settleCoin") or entry["quoteCoin"]), False, _decimals(tick), _decimals(lot),
+                          tick, lot, Decimal(1), base.maker_fee, base.taker_fee)  # fmt: skip
+
+
+def specs_from_instruments(venue: Venue | str, body: bytes | str | Mapping) -> list[InstrumentSpec]:
+    """Every spec of a ``GET /v5/market/instruments-info`` answer (raw or decoded) of ``venue``'s category; an
+    answer of another category gives none.
+
+    Raises:
+        VenueError: a ``retCode`` other than 0. MalformedFrame: not an instruments answer.
+    """
+    venue = Venue(venue)
+    try:
+        value = body if isinstance(body, Mapping) else msgspec.json.decode(body)
+        if value.get("retCode") != 0:
+            raise VenueError(f"{venue.value}: instruments-info refused: {value.get('retCode')} {value.get('retMsg')}")
+        result = value["result"]
+        if result.get("category") != CATEGORY[venue]:
+            return []
+        return [spec_from_instrument(venue, entry) for entry in result["list"]]
+    except FeedError:
+        raise
+    except (msgspec.DecodeError, KeyError, TypeError, AttributeError, ArithmeticError, ValueError) as exc:
+        raise MalformedFrame(venue.value, f"not an instruments-info answer: {exc!r}", body) from None
+
+
 def _split(symbol: str) -> tuple[str, str]:
     for quote in ("USDT", "USDC", "USD", "BTC", "ETH", "EUR", "DAI"):
         if symbol.endswith(quote) and len(symbol) > len(quote):
@@ -402,6 +444,19 @@ class BybitAdapter:
 
     def spec_for(self, symbol: str) -> InstrumentSpec:
         return default_spec(self.venue, symbol)
+
+    def instruments_requests(self, symbols: Sequence[str]) -> list[SnapshotRequest]:
+        """``GET /v5/market/instruments-info?category=spot|linear`` through ccxt's implicit method (one page of up
+        to 1000: a symbol past it keeps its default spec)."""
+        return [SnapshotRequest("publicGetV5MarketInstrumentsInfo", {"category": CATEGORY[self.venue], "limit": 1000},
+                                INSTRUMENTS_PATH)]  # fmt: skip
+
+    def specs_from_instruments(self, body: bytes | str | Mapping) -> list[InstrumentSpec]:
+        return specs_from_instruments(self.venue, body)
+
+    def is_instruments_url(self, url: str) -> bool:
+        """A recorded REST URL of ``instruments-info`` (any category: the body says which)."""
+        return INSTRUMENTS_PATH in url
 
     def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
         """A spec from a ccxt ``bybit`` market (``info`` is the venue's instruments-info entry: exact strings).

@@ -62,6 +62,7 @@ WS_URL = "wss://ws.okx.com:8443/ws/v5/public"
 WS_PATH = "/ws/v5/public"
 REST_URL = "https://www.okx.com"
 REST_BOOKS_PATH = "/api/v5/market/books"
+INSTRUMENTS_PATH = "/api/v5/public/instruments"
 PING_FRAME = "ping"
 PING_INTERVAL_S = 25.0  # the connection breaks after 30 s without data
 CHECKSUM_DEPTH = 25
@@ -386,6 +387,48 @@ def default_spec(inst_id: str) -> InstrumentSpec:
                           step, step, Decimal(1), maker, taker)  # fmt: skip
 
 
+def inst_type(inst_id: str) -> str:
+    """The ``instType`` of an ``instId``: ``SPOT`` (``BTC-USDT``), ``SWAP`` (``*-SWAP``), ``OPTION``
+    (``BTC-USD-220527-30000-C``) or ``FUTURES`` (``BTC-USD-220527``)."""
+    parts = inst_id.upper().split("-")
+    if len(parts) == 2:
+        return "SPOT"
+    if parts[-1] == "SWAP":
+        return "SWAP"
+    return "OPTION" if len(parts) >= 5 else "FUTURES"
+
+
+def spec_from_instrument(entry: Mapping[str, Any]) -> InstrumentSpec:
+    """A spec from one ``data`` entry of ``GET /api/v5/public/instruments`` (OKX v5 "Public Data > Get
+    instruments": ``tickSz``, ``lotSz``, ``ctVal`` for derivatives). Decimals are those of the tick and the lot.
+
+    Raises:
+        KeyError / TypeError / decimal.InvalidOperation: not an instruments entry (callers wrap them).
+    """
+    base = default_spec(str(entry["instId"]))
+    tick, lot = Decimal(str(entry["tickSz"])), Decimal(str(entry["lotSz"]))
+    ct = Decimal(str(entry.get("ctVal") or 1)) if base.kind != "spot" else Decimal(1)
+    return InstrumentSpec(Venue.OKX, base.symbol, base.kind, base.base, base.quote, base.settle, base.inverse,
+                          _decimals(tick), _decimals(lot), tick, lot, ct, base.maker_fee, base.taker_fee)  # fmt: skip
+
+
+def specs_from_instruments(body: bytes | str | Mapping) -> list[InstrumentSpec]:
+    """Every spec of a ``GET /api/v5/public/instruments`` answer (raw or decoded).
+
+    Raises:
+        VenueError: a ``code`` other than ``"0"``. MalformedFrame: not an instruments answer.
+    """
+    try:
+        value = body if isinstance(body, Mapping) else msgspec.json.decode(body)
+        if str(value.get("code")) != "0":
+            raise VenueError(f"okx: instruments refused: {value.get('code')} {value.get('msg')}")
+        return [spec_from_instrument(entry) for entry in value["data"]]
+    except FeedError:
+        raise
+    except (msgspec.DecodeError, KeyError, TypeError, AttributeError, ArithmeticError, ValueError) as exc:
+        raise MalformedFrame("okx", f"not an instruments answer: {exc!r}", body) from None
+
+
 @dataclass(frozen=True)
 class OkxAdapter:
     """The :class:`~actors.feed.venues.base.VenueAdapter` of OKX (public channels)."""
@@ -429,6 +472,26 @@ class OkxAdapter:
 
     def spec_for(self, symbol: str) -> InstrumentSpec:
         return default_spec(symbol)
+
+    def instruments_requests(self, symbols: Sequence[str]) -> list[SnapshotRequest]:
+        """``GET /api/v5/public/instruments?instType=`` per instrument type among ``symbols`` (options also need
+        ``uly``), through ccxt's implicit method."""
+        out = []
+        for kind in dict.fromkeys(inst_type(s) for s in symbols):
+            if kind == "OPTION":
+                for uly in dict.fromkeys("-".join(s.upper().split("-")[:2]) for s in symbols if inst_type(s) == kind):
+                    out.append(SnapshotRequest("publicGetPublicInstruments", {"instType": kind, "uly": uly},
+                                               INSTRUMENTS_PATH))  # fmt: skip
+            else:
+                out.append(SnapshotRequest("publicGetPublicInstruments", {"instType": kind}, INSTRUMENTS_PATH))
+        return out
+
+    def specs_from_instruments(self, body: bytes | str | Mapping) -> list[InstrumentSpec]:
+        return specs_from_instruments(body)
+
+    def is_instruments_url(self, url: str) -> bool:
+        """A recorded REST URL of ``/api/v5/public/instruments``."""
+        return INSTRUMENTS_PATH in url
 
     def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
         """A spec from a ccxt ``okx`` market (``info`` is the venue's instruments entry: ``tickSz``, ``lotSz``,
