@@ -215,3 +215,20 @@ def test_venue_fill_ids_on_request_and_the_transport_s_own_order_map_shared():
     assert [e.kind.value for e in events] == ["accepted", "partially_filled"] and again == []
     assert events[1].fill.fill_id == "BTCUSDT:11"
     assert states["o1"].filled == LOT and states["o1"].venue_order_id == "77"
+
+
+def test_stream_balance_events_set_add_and_lock_balances():
+    from actors.execution.userdata import UserDataParser
+    from tests.unit.test_userdata_parse import frame
+
+    tracker = OrderTracker()
+    spot, usdm = UserDataParser("binance"), UserDataParser("binance_usdm")
+
+    for name in ("spot_outbound_account_position.json", "spot_balance_update.json", "spot_balance_update.json"):
+        assert tracker.apply_event(spot.parse(frame(name), 1)) == []
+    tracker.apply_event(spot.parse(b'{"e":"externalLockUpdate","E":1,"a":"BTC","d":"40.5","T":1}', 1))
+    tracker.apply_event(usdm.parse(frame("usdm_account_update.json"), 1))
+
+    assert tracker.balances["ETH"] == Balance("ETH", Decimal("10000"), Decimal(0))
+    assert tracker.balances["BTC"] == Balance("BTC", Decimal("159.5"), Decimal("40.5"))  # 2 x 100 deposited, 40.5 locked
+    assert tracker.balances["USDT"].free == Decimal("122624.12345678")
