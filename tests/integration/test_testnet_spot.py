@@ -133,3 +133,28 @@ def test_stale_timestamp_is_refused_with_1021():
 
     stale, ok = asyncio.run(main())
     assert '"code":-1021' in stale and ok["total"]["USDT"] == 10000.0
+
+
+def test_reported_fees_and_balances_add_up_exactly_when_a_fee_has_more_than_8_decimals():
+    async def main():
+        venue = make_venue(SPOT, 500)
+        urls = await venue.open()
+        await venue.step(300)
+        ex = spot_client(urls["rest"])
+        try:
+            await ex.load_markets()
+            order = await ex.private_post_order({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
+                                                 "quantity": "0.00011", "newOrderRespType": "FULL"})  # fmt: skip
+            trades = await ex.private_get_mytrades({"symbol": "BTCUSDT"})
+            balances = await _raw_balances(ex)
+        finally:
+            await ex.close()
+            await venue.stop()
+        return order, trades, balances
+
+    order, trades, balances = asyncio.run(main())
+    spent = sum(Decimal(t["quoteQty"]) + Decimal(t["commission"]) for t in trades)
+    assert any(len(t["commission"].split(".")[1]) > 8 for t in trades)  # 0.001 * price * 0.00011
+    assert [f["commission"] for f in order["fills"]] == [t["commission"] for t in trades]
+    assert balances["USDT"] == (Decimal(10000) - spent, Decimal(0))
+    assert balances["BTC"] == (Decimal("1.00011"), Decimal(0))
