@@ -158,3 +158,26 @@ def test_reported_fees_and_balances_add_up_exactly_when_a_fee_has_more_than_8_de
     assert [f["commission"] for f in order["fills"]] == [t["commission"] for t in trades]
     assert balances["USDT"] == (Decimal(10000) - spent, Decimal(0))
     assert balances["BTC"] == (Decimal("1.00011"), Decimal(0))
+
+
+def test_ticker_24hr_summarizes_the_trades_replayed_so_far():
+    async def main():
+        venue = make_venue(SPOT, 2000)
+        urls = await venue.open()
+        await venue.step(1500)
+        ex = spot_client(urls["rest"])
+        try:
+            await ex.load_markets()
+            ticker = await ex.public_get_ticker_24hr({"symbol": "BTCUSDT"})
+            unified = await ex.fetch_ticker("BTC/USDT")
+        finally:
+            await ex.close()
+            stats = venue.testnet.exchange.trade_stats["BTCUSDT"]
+            await venue.stop()
+        return ticker, unified, stats
+
+    ticker, unified, stats = asyncio.run(main())
+    assert ticker["count"] == stats["count"] > 0
+    assert Decimal(ticker["lastPrice"]) == stats["last"] and Decimal(ticker["highPrice"]) == stats["high"]
+    assert Decimal(ticker["volume"]) == stats["volume"] and Decimal(ticker["bidPrice"]) < Decimal(ticker["askPrice"])
+    assert unified["last"] == float(stats["last"])
