@@ -26,9 +26,10 @@ def s8(value: Decimal) -> str:
     """Spot's spelling: 8 decimals (``"0.00100000"``); more when the exact amount has more (a paper-model fee
     ``price * size * rate`` can), so that balances, fees and fills on the wire always add up exactly (Binance
     rounds fees to the asset's 8 decimals; this venue charges the paper model's exact fee: a stated difference)."""
-    if value.as_tuple().exponent >= -8:  # type: ignore[operator]
+    exact = value.normalize()
+    if exact.as_tuple().exponent >= -8:  # type: ignore[operator]
         return f"{value:.8f}"
-    return format(value, "f")
+    return format(exact, "f")
 
 
 def plain(value: Decimal) -> str:
