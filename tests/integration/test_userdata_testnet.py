@@ -15,6 +15,8 @@ from decimal import Decimal
 import pytest
 
 from actors.execution.userdata import (
+    AccountUpdate,
+    BalanceSnapshot,
     OrderTracker,
     OrderUpdate,
     UserDataStream,
@@ -133,12 +135,15 @@ def test_fills_missed_while_the_stream_was_down_are_found_by_reconciliation_and_
             await until(lambda: len(reports) == 1)
             await buy("ud-1")  # taker: fills at once, pushed on the stream
             await until(lambda: tracker.orders["ud-1"].status is OrderStatus.FILLED)
+            await until(lambda: isinstance(log[-1], (BalanceSnapshot, AccountUpdate)))  # the fill's balance event
+            stream.request_reconcile("check")  # the stream alone kept orders, fills and balances right
+            await until(lambda: len(reports) == 2)
             stream_fills_1 = set(tracker.fill_ids)
             venue.testnet.set_faults({"drop_user_streams": True})
             await until(lambda: not stream.stats.connected, 5)
             await buy("ud-2")  # fills while no socket is connected: only REST knows
             await until(lambda: "reconnect" in log)
-            await until(lambda: len(reports) == 2)
+            await until(lambda: len(reports) == 3)
             venue_fills = (await asyncio.to_thread(_get, urls["rest"] + "/testnet/fills"))["fills"]
         finally:
             stream.stop()
@@ -155,10 +160,12 @@ def test_fills_missed_while_the_stream_was_down_are_found_by_reconciliation_and_
     assert tracker.orders["ud-1"].status is OrderStatus.FILLED and tracker.orders["ud-2"].status is OrderStatus.FILLED
     streamed = {e.fill.fill_id for e in log if isinstance(e, OrderUpdate) and e.fill is not None}
     missed = truth - stream_fills_1
-    reason, report = reports[1]
+    assert reports[1][0] == "check" and reports[1][1].is_empty
+    reason, report = reports[2]
     assert stream_fills_1 and stream_fills_1 <= streamed  # ud-1's fills came on the stream
     assert reason == "reconnect" and missed and not (missed & streamed)  # ud-2's fills never came on the stream
     assert {u.fill.fill_id for u in report.fills} == missed
     assert sum(Decimal(f["qty"]) for f in venue_fills) == Decimal("0.004")
     assert sum(s.filled for s in tracker.orders.values()) == 2 * size
+    assert {d.asset for d in report.balance_diffs} == ({"BTC", "USDT"} if market == "binance" else {"USDT"})
     assert stream.stats.malformed == stream.stats.unsupported == 0
