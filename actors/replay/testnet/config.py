@@ -45,8 +45,9 @@ class TestnetConfig:
         leverage: USD-M leverage of every symbol (default 20, Binance's default for BTCUSDT).
         listen_key_ttl_s: a listen key expires this long after its creation or last keep-alive (default 3600 s,
             Binance's 60 minutes).
-        entry_latency_ms, response_latency_ms, cancel_latency_ms: the paper model's latencies inside the venue
-            (default 0: the real loopback latency is the latency).
+        entry_latency_ms, response_latency_ms: the paper model's latencies inside the venue (default 0: the real
+            loopback latency is the latency). cancel_latency_ms: must be 0: Binance answers ``DELETE order`` with
+            the canceled order, so the cancel takes effect when the request arrives.
         queue_model: the paper model's queue model (default ``conservative``).
         usdm_min_notional: USD-M minimum order notional in USDT (default 100, Binance's ``-4164`` rule for
             BTCUSDT; reduce-only orders are exempt).
@@ -70,6 +71,8 @@ class TestnetConfig:
             raise ConfigError("testnet: at least one api key with a non-empty secret is needed")
         if not 1 <= self.leverage <= 125:
             raise ConfigError(f"testnet: leverage must be 1..125, got {self.leverage}")
+        if self.cancel_latency_ms != 0:
+            raise ConfigError("testnet: cancel_latency_ms must be 0 (a Binance cancel is answered with its result)")
         if not self.listen_key_ttl_s > 0:
             raise ConfigError(f"testnet: listen_key_ttl_s must be > 0, got {self.listen_key_ttl_s}")
         for name in ("spot_balances", "usdm_balances"):
