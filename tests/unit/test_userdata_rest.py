@@ -8,6 +8,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actors.errors import MalformedFrame
 from actors.execution.userdata import parse_balances, parse_order, parse_orders, parse_trades
@@ -95,3 +97,25 @@ def test_spot_account_balances():
 def test_wrong_shapes_raise_malformed_frame(call):
     with pytest.raises(MalformedFrame):
         call()
+
+
+_values = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=10) | st.sampled_from(
+    ["0", "0.001", "-1", "1e3", "NaN", "NEW", "FILLED", "BUY", "LIMIT", "GTC", "GTD", "LIMIT_MAKER"])
+
+
+def _mutated(base: dict):
+    return st.dictionaries(st.sampled_from(sorted(base)), _values | st.just(KeyError), min_size=1, max_size=4).map(
+        lambda edits: {k: v for k, v in {**base, **edits}.items() if edits.get(k) is not KeyError})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([SPOT_OPEN[0], USDM_OPEN[0], SPOT_TRADES[0], USDM_TRADES[0], USDM_BALANCE[0]]).flatmap(_mutated),
+       st.sampled_from(["binance", "binance_usdm"]))  # fmt: skip
+def test_mutated_rest_answers_raise_only_malformed_frame(obj, venue):
+    calls = (lambda: parse_orders([obj], venue), lambda: parse_order(obj, venue), lambda: parse_trades([obj], venue),
+             lambda: parse_balances([obj], venue), lambda: parse_balances({"balances": [obj]}, venue))
+    for call in calls:
+        try:
+            call()
+        except MalformedFrame:
+            pass
