@@ -46,7 +46,7 @@ paper run on the same data can differ, and why:
 
 User data (:mod:`.userdata`): ``POST userDataStream``/``listenKey`` → ``{"listenKey": ..}``; connect
 ``ws://<ws host>/ws/<listenKey>``; spot pushes ``executionReport`` (every order event) and
-``outboundAccountPosition`` (after a fill or a close), USD-M ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE``, and
+``outboundAccountPosition`` (after an order locks funds, a fill, or a close), USD-M ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE``, and
 ``listenKeyExpired`` when a key is not kept alive within ``listen_key_ttl_s`` (default 3600). Events are pushed only
 to sockets connected when they happen.
 
