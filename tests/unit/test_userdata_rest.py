@@ -119,3 +119,41 @@ def test_mutated_rest_answers_raise_only_malformed_frame(obj, venue):
             call()
         except MalformedFrame:
             pass
+
+
+def test_listen_key_calls_use_the_documented_paths_and_params():
+    import asyncio
+
+    from actors.execution.userdata import rest_listen_key_api
+
+    calls = []
+
+    async def rest(method: str, path: str, params: dict):
+        calls.append((method, path, params))
+        return {"listenKey": "k1"} if method == "POST" else {}
+
+    async def run(venue: str) -> str:
+        api = rest_listen_key_api(rest, venue)
+        key = await api.create()
+        await api.keepalive(key)
+        await api.close(key)
+        return key
+
+    assert asyncio.run(run("binance")) == "k1" and asyncio.run(run("binance_usdm")) == "k1"
+    assert calls == [
+        ("POST", "/api/v3/userDataStream", {}), ("PUT", "/api/v3/userDataStream", {"listenKey": "k1"}),
+        ("DELETE", "/api/v3/userDataStream", {"listenKey": "k1"}),
+        ("POST", "/fapi/v1/listenKey", {}), ("PUT", "/fapi/v1/listenKey", {}), ("DELETE", "/fapi/v1/listenKey", {}),
+    ]  # fmt: skip
+
+
+def test_a_listen_key_answer_without_a_key_is_malformed():
+    import asyncio
+
+    from actors.execution.userdata import rest_listen_key_api
+
+    async def rest(method, path, params):
+        return {"code": -1125}
+
+    with pytest.raises(MalformedFrame):
+        asyncio.run(rest_listen_key_api(rest).create())
