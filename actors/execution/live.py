@@ -31,25 +31,33 @@ Keys are read here from the environment variables the config names (``SecretStr`
 
 Testnet = paper?
 ----------------
-Not order for order, and it cannot be, measured on the bundled spot recording at speed 30 with the market maker
-alone (``tests/e2e/test_live_execution.py``; one run each, 2 shared cores under load): testnet 60 orders / 5 fills,
-paper 181 orders / 50 fills. Why, precisely:
+Not order for order, and it cannot be. Measured on the bundled spot recording at speed 30 with the market maker
+alone (``tests/e2e/test_live_execution.py``, 2 shared cores under load 8-14), two pairs of runs:
+
+=====================================  =================  =================
+pair                                   testnet            paper
+=====================================  =================  =================
+synchronous submit (first version)     60 orders, 5 fills  181 orders, 50 fills
+asynchronous submit (this version)     75 orders, 8 fills  112 orders, 34 fills
+=====================================  =================  =================
+
+The two *paper* runs of the same config already differ (181 vs 112 orders). Why, precisely:
 
 1. **The strategy's inputs are timed by wall clocks.** Book views are conflated and batched (feed flush every 2 ms,
-   publish on the book actor's schedule), so which views a strategy sees, and so its quotes, already differ from one
-   paper run to the next; nothing in a replay at a finite speed is deterministic across runs.
-2. **Acknowledgement latency.** A paper order is accepted 5 ms (``entry_latency_ms``) after it is sent and the
-   actor never waits; a testnet order is one signed HTTP round trip (p50 tens of ms on this loaded machine, see
-   ``BENCHMARKS.md``), done in the execution actor's ``submit``, which the risk gate and so the strategy wait for.
-   The market maker requotes on its next view after the answer, so it sends fewer, later quotes (tick-to-order p50
-   60 ms vs 42 ms, p99 2.5 s vs 1.8 s in those runs) and its post-only quotes meet a book that moved.
+   publish on the book actor's schedule), so which views a strategy sees, and so its quotes, differ from one run to
+   the next in any mode: a replay at a finite speed is not deterministic across runs.
+2. **Acknowledgement latency.** A paper order is accepted 5 ms (``entry_latency_ms``) after it is sent; a testnet
+   order when the signed REST answer is back (``BENCHMARKS.md``: sub-millisecond on an idle loopback, tens of ms
+   under this load) and the execution timer releases it. The market maker does not requote an order it has not
+   seen accepted, so it sends fewer, later quotes (tick-to-order p50 127 ms vs 89 ms, p99 3.5 s vs 4.4 s in the
+   second pair), and its post-only quotes meet a book that moved (``post_only_would_take`` 34 vs 33).
 3. **Different clocks for the same model.** The venue runs the paper model on its *send* time of each frame
    (``actors/replay/testnet``: zero internal latency, real loopback latency); paper execution runs it on the feed's
    *receive* time plus 5 ms entry and response latency. A fill that needs the queue ahead to trade away resolves at a
    different frame.
 4. **Fill notification.** Paper fills reach the strategy 5 ms after they happen; testnet fills come over the
-   user-data stream (or, while it is down, from the next reconciliation), so the strategy's inventory skew, and so
-   its next quote, lag.
+   user-data stream (or, while it is down, from the next reconciliation), so the inventory skew of the next quote
+   lags.
 5. **Fees on the stream** are Binance's 8-decimal ``n``; the venue's REST trades and its fill log keep the paper
    model's unrounded fee, so the same fill can differ in the 9th decimal depending on who reported it first.
 
@@ -126,11 +134,13 @@ class LiveTransport:
         client: the signed client (tests build one; the actor builds it from the config and the environment).
         poll_interval_s, reconcile_interval_s, balance_interval_s: reconciliation periods (see module docstring).
         clock: wall clock (ns).
+        ws_url: the user-data websocket base (None: REST reconciliation only).
+        asynchronous: ``submit`` returns at once and sends in the background (see :meth:`submit`).
     """
 
     def __init__(self, mode: str, venue: Venue | str, specs: Mapping[str, InstrumentSpec], client: BinanceClient,
                  poll_interval_s: float = 0.5, reconcile_interval_s: float = 10.0, balance_interval_s: float = 10.0,
-                 clock=time.time_ns, ws_url: str | None = None) -> None:  # fmt: skip
+                 clock=time.time_ns, ws_url: str | None = None, asynchronous: bool = True) -> None:  # fmt: skip
         if mode not in ("testnet", "live"):
             raise ConfigError(f"LiveTransport mode must be testnet or live, got {mode!r}")
         self.mode = mode
@@ -156,6 +166,8 @@ class LiveTransport:
         self.last_reconciliation: dict = {}
         self.unknown_venue_orders: dict[str, dict] = {}
         self.ws_url = ws_url
+        self.asynchronous = asynchronous
+        self._inflight: dict[str, asyncio.Task] = {}
         self.stream = None
         self._stream_task: asyncio.Task | None = None
         self.alerts: deque[dict] = deque(maxlen=1000)
@@ -248,6 +260,39 @@ class LiveTransport:
         return out
 
     async def submit(self, intent: OrderIntent, now_ns: int) -> list[OrderEvent]:
+        """Send an intent. Asynchronous (the default): returns ``[]`` at once and sends in the background, one
+        request chain per client order id (a cancel waits for its order's create; a replace for both ids), so the
+        risk gate never waits for the venue (a 429 with ``Retry-After`` would outlast its execution timeout and
+        refuse an order that is then created); the events come from :meth:`advance`. Synchronous: the events of
+        the venue's answer are returned."""
+        if not self.asynchronous:
+            return await self._handle(intent, now_ns)
+        ids = [c for c in (intent.client_order_id, intent.new_client_order_id) if c]
+        before = [t for c in ids if (t := self._inflight.get(c)) is not None and not t.done()]
+        task = asyncio.ensure_future(self._handle_after(before, intent, now_ns))
+        for c in ids:
+            self._inflight[c] = task
+        task.add_done_callback(lambda t, ids=ids: [self._inflight.pop(c, None) for c in ids
+                                                   if self._inflight.get(c) is t])  # fmt: skip
+        return []
+
+    async def settle(self, timeout_s: float = 30.0) -> list[OrderEvent]:
+        """Wait for every request in flight; returns the events released (``advance``)."""
+        pending = [t for t in set(self._inflight.values()) if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout_s)
+        return self.advance(self.clock())
+
+    async def _handle_after(self, before: list, intent: OrderIntent, now_ns: int) -> None:
+        if before:
+            await asyncio.wait(before)
+        try:
+            self._pending.extend(await self._handle(intent, now_ns))
+        except Exception:  # noqa: BLE001 - never lose the chain; the order is found by reconciliation
+            self.counts["errors"] += 1
+            log.exception("live %s %s", intent.action.value, intent.client_order_id)
+
+    async def _handle(self, intent: OrderIntent, now_ns: int) -> list[OrderEvent]:
         if intent.action is IntentAction.SUBMIT:
             return await self._submit(intent, now_ns)
         st = self.states.get(intent.client_order_id)
@@ -267,7 +312,7 @@ class LiveTransport:
     async def cancel_all(self, now_ns: int, strategy_id: str | None = None, reason: str = "kill_switch") -> list[OrderEvent]:
         """Of one strategy: each of its open orders. Of all (the kill switch): every open order of every symbol
         **at the venue** (``DELETE openOrders``), known here or not; then reconciled."""
-        out: list[OrderEvent] = []
+        out = await self.settle()  # creates in flight first: none may land after the cancel
         if strategy_id is not None:
             for st in [s for s in self.states.values() if s.is_open and s.intent.strategy_id == strategy_id]:
                 out += await self._cancel(st, reason, now_ns)
@@ -337,8 +382,8 @@ class LiveTransport:
         try:
             resp = await self.client.cancel_order(spec.symbol, st.client_order_id)
         except OrderNotFound:
-            await self.reconcile(force=True, reason="cancel_unknown")
-            out = self.advance(now_ns)
+            await self.reconcile(force=True, reason="cancel_unknown")  # its events are queued for advance()
+            out = []
             if st.is_open:
                 self.counts["cancel_rejected"] += 1
                 out.append(OrderEvent(OrderEventKind.CANCEL_REJECTED, st.snapshot(), now_ns, reason="unknown_order"))
@@ -350,7 +395,6 @@ class LiveTransport:
         if Decimal(str(resp.get("executedQty", "0"))) and to_fixed(str(resp["executedQty"]), spec.size_decimals) > st.filled:
             out += await self._fetch_trades(spec.symbol)  # fills that raced the cancel come first
         out += self._apply_order(st, resp, reason)
-        out += self.advance(now_ns)
         return out
 
     def _apply_order(self, st: OrderState, resp: dict, reason: str = "") -> list[OrderEvent]:

@@ -52,6 +52,12 @@ def _intent(coid: str, side: Side, size: str, price: Decimal | None = None, **kw
                        order_type=OrderType.LIMIT if price is not None else OrderType.MARKET, **kw)  # fmt: skip
 
 
+async def _send(t: LiveTransport, intent: OrderIntent) -> list:
+    """Submit (sent in the background, as in a run) and wait for the venue's answer."""
+    assert await t.submit(intent, 0) == []
+    return await t.settle()
+
+
 def _transport(rest: str, secret: str = SECRET, budget=None, **kw) -> LiveTransport:
     client = BinanceClient("binance", SecretStr(KEY), SecretStr(secret), rest, budget=budget, backoff_s=0.05)
     return LiveTransport("testnet", "binance", {BTC.instrument_id: BTC}, client, **kw)
@@ -72,14 +78,18 @@ def test_orders_fills_balances_and_the_kill_switch_at_the_venue():
         try:
             out["start"] = await t.start()
             bid, ask = _touch(venue)
-            out["rest1"] = await t.submit(_intent("mm-1-1", Side.BUY, "0.01", bid - 1000), 0)
-            out["rest2"] = await t.submit(_intent("mm-1-2", Side.BUY, "0.01", bid - 1001, time_in_force=TimeInForce.GTX), 0)
-            out["take"] = await t.submit(_intent("mm-1-3", Side.BUY, "0.002", ask + 5), 0)
-            out["market"] = await t.submit(_intent("mm-1-4", Side.SELL, "0.003"), 0)
-            out["too_big"] = await t.submit(_intent("mm-1-5", Side.BUY, "1", bid - 1000), 0)
-            out["bad_tick"] = await t.submit(_intent("mm-1-6", Side.BUY, "0.01", Decimal("50000.005")), 0)
-            out["cancel"] = await t.submit(OrderIntent(IntentAction.CANCEL, "mm-1", "mm-1-1", BTC.instrument_id, 8, 8), 0)
-            out["open_before_kill"] = await _get(urls["rest"] + "/testnet/orders")
+            out["rest1"] = await _send(t, _intent("mm-1-1", Side.BUY, "0.01", bid - 1000))
+            out["rest2"] = await _send(t, _intent("mm-1-2", Side.BUY, "0.01", bid - 1001, time_in_force=TimeInForce.GTX))
+            out["take"] = await _send(t, _intent("mm-1-3", Side.BUY, "0.002", ask + 5))
+            out["market"] = await _send(t, _intent("mm-1-4", Side.SELL, "0.003"))
+            out["too_big"] = await _send(t, _intent("mm-1-5", Side.BUY, "1", bid - 1000))
+            out["bad_tick"] = await _send(t, _intent("mm-1-6", Side.BUY, "0.01", Decimal("50000.005")))
+            out["cancel"] = await _send(t, OrderIntent(IntentAction.CANCEL, "mm-1", "mm-1-1", BTC.instrument_id, 8, 8))
+            # a cancel sent before its order's answer waits for it (one request chain per client order id)
+            assert await t.submit(_intent("mm-1-7", Side.BUY, "0.01", bid - 1002), 0) == []
+            assert await t.submit(OrderIntent(IntentAction.CANCEL, "mm-1", "mm-1-7", BTC.instrument_id, 8, 8), 0) == []
+            out["chained"] = await t.settle()
+            assert await t.submit(_intent("mm-1-8", Side.BUY, "0.01", bid - 1003), 0) == []  # in flight at the kill
             out["kill"] = await t.cancel_all(0)
             out["venue_orders"] = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
             out["venue_fills"] = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
@@ -102,7 +112,9 @@ def test_orders_fills_balances_and_the_kill_switch_at_the_venue():
     assert out["bad_tick"][0].kind is OrderEventKind.REJECTED and "-1013" in out["bad_tick"][0].reason
     assert [e.kind for e in out["cancel"]] == [OrderEventKind.CANCELED]
     # the kill switch canceled what was open at the venue (mm-1-2)
-    assert [e.order.client_order_id for e in out["kill"] if e.kind is OrderEventKind.CANCELED] == ["mm-1-2"]
+    assert [(e.order.client_order_id, e.kind) for e in out["chained"]] == [
+        ("mm-1-7", OrderEventKind.ACCEPTED), ("mm-1-7", OrderEventKind.CANCELED)]
+    assert sorted(e.order.client_order_id for e in out["kill"] if e.kind is OrderEventKind.CANCELED) == ["mm-1-2", "mm-1-8"]
     assert out["open_orders"] == []
     assert not [o for o in out["venue_orders"] if o["status"] in ("NEW", "PARTIALLY_FILLED")]
     # every venue fill is ours exactly once, at the venue's price, size and fee
@@ -152,11 +164,11 @@ def test_rate_limit_backs_off_every_client_of_the_key_and_sends_no_order_twice()
                                   "methods": ["POST"]}})  # fmt: skip
             loop = asyncio.get_running_loop()
             t0 = loop.time()
-            first = await a.submit(_intent("a-1", Side.BUY, "0.01", bid - 1000), 0)
+            first = await _send(a, _intent("a-1", Side.BUY, "0.01", bid - 1000))
             waited = loop.time() - t0
             blocked = budget.budget.status(budget.clock())
             t1 = loop.time()
-            second = await b.submit(_intent("b-1", Side.BUY, "0.01", bid - 1001), 0)
+            second = await _send(b, _intent("b-1", Side.BUY, "0.01", bid - 1001))
             faults = await _get(urls["rest"] + "/testnet/faults")
             orders = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
         finally:
@@ -185,8 +197,8 @@ def test_fills_missed_by_the_stream_are_reconciled_once():
             bid, ask = _touch(venue)
             # resting orders just inside the touch: the replayed market trades through some of them
             for n in range(3):
-                await t.submit(_intent(f"r-{n}", Side.BUY, "0.001", bid - n), 0)
-                await t.submit(_intent(f"s-{n}", Side.SELL, "0.001", ask + n), 0)
+                await _send(t, _intent(f"r-{n}", Side.BUY, "0.001", bid - n))
+                await _send(t, _intent(f"s-{n}", Side.SELL, "0.001", ask + n))
             await venue.step(15000)
             first = await t.reconcile(force=True, reason="reconnect")
             events = t.advance(0)
@@ -223,8 +235,8 @@ def test_user_data_stream_dropped_mid_run_is_reconciled_and_nothing_counted_twic
                 await asyncio.sleep(0.05)
             bid, ask = _touch(venue)
             for n in range(4):
-                await t.submit(_intent(f"r-{n}", Side.BUY, "0.001", bid - 2 * n), 0)
-                await t.submit(_intent(f"s-{n}", Side.SELL, "0.001", ask + 2 * n), 0)
+                await _send(t, _intent(f"r-{n}", Side.BUY, "0.001", bid - 2 * n))
+                await _send(t, _intent(f"s-{n}", Side.SELL, "0.001", ask + 2 * n))
             await venue.step(3000)
             await asyncio.sleep(0.5)
             events += t.advance(0)
@@ -286,11 +298,11 @@ def test_one_budget_actor_per_key_backs_off_every_client_in_the_cluster(ray_sess
                                         "methods": ["POST"]}})  # fmt: skip
             loop = asyncio.get_running_loop()
             t0 = loop.time()
-            first = asyncio.ensure_future(a.submit(_intent("a-1", Side.BUY, "0.01", bid - 1000), 0))
+            first = asyncio.ensure_future(_send(a, _intent("a-1", Side.BUY, "0.01", bid - 1000)))
             while a.client.rate_limited == 0:
                 await asyncio.sleep(0.01)
             t_429 = loop.time()
-            second = await b.submit(_intent("b-1", Side.BUY, "0.01", bid - 1001), 0)  # never faulted itself
+            second = await _send(b, _intent("b-1", Side.BUY, "0.01", bid - 1001))  # never faulted itself
             t_b = loop.time()
             first = await first
             orders = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
