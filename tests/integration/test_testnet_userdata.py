@@ -165,3 +165,32 @@ def test_listen_key_expires_without_keep_alive():
     key, expired, gone = asyncio.run(main())
     assert expired["e"] == "listenKeyExpired" and expired["listenKey"] == key and isinstance(expired["E"], int)
     assert '"code":-1125' in gone
+
+
+def test_stop_loss_triggers_when_the_replayed_trades_reach_its_stop_and_fills_as_market():
+    async def main():
+        venue = make_venue(SPOT, 6000)
+        urls = await venue.open()
+        await venue.step(3300)  # the market is up at ~61855
+        ex = spot_client(urls["rest"])
+        try:
+            await ex.load_markets()
+            with pytest.raises(ccxt.InvalidOrder) as now:  # a sell stop at or above the last trade: -2010
+                await ex.private_post_order({"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_LOSS",
+                                             "quantity": "0.01", "stopPrice": "61900"})  # fmt: skip
+            stop = await ex.private_post_order({"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_LOSS",
+                                                "quantity": "0.01", "stopPrice": "61830"})  # fmt: skip
+            before = await ex.private_get_order({"symbol": "BTCUSDT", "orderId": stop["orderId"]})
+            await venue.step(1500)  # trades go down through 61830
+            after = await ex.private_get_order({"symbol": "BTCUSDT", "orderId": stop["orderId"]})
+            fills = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
+        finally:
+            await ex.close()
+            await venue.stop()
+        return str(now.value), before, after, fills
+
+    now, before, after, fills = asyncio.run(main())
+    assert now.endswith("Stop price would trigger immediately.")  # ccxt maps Binance's exact message
+    assert before["status"] == "NEW" and before["stopPrice"] == "61830.00000000"
+    assert after["status"] == "FILLED" and after["executedQty"] == "0.01000000"
+    assert fills and all(not f["isMaker"] and abs(Decimal(f["price"]) - 61830) <= 10 for f in fills), fills  # the bid then (depth@100ms lags the trades)

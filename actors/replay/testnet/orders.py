@@ -247,8 +247,10 @@ def rejection(reason: str, futures: bool) -> RestError:
             return errors.bad_param(-5022, "Due to the order could not be executed as maker, the Post Only order "
                                            "will be rejected. The order will not be recorded in the order history")
         return errors.bad_param(-2010, "Order would immediately match and take.")
-    if reason == "would_trigger_immediately":
-        return errors.bad_param(-2021, "Order would immediately trigger.")
+    if reason == "would_trigger_immediately":  # spot "Error messages for -1010, -2010, -2011", USD-M -2021
+        if futures:
+            return errors.bad_param(-2021, "Order would immediately trigger.")
+        return errors.bad_param(-2010, "Stop price would trigger immediately.")
     if reason == "reduce_only_would_increase":
         return errors.bad_param(-2022, "ReduceOnly Order is rejected.")
     if reason == "min_notional":
