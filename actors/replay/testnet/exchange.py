@@ -75,6 +75,8 @@ class TestnetExchange:
         for acct in self.spot.values():
             acct.update_ms = created_ms
         self.orders: dict[int, VenueOrder] = {}  # orderId -> order
+        self._live: dict[str, dict[int, VenueOrder]] = {k: {} for k in self.keys}  # open (pruned lazily)
+        self._by_coid: dict[tuple[str, str], list[VenueOrder]] = {}  # (account, clientOrderId) -> orders
         self._by_internal: dict[str, VenueOrder] = {}
         self.fills: list[dict] = []  # the venue's fill log (every account)
         self.order_log: list[dict] = []  # every accepted order request, with its outcome
@@ -122,8 +124,7 @@ class TestnetExchange:
                 open ``newClientOrderId``, and the model's refusals on arrival (:func:`.orders.rejection`).
         """
         n = parse_new_order(params, self.futures, self.filters, f"testnet{next(self._coids)}")
-        if any(o.is_open and o.account == key and o.order.client_order_id == n.client_order_id
-               for o in self.orders.values()):  # fmt: skip
+        if any(o.is_open for o in self._by_coid.get((key, n.client_order_id), ())):
             raise errors.bad_param(-2010, "Duplicate order sent.") if not self.futures else \
                 errors.bad_param(-4015, "Client order id is not valid.")
         now_ns = max(now_ns, self.clock_ns)
@@ -133,6 +134,8 @@ class TestnetExchange:
         self._reserve(o)
         self.orders[order_id] = o
         self._by_internal[o.internal_id] = o
+        self._live[key][order_id] = o
+        self._by_coid.setdefault((key, n.client_order_id), []).append(o)
         spec = self.specs[n.symbol]
         intent = OrderIntent(IntentAction.SUBMIT, f"acct{self.keys.index(key)}", o.internal_id, spec.instrument_id,
                              spec.price_decimals, spec.size_decimals, n.model_side, n.model_type, n.size,
@@ -143,7 +146,8 @@ class TestnetExchange:
                          and e.order.client_order_id == o.internal_id), None)  # fmt: skip
         if rejected is not None:  # refused before it existed: Binance answers an error, nothing is recorded
             self._release(o)
-            del self.orders[order_id], self._by_internal[o.internal_id]
+            del self.orders[order_id], self._by_internal[o.internal_id], self._live[key][order_id]
+            self._by_coid[(key, n.client_order_id)].remove(o)
             self._apply([e for e in events if e is not rejected])
             raise rejection(rejected.reason, self.futures)
         self.order_log.append({"account": key, "orderId": order_id, "symbol": n.symbol,
@@ -169,7 +173,7 @@ class TestnetExchange:
         if order_id is not None:
             found = self.orders.get(order_id)
         else:
-            matching = [o for o in self.orders.values() if o.account == key and o.order.client_order_id == coid]
+            matching = self._by_coid.get((key, coid), [])
             found = next((o for o in matching if o.is_open), matching[-1] if matching else None)
         if found is None or found.account != key or found.order.symbol != symbol:
             raise missing()
@@ -193,7 +197,7 @@ class TestnetExchange:
     def cancel_open_orders(self, key: str, params: dict[str, str], now_ns: int) -> list[dict] | dict:
         """``DELETE openOrders`` / ``allOpenOrders``: cancels the account's open orders of ``symbol``."""
         symbol = self._symbol(params)
-        victims = [o for o in self.orders.values() if o.account == key and o.order.symbol == symbol and o.is_open]
+        victims = [o for o in self._open(key) if o.order.symbol == symbol]
         if not victims and not self.futures:
             raise errors.cancel_rejected()
         for o in victims:
@@ -207,8 +211,7 @@ class TestnetExchange:
         symbol = params.get("symbol")
         if symbol is not None:
             symbol = self._symbol(params)
-        out = [o for o in self.orders.values() if o.account == key and o.is_open
-               and (symbol is None or o.order.symbol == symbol)]  # fmt: skip
+        out = [o for o in self._open(key) if symbol is None or o.order.symbol == symbol]
         return [wire.futures_order(o) if self.futures else wire.spot_order(o, "query") for o in out]
 
     def my_trades(self, key: str, params: dict[str, str]) -> list[dict]:
@@ -251,7 +254,12 @@ class TestnetExchange:
         return symbol
 
     def _open(self, key: str) -> list[VenueOrder]:
-        return [o for o in self.orders.values() if o.account == key and o.is_open]
+        """The account's open orders in creation order (closed ones are dropped from the index here)."""
+        live = self._live[key]
+        closed = [i for i, o in live.items() if not o.is_open]
+        for i in closed:
+            del live[i]
+        return list(live.values())
 
     def _cancel(self, o: VenueOrder, now_ns: int) -> None:
         now_ns = max(now_ns, self.clock_ns)
