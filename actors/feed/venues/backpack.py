@@ -41,7 +41,8 @@ from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFra
 from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
 from actors.feed.venues.policies import FirstLastIdPolicy, decimals_of, join_ws, market_decimal
 from actors.feed.venues.wiretime import int_field
-from actors.fixedpoint import LevelConverter, level_converter
+from actors.feed.venues.entries import InstrumentEntry, InstrumentTable
+from actors.feed.venues.module_adapter import ModuleAdapter, public_private_hosts
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Quote, Trade
 
@@ -169,35 +170,22 @@ def unsubscribe_frame(streams: Sequence[str]) -> str:
 
 
 # -- parser --------------------------------------------------------------------------------------------------
-class _Market:
-    __slots__ = ("instrument_id", "spec", "pd", "sd", "levels")
-
-    def __init__(self, spec: InstrumentSpec) -> None:
-        self.spec = spec
-        self.instrument_id = spec.instrument_id
-        self.pd, self.sd = spec.price_decimals, spec.size_decimals
-        self.levels: LevelConverter = level_converter(self.pd, self.sd, VENUE)
 
 
 class BackpackParser:
     """Translate Backpack stream frames and REST depth bodies (module docstring). ``specs`` override defaults."""
 
     def __init__(self, specs: Sequence[InstrumentSpec] = ()) -> None:
-        self._markets = {s.symbol: _Market(s) for s in specs if s.venue is Venue.BACKPACK}
+        self._markets = InstrumentTable(Venue.BACKPACK, specs, default_spec)
 
     def instrument_spec(self, symbol: str) -> InstrumentSpec:
         """The spec used for ``symbol``."""
         return self._market(symbol).spec
 
-    def _market(self, symbol: object) -> _Market:
+    def _market(self, symbol: object) -> InstrumentEntry:
         if not isinstance(symbol, str) or not symbol or not symbol.replace("_", "").replace(".", "").isalnum():
             raise MalformedFrame(VENUE, f"symbol {symbol!r} is not a Backpack symbol", repr(symbol))
-        entry = self._markets.get(symbol)
-        if entry is None:
-            if len(self._markets) > 10_000:  # bounded: symbols come from the wire
-                self._markets.clear()
-            entry = self._markets[symbol] = _Market(default_spec(symbol))
-        return entry
+        return self._markets.get(symbol)
 
     def parse_frame(self, frame: bytes | str, ts_recv: int) -> Sequence[MarketEvent]:
         """One stream frame -> ``(BookDeltas,)``, ``(Trade,)``, ``(Quote,)``; ``()`` for a request reply.
@@ -292,7 +280,7 @@ BACKPACK_POLICY = FirstLastIdPolicy()
 
 
 @dataclass(frozen=True)
-class BackpackAdapter:
+class BackpackAdapter(ModuleAdapter):
     """The :class:`~actors.feed.venues.base.VenueAdapter` of Backpack Exchange (``wss://ws.backpack.exchange``).
 
     Connections: one, with one ``SUBSCRIBE`` listing ``depth.<s>``, ``trade.<s>``, ``bookTicker.<s>`` of every symbol;
@@ -304,12 +292,13 @@ class BackpackAdapter:
     ccxt_id: str = "backpack"
     ws_url: str = WS_URL
     rest_url: str = REST_URL
+    parser_class = BackpackParser
+    sequence_policy = BACKPACK_POLICY
+    default_spec = staticmethod(default_spec)
+    from_ccxt = staticmethod(symbol_from_ccxt)
+    to_ccxt = staticmethod(ccxt_symbol)
 
-    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> BackpackParser:
-        return BackpackParser(specs)
 
-    def policy(self, spec: InstrumentSpec | None = None) -> FirstLastIdPolicy:
-        return BACKPACK_POLICY
 
     def connections(self, symbols: Sequence[str], ws_base: str | None = None,
                     streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
@@ -321,8 +310,6 @@ class BackpackAdapter:
     def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
         return ()  # snapshots come from REST
 
-    def connection_continues(self, previous: int, sequence: int) -> bool:
-        return True
 
     def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
         return SnapshotRequest("publicGetApiV1Depth", {"symbol": symbol.upper(), "limit": limit}, DEPTH_PATH)
@@ -337,11 +324,8 @@ class BackpackAdapter:
 
     def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
         """ccxt ``urls["api"]`` entries pointing at ``rest_base`` (a replay venue): ccxt ``backpack``'s ``public``/``private`` hosts."""
-        base = rest_base.rstrip("/")
-        return {"public": base, "private": base}
+        return public_private_hosts(rest_base)
 
-    def spec_for(self, symbol: str) -> InstrumentSpec:
-        return default_spec(symbol)
 
     def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
         """A spec from a ccxt ``backpack`` market (``precision`` ticks; spot or linear perpetual).
@@ -358,11 +342,7 @@ class BackpackAdapter:
         return replace(spec, price_decimals=decimals_of(tick), size_decimals=decimals_of(lot), tick_size=tick,
                        lot_size=lot)  # fmt: skip
 
-    def symbol_from_ccxt(self, unified: str) -> str:
-        return symbol_from_ccxt(unified)
 
-    def ccxt_symbol(self, spec: InstrumentSpec) -> str:
-        return ccxt_symbol(spec.symbol)
 
 
 ADAPTER = BackpackAdapter()

@@ -42,7 +42,8 @@ from actors.feed.venues.symbols import join_spot, split_concatenated
 from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
 from actors.feed.venues.policies import NewerThanSnapshotPolicy, decimals_of, join_ws, market_decimal
 from actors.feed.venues.wiretime import int_field
-from actors.fixedpoint import LevelConverter, level_converter
+from actors.feed.venues.entries import InstrumentEntry, InstrumentTable
+from actors.feed.venues.module_adapter import ModuleAdapter
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Trade
 
@@ -125,36 +126,22 @@ def order_book_pair(url: str) -> str | None:
     return pair.upper() if sep and not head.strip("/") and pair.isalnum() else None
 
 
-class _Pair:
-    __slots__ = ("instrument_id", "spec", "pd", "sd", "levels")
-
-    def __init__(self, spec: InstrumentSpec) -> None:
-        self.spec = spec
-        self.instrument_id = spec.instrument_id
-        self.pd, self.sd = spec.price_decimals, spec.size_decimals
-        self.levels: LevelConverter = level_converter(self.pd, self.sd, VENUE)
 
 
 class BitstampParser:
     """Translate Bitstamp v2 frames and REST order books (module docstring). ``specs`` override the default."""
 
     def __init__(self, specs: Sequence[InstrumentSpec] = ()) -> None:
-        self._pairs = {s.symbol: _Pair(s) for s in specs if s.venue is Venue.BITSTAMP}
+        self._pairs = InstrumentTable(Venue.BITSTAMP, specs, default_spec)
 
     def instrument_spec(self, symbol: str) -> InstrumentSpec:
         """The spec used for ``symbol`` (``btcusd`` or ``BTCUSD``)."""
         return self._pair(symbol).spec
 
-    def _pair(self, pair: object) -> _Pair:
+    def _pair(self, pair: object) -> InstrumentEntry:
         if not isinstance(pair, str) or not pair.isalnum():
             raise MalformedFrame(VENUE, f"pair {pair!r} is not alphanumeric", repr(pair))
-        key = pair.upper()
-        entry = self._pairs.get(key)
-        if entry is None:
-            if len(self._pairs) > 10_000:  # bounded: pairs come from the wire
-                self._pairs.clear()
-            entry = self._pairs[key] = _Pair(default_spec(key))
-        return entry
+        return self._pairs.get(pair.upper())
 
     def parse_frame(self, frame: bytes | str, ts_recv: int) -> Sequence[MarketEvent]:
         """One v2 frame -> ``(BookDeltas,)``, ``(Trade,)`` or ``()``.
@@ -246,7 +233,7 @@ are undetectable (module docstring)."""
 
 
 @dataclass(frozen=True)
-class BitstampAdapter:
+class BitstampAdapter(ModuleAdapter):
     """The :class:`~actors.feed.venues.base.VenueAdapter` of Bitstamp (WebSocket API v2 + HTTP ``order_book``).
 
     Connections: one ``wss://ws.bitstamp.net`` with a ``bts:subscribe`` per channel (``diff_order_book_<pair>``,
@@ -258,12 +245,13 @@ class BitstampAdapter:
     ccxt_id: str = "bitstamp"
     ws_url: str = WS_URL
     rest_url: str = REST_URL
+    parser_class = BitstampParser
+    sequence_policy = BITSTAMP_POLICY
+    default_spec = staticmethod(default_spec)
+    from_ccxt = staticmethod(lambda unified: pair_from_ccxt(unified).upper())
+    to_ccxt = staticmethod(ccxt_symbol)
 
-    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> BitstampParser:
-        return BitstampParser(specs)
 
-    def policy(self, spec: InstrumentSpec | None = None) -> NewerThanSnapshotPolicy:
-        return BITSTAMP_POLICY
 
     def connections(self, symbols: Sequence[str], ws_base: str | None = None,
                     streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
@@ -276,8 +264,6 @@ class BitstampAdapter:
     def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
         return ()  # snapshots come from REST
 
-    def connection_continues(self, previous: int, sequence: int) -> bool:
-        return True
 
     def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
         """Bitstamp's order book has no depth parameter (``group=1``: aggregated by price, the default)."""
@@ -293,8 +279,6 @@ class BitstampAdapter:
         base = rest_base.rstrip("/")
         return {"public": base + "/api", "private": base + "/api"}
 
-    def spec_for(self, symbol: str) -> InstrumentSpec:
-        return default_spec(symbol)
 
     def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
         """A spec from a ccxt ``bitstamp`` market (``precision`` ticks from ``trading-pairs-info``).
@@ -312,11 +296,7 @@ class BitstampAdapter:
                        settle=str(market.get("quote", spec.quote)), price_decimals=decimals_of(tick),
                        size_decimals=decimals_of(lot), tick_size=tick, lot_size=lot)  # fmt: skip
 
-    def symbol_from_ccxt(self, unified: str) -> str:
-        return pair_from_ccxt(unified).upper()
 
-    def ccxt_symbol(self, spec: InstrumentSpec) -> str:
-        return ccxt_symbol(spec.symbol)
 
 
 ADAPTER = BitstampAdapter()

@@ -50,7 +50,8 @@ import msgspec
 
 from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
 from actors.feed.venues.base import ConnectionPlan, SnapshotRequest, Verdict
-from actors.fixedpoint import LevelConverter, level_converter
+from actors.feed.venues.entries import InstrumentEntry, InstrumentTable
+from actors.feed.venues.module_adapter import public_private_hosts
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Quote, Trade
 
@@ -146,14 +147,6 @@ _GENERIC = msgspec.json.Decoder()
 _TOPIC_B = b'{"topic":"'
 
 
-class _Instrument:
-    __slots__ = ("spec", "instrument_id", "pd", "sd", "levels")
-
-    def __init__(self, spec: InstrumentSpec) -> None:
-        self.spec = spec
-        self.instrument_id = spec.instrument_id
-        self.pd, self.sd = spec.price_decimals, spec.size_decimals
-        self.levels: LevelConverter = level_converter(self.pd, self.sd, spec.venue.value)
 
 
 class BybitParser:
@@ -168,15 +161,10 @@ class BybitParser:
         self.venue = Venue(venue)
         if self.venue not in WS_URL:
             raise ValueError(f"{self.venue} is not a Bybit venue")
-        self._instruments = {s.symbol: _Instrument(s) for s in specs if s.venue is self.venue}
+        self._instruments = InstrumentTable(self.venue, specs, lambda s: default_spec(self.venue, s), bound=4096)
 
-    def instrument(self, symbol: str) -> _Instrument:
-        inst = self._instruments.get(symbol)
-        if inst is None:
-            if len(self._instruments) > 4096:  # bounded: symbols come from the wire
-                self._instruments.clear()
-            inst = self._instruments[symbol] = _Instrument(default_spec(self.venue, symbol))
-        return inst
+    def instrument(self, symbol: str) -> InstrumentEntry:
+        return self._instruments.get(symbol)
 
     def instrument_spec(self, symbol: str) -> InstrumentSpec:
         return self.instrument(symbol.upper()).spec
@@ -439,8 +427,7 @@ class BybitAdapter:
                                REST_ORDERBOOK_PATH)  # fmt: skip
 
     def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
-        base = rest_base.rstrip("/")
-        return {"public": base, "private": base}
+        return public_private_hosts(rest_base)
 
     def spec_for(self, symbol: str) -> InstrumentSpec:
         return default_spec(self.venue, symbol)

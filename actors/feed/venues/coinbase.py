@@ -51,7 +51,8 @@ from actors.feed.venues import coinbase_legacy
 from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
 from actors.feed.venues.policies import IncreasingStreamPolicy, decimals_of, join_ws, market_decimal
 from actors.feed.venues.wiretime import iso8601_ns
-from actors.fixedpoint import LevelConverter, level_converter
+from actors.feed.venues.entries import InstrumentEntry, InstrumentTable
+from actors.feed.venues.module_adapter import ModuleAdapter
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Quote, StreamSequence, Trade
 
@@ -169,14 +170,6 @@ def unsubscribe_frames(product_ids: Sequence[str], channels: Sequence[str] = ("l
 
 
 # -- parser ----------------------------------------------------------------------------------------------------
-class _Product:
-    __slots__ = ("instrument_id", "spec", "pd", "sd", "levels")
-
-    def __init__(self, spec: InstrumentSpec) -> None:
-        self.spec = spec
-        self.instrument_id = spec.instrument_id
-        self.pd, self.sd = spec.price_decimals, spec.size_decimals
-        self.levels: LevelConverter = level_converter(self.pd, self.sd, VENUE)
 
 
 class CoinbaseParser:
@@ -187,22 +180,17 @@ class CoinbaseParser:
     """
 
     def __init__(self, specs: Sequence[InstrumentSpec] = ()) -> None:
-        self._products = {s.symbol: _Product(s) for s in specs if s.venue is Venue.COINBASE}
+        self._products = InstrumentTable(Venue.COINBASE, specs, default_spec)
 
     def instrument_spec(self, symbol: str) -> InstrumentSpec:
         """The spec used for product ``symbol``."""
         return self.product(symbol).spec
 
-    def product(self, product_id: object) -> _Product:
+    def product(self, product_id: object) -> InstrumentEntry:
         """The lookup entry of a product (created with the default spec on first sight)."""
         if not isinstance(product_id, str) or "-" not in product_id:
             raise MalformedFrame(VENUE, f"product_id {product_id!r} is not BASE-QUOTE", repr(product_id))
-        product = self._products.get(product_id)
-        if product is None:
-            if len(self._products) > 10_000:  # bounded: ids come from the wire
-                self._products.clear()
-            product = self._products[product_id] = _Product(default_spec(product_id))
-        return product
+        return self._products.get(product_id)
 
     def parse_frame(self, frame: bytes | str, ts_recv: int) -> Sequence[MarketEvent]:
         """Parse one text frame (Advanced Trade, or the legacy feed).
@@ -322,7 +310,7 @@ diffs carry their receive time as sequence (arrival order): gaps there are undet
 
 
 @dataclass(frozen=True)
-class CoinbaseAdapter:
+class CoinbaseAdapter(ModuleAdapter):
     """The :class:`~actors.feed.venues.base.VenueAdapter` of Coinbase Advanced Trade.
 
     Connections: one per feed (Advanced Trade documents no per-connection product limit), a ``subscribe`` frame per
@@ -334,12 +322,11 @@ class CoinbaseAdapter:
     ccxt_id: str = "coinbase"
     ws_url: str = WS_URL
     rest_url: str = REST_URL
+    parser_class = CoinbaseParser
+    sequence_policy = COINBASE_POLICY
+    default_spec = staticmethod(default_spec)
 
-    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> CoinbaseParser:
-        return CoinbaseParser(specs)
 
-    def policy(self, spec: InstrumentSpec | None = None) -> IncreasingStreamPolicy:
-        return COINBASE_POLICY
 
     def connections(self, symbols: Sequence[str], ws_base: str | None = None,
                     streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
@@ -364,8 +351,6 @@ class CoinbaseAdapter:
         base = rest_base.rstrip("/")
         return {"rest": base}
 
-    def spec_for(self, symbol: str) -> InstrumentSpec:
-        return default_spec(symbol)
 
     def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
         """A spec from a ccxt ``coinbase`` market (spot only): ``precision.price``/``amount`` are the increments.

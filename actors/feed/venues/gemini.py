@@ -41,7 +41,8 @@ from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFra
 from actors.feed.venues.symbols import join_spot, split_concatenated
 from actors.feed.venues.base import ConnectionPlan, SnapshotRequest
 from actors.feed.venues.policies import InOrderStreamPolicy, decimals_of, join_ws, market_decimal
-from actors.fixedpoint import LevelConverter, level_converter
+from actors.feed.venues.entries import InstrumentEntry, InstrumentTable
+from actors.feed.venues.module_adapter import ModuleAdapter, public_private_hosts
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, MarketEvent, Trade
 
@@ -104,35 +105,22 @@ def unsubscribe_frame(symbols: Sequence[str]) -> str:
     ).decode()
 
 
-class _Symbol:
-    __slots__ = ("instrument_id", "spec", "pd", "sd", "levels")
-
-    def __init__(self, spec: InstrumentSpec) -> None:
-        self.spec = spec
-        self.instrument_id = spec.instrument_id
-        self.pd, self.sd = spec.price_decimals, spec.size_decimals
-        self.levels: LevelConverter = level_converter(self.pd, self.sd, VENUE)
 
 
 class GeminiParser:
     """Translate Gemini v2 market data frames (module docstring). ``specs`` override the default by symbol."""
 
     def __init__(self, specs: Sequence[InstrumentSpec] = ()) -> None:
-        self._symbols = {s.symbol: _Symbol(s) for s in specs if s.venue is Venue.GEMINI}
+        self._symbols = InstrumentTable(Venue.GEMINI, specs, default_spec)
 
     def instrument_spec(self, symbol: str) -> InstrumentSpec:
         """The spec used for ``symbol``."""
         return self._symbol(symbol.upper()).spec
 
-    def _symbol(self, symbol: object) -> _Symbol:
+    def _symbol(self, symbol: object) -> InstrumentEntry:
         if not isinstance(symbol, str) or not symbol.isalnum():
             raise MalformedFrame(VENUE, f"symbol {symbol!r} is not alphanumeric", repr(symbol))
-        entry = self._symbols.get(symbol)
-        if entry is None:
-            if len(self._symbols) > 10_000:  # bounded: symbols come from the wire
-                self._symbols.clear()
-            entry = self._symbols[symbol] = _Symbol(default_spec(symbol))
-        return entry
+        return self._symbols.get(symbol)
 
     def parse_frame(self, frame: bytes | str, ts_recv: int) -> Sequence[MarketEvent]:
         """One v2 frame -> ``(BookSnapshot,)``, ``(BookDeltas,)``, ``(Trade,)`` or ``()``.
@@ -215,7 +203,7 @@ a lost one is undetectable (module docstring)."""
 
 
 @dataclass(frozen=True)
-class GeminiAdapter:
+class GeminiAdapter(ModuleAdapter):
     """The :class:`~actors.feed.venues.base.VenueAdapter` of Gemini market data v2.
 
     Connections: one ``wss://api.gemini.com/v2/marketdata`` with one ``subscribe`` (``l2`` for every symbol: book
@@ -227,12 +215,13 @@ class GeminiAdapter:
     ccxt_id: str = "gemini"
     ws_url: str = WS_URL
     rest_url: str = REST_URL
+    parser_class = GeminiParser
+    sequence_policy = GEMINI_POLICY
+    default_spec = staticmethod(default_spec)
+    from_ccxt = staticmethod(symbol_from_ccxt)
+    to_ccxt = staticmethod(ccxt_symbol)
 
-    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> GeminiParser:
-        return GeminiParser(specs)
 
-    def policy(self, spec: InstrumentSpec | None = None) -> InOrderStreamPolicy:
-        return GEMINI_POLICY
 
     def connections(self, symbols: Sequence[str], ws_base: str | None = None,
                     streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
@@ -243,19 +232,14 @@ class GeminiAdapter:
     def resubscribe_frames(self, symbol: str) -> tuple[str, ...]:
         return unsubscribe_frame([symbol]), subscribe_frame([symbol])
 
-    def connection_continues(self, previous: int, sequence: int) -> bool:
-        return True
 
     def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
         raise ConfigError("gemini: books are snapshotted on the stream (the first l2_updates), not over REST")
 
     def ccxt_api_urls(self, rest_base: str) -> dict[str, str]:
         """ccxt ``urls["api"]`` entries pointing at ``rest_base`` (a replay venue): ccxt ``gemini``'s ``public``/``private`` hosts."""
-        base = rest_base.rstrip("/")
-        return {"public": base, "private": base}
+        return public_private_hosts(rest_base)
 
-    def spec_for(self, symbol: str) -> InstrumentSpec:
-        return default_spec(symbol)
 
     def spec_from_market(self, market: Mapping[str, Any]) -> InstrumentSpec:
         """A spec from a ccxt ``gemini`` market (``precision`` ticks; spot only).
@@ -274,11 +258,7 @@ class GeminiAdapter:
                        settle=str(market.get("quote", spec.quote)), price_decimals=max(decimals_of(tick), 8),
                        size_decimals=max(decimals_of(lot), 8), tick_size=tick, lot_size=lot)  # fmt: skip
 
-    def symbol_from_ccxt(self, unified: str) -> str:
-        return symbol_from_ccxt(unified)
 
-    def ccxt_symbol(self, spec: InstrumentSpec) -> str:
-        return ccxt_symbol(spec.symbol)
 
 
 ADAPTER = GeminiAdapter()

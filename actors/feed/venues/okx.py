@@ -52,7 +52,9 @@ import msgspec
 
 from actors.errors import ConfigError, FeedError, MalformedFrame, UnsupportedFrame, VenueError
 from actors.feed.venues.base import BookLevels, ConnectionPlan, SnapshotRequest, Verdict
-from actors.fixedpoint import LevelConverter, fixed_to_plain, level_converter
+from actors.feed.venues.entries import InstrumentEntry, InstrumentTable
+from actors.feed.venues.module_adapter import ModuleAdapter
+from actors.fixedpoint import fixed_to_plain
 from actors.instruments import InstrumentSpec, Venue
 from actors.messages import BookDeltas, BookSnapshot, Level, MarketEvent, Quote, Trade
 
@@ -136,14 +138,6 @@ _GENERIC = msgspec.json.Decoder()
 _ARG_B = b'{"arg":{"channel":"'
 
 
-class _Instrument:
-    __slots__ = ("spec", "instrument_id", "pd", "sd", "levels")
-
-    def __init__(self, spec: InstrumentSpec) -> None:
-        self.spec = spec
-        self.instrument_id = spec.instrument_id
-        self.pd, self.sd = spec.price_decimals, spec.size_decimals
-        self.levels: LevelConverter = level_converter(self.pd, self.sd, spec.venue.value)
 
 
 def _pairs(levels: _Level4) -> list[tuple[str, str]]:
@@ -160,15 +154,10 @@ class OkxParser:
     venue = Venue.OKX
 
     def __init__(self, specs: Sequence[InstrumentSpec] = ()) -> None:
-        self._instruments = {s.symbol: _Instrument(s) for s in specs if s.venue is Venue.OKX}
+        self._instruments = InstrumentTable(Venue.OKX, specs, default_spec, bound=4096)
 
-    def instrument(self, symbol: str) -> _Instrument:
-        inst = self._instruments.get(symbol)
-        if inst is None:
-            if len(self._instruments) > 4096:  # bounded: ids come from the wire
-                self._instruments.clear()
-            inst = self._instruments[symbol] = _Instrument(default_spec(symbol))
-        return inst
+    def instrument(self, symbol: str) -> InstrumentEntry:
+        return self._instruments.get(symbol)
 
     def instrument_spec(self, symbol: str) -> InstrumentSpec:
         return self.instrument(symbol.upper()).spec
@@ -430,19 +419,18 @@ def specs_from_instruments(body: bytes | str | Mapping) -> list[InstrumentSpec]:
 
 
 @dataclass(frozen=True)
-class OkxAdapter:
+class OkxAdapter(ModuleAdapter):
     """The :class:`~actors.feed.venues.base.VenueAdapter` of OKX (public channels)."""
 
     venue: Venue = Venue.OKX
     ccxt_id: str = "okx"
     ws_url: str = WS_URL
     rest_url: str = REST_URL
+    parser_class = OkxParser
+    sequence_policy = _POLICY
+    default_spec = staticmethod(default_spec)
 
-    def parser(self, specs: Sequence[InstrumentSpec] = ()) -> OkxParser:
-        return OkxParser(specs)
 
-    def policy(self, spec: InstrumentSpec | None = None) -> OkxPolicy:
-        return _POLICY
 
     def connections(self, symbols: Sequence[str], ws_base: str | None = None,
                     streams: Sequence[str] | None = None) -> list[ConnectionPlan]:  # fmt: skip
@@ -459,8 +447,6 @@ class OkxAdapter:
         arg = [("books", symbol.upper())]
         return subscribe_frame(arg, "unsubscribe"), subscribe_frame(arg)
 
-    def connection_continues(self, previous: int, sequence: int) -> bool:
-        return True
 
     def snapshot_request(self, symbol: str, limit: int) -> SnapshotRequest:
         return SnapshotRequest("publicGetMarketBooks", {"instId": symbol.upper(), "sz": min(limit, 400)},
@@ -470,8 +456,6 @@ class OkxAdapter:
         base = rest_base.rstrip("/")
         return {"rest": base}
 
-    def spec_for(self, symbol: str) -> InstrumentSpec:
-        return default_spec(symbol)
 
     def instruments_requests(self, symbols: Sequence[str]) -> list[SnapshotRequest]:
         """``GET /api/v5/public/instruments?instType=`` per instrument type among ``symbols`` (options also need
