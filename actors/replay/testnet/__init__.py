@@ -25,6 +25,16 @@ REST, on the venue's REST port, as Binance documents them (sources in each modul
   query of an unknown order ``-2013``, cancel of an unknown or closed order ``-2011``, a spot ``LIMIT_MAKER``
   that would take ``-2010`` (USD-M ``GTX``: ``-5022``). Errors are ``{"code":..,"msg":..}`` with Binance's status.
 
+Amounts on the wire are Binance's strings (spot: 8 decimals; USD-M: the shortest exact decimal), except that a
+spot amount with more than 8 decimals (a paper-model fee ``price * size * rate``) is written exactly rather than
+rounded, so reported fees, trades and balances add up to what the venue charged.
+
+An unmodified ccxt (4.5.90) client needs its ``urls['api']`` pointed at the venue
+(:func:`actors.feed.ccxt_markets.ccxt_api_urls`) and, for ``binance`` spot, ``options`` ``fetchMarkets: {types:
+[spot]}``, ``fetchCurrencies: False``, ``fetchMargins: False`` (those load from ``sapi``, which a replay does not
+serve); ``binanceusdm`` needs markets from the specs (``set_markets``) whose ``info`` lists ``orderTypes``
+(ccxt checks them). See ``tests/integration/testnet_support.py``.
+
 Accounts: one per API key (``TestnetConfig.keys``), spot ``free``/``locked`` per asset (default 10,000 USDT +
 1 BTC) and a USD-M ``USDT`` wallet (default 10,000) with one-way positions; see :mod:`.accounts`. Amounts are
 exact Decimals, strings on the wire.
@@ -44,7 +54,9 @@ paper run on the same data can differ, and why:
    Binance's filters (min notional) apply before the model sees it.
 4. Fees are charged in the quote asset (as the paper model does), not in the asset received or BNB.
 
-User data (:mod:`.userdata`): ``POST userDataStream``/``listenKey`` → ``{"listenKey": ..}``; connect
+User data (:mod:`.userdata`, the listen-key flavour: Binance spot now also offers a WebSocket-API subscription
+whose events are wrapped in ``{"subscriptionId":..,"event":..}``; this venue serves the listen-key streams with
+bare events): ``POST userDataStream``/``listenKey`` → ``{"listenKey": ..}``; connect
 ``ws://<ws host>/ws/<listenKey>``; spot pushes ``executionReport`` (every order event) and
 ``outboundAccountPosition`` (after an order locks funds, a fill, or a close), USD-M ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE``, and
 ``listenKeyExpired`` when a key is not kept alive within ``listen_key_ttl_s`` (default 3600). Events are pushed only
