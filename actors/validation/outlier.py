@@ -57,10 +57,12 @@ class RollingReturns:
     deviations (and counts it in ``outliers``); the first price, and an unchanged price, return False.
     """
 
-    __slots__ = ("stdevs", "window_ns", "min_samples", "last", "_returns", "_sum", "_sumsq", "outliers", "moves")
+    __slots__ = ("stdevs", "_k2", "window_ns", "min_samples", "last", "_returns", "_sum", "_sumsq", "outliers",
+                 "moves")  # fmt: skip
 
     def __init__(self, stdevs: float, window: int, window_s: float, min_samples: int) -> None:
         self.stdevs = stdevs
+        self._k2 = stdevs * stdevs
         self.window_ns = int(window_s * 1e9)
         self.min_samples = min_samples
         self.last: int | None = None
@@ -94,9 +96,11 @@ class RollingReturns:
             self._sum -= old
             self._sumsq -= old * old
         outlier = False
-        if len(returns) >= self.min_samples:
-            sd = self.stdev()
-            outlier = sd > 0.0 and abs(r) > self.stdevs * sd
+        n = len(returns)
+        if n >= self.min_samples:
+            mean = self._sum / n
+            var = self._sumsq / n - mean * mean  # |r| > k * sd  <=>  r^2 > k^2 * var (no square root per move)
+            outlier = var > 0.0 and r * r > self._k2 * var
         if len(returns) == returns.maxlen:
             _, old = returns[0]
             self._sum -= old

@@ -43,7 +43,7 @@ class InstrumentChecks:
     """One instrument's check state and counters (``counts``: check -> failures)."""
 
     __slots__ = ("instrument_id", "thresholds", "alerts", "counts", "_spread", "_pct", "_mids", "_trades", "mid2",
-                 "wide", "stale", "last_update_ns", "_price_decimals")  # fmt: skip
+                 "wide", "stale", "last_update_ns", "_price_decimals", "_top", "_trade_seen")  # fmt: skip
 
     def __init__(self, instrument_id: str, thresholds: Thresholds, alerts: AlertThrottle,
                  price_decimals: int = 8) -> None:  # fmt: skip
@@ -61,6 +61,8 @@ class InstrumentChecks:
         self.stale = False
         self.last_update_ns = 0
         self._price_decimals = price_decimals
+        self._top: tuple[int | None, int | None] = (None, None)  # the last (best bid, best ask) judged
+        self._trade_seen: tuple[int, int] | None = None  # (price, mid2) of the last trade that passed
 
     def _fail(self, check: str, message: str, ts_ns: int) -> None:
         self.counts[check] += 1
@@ -73,6 +75,10 @@ class InstrumentChecks:
         """After an applied diff or snapshot of a ready, uncrossed book (fixed-point prices, receive time ns)."""
         self.last_update_ns = ts_ns
         self.stale = False
+        top = (best_bid, best_ask)
+        if top == self._top:
+            return  # most diffs change deeper levels: the top, and so every verdict, is the same as last time
+        self._top = top
         if best_bid is None or best_ask is None:
             self.mid2 = 0
             return
@@ -96,12 +102,17 @@ class InstrumentChecks:
 
     def on_trade(self, price: int, ts_ns: int) -> None:
         """A public trade at ``price`` (fixed-point at the book's price scale)."""
-        by_stdev = self._trades.observe(price, ts_ns)
         mid2 = self.mid2
-        if by_stdev or (mid2 and self._pct.beyond(2 * price, mid2)):
-            why = (f"> {self.thresholds.outlier_stdevs} stdev of trade returns" if by_stdev
-                   else f"> {self.thresholds.outlier_pct}% from mid {self._price(mid2 // 2)}")  # fmt: skip
-            self._fail("outlier_trade", f"trade at {self._price(price)} ({why})", ts_ns)
+        if self._trade_seen == (price, mid2):
+            return  # the same price against the same mid as the last trade, which passed: no move, same verdict
+        by_stdev = self._trades.observe(price, ts_ns)
+        if not by_stdev and not (mid2 and self._pct.beyond(2 * price, mid2)):
+            self._trade_seen = (price, mid2)
+            return
+        self._trade_seen = None
+        why = (f"> {self.thresholds.outlier_stdevs} stdev of trade returns" if by_stdev
+               else f"> {self.thresholds.outlier_pct}% from mid {self._price(mid2 // 2)}")  # fmt: skip
+        self._fail("outlier_trade", f"trade at {self._price(price)} ({why})", ts_ns)
 
     def on_crossed(self, best_bid: int | None, best_ask: int | None, ts_ns: int, where: str = "diff") -> None:
         """The book was crossed or locked after a ``where`` (diff / snapshot): hard, already cleared."""
@@ -115,6 +126,7 @@ class InstrumentChecks:
         self.mid2 = 0
         self._mids.last = None
         self.wide = False
+        self._top = (None, None)
 
     def check_stale(self, now_ns: int, connected: bool) -> bool:
         """Count a stale episode (see :mod:`.stale`); True while stale."""
