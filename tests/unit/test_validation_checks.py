@@ -269,3 +269,43 @@ def test_feed_validation_counts_become_a_counter_per_instrument_and_check():
         ("raytrade_data_check_failures", (("role", "feed"), ("instrument", IID), ("check", "spread"))): 1.0,
         ("raytrade_data_check_failures", (("role", "risk"), ("instrument", "BTC/USD spot"), ("check", "divergence"))): 3.0,
     }
+
+
+# -- the feed actor: stale check and alert rows -------------------------------------------------------------------
+class _Recorder:
+    """A recorder handle whose ``write_market.remote(table, rows)`` calls are kept."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list]] = []
+        recorder = self
+
+        class _Method:
+            def remote(self, table, rows):
+                recorder.calls.append((table, rows))
+
+        self.write_market = _Method()
+
+
+def test_feed_actor_runs_the_stale_check_only_while_connected_and_writes_the_alert_to_the_recorder():
+    import asyncio
+    import time
+
+    from actors.feed.actor import FeedActor, FeedSpec
+
+    recorder = _Recorder()
+    spec = FeedSpec(feed_id="f", venue="binance", symbols=("BTCUSDT",), ws_url="ws://127.0.0.1:9/stream",
+                    rest_url="http://127.0.0.1:9", book_actors={IID: "book"}, recorder_name="rec",
+                    validation=ValidationSettings(stale_book_s=1))  # fmt: skip
+    actor = FeedActor(spec, lookup=lambda name: recorder, put=lambda x: x)
+    five_s_ago = time.time_ns() - 5 * S
+    actor.pipeline.on_snapshot(BookSnapshot(IID, 5, ((99 * 10**8, 10**8),), ((100 * 10**8, 10**8),), 8, 8, 0,
+                                            five_s_ago))  # fmt: skip
+    asyncio.run(actor._send_events())  # not connected: the transport's business, not a stale book
+    assert actor.status()["validation"]["instruments"][IID]["stale"] == 0
+    actor.transport.stats.connected = True
+    asyncio.run(actor._send_events())
+    asyncio.run(actor._send_events())  # still stale: the same episode
+    assert actor.status()["validation"]["instruments"][IID]["stale"] == 1
+    alerts = [rows for table, rows in recorder.calls if table == "system_alerts"]
+    assert len(alerts) == 1 and alerts[0][0]["source"] == f"validation:stale:{IID}"
+    assert "while connected" in alerts[0][0]["message"]
