@@ -26,6 +26,13 @@ def test_multi_venue_config_finishes_ok_with_every_book_ready_and_equal_to_verif
     assert summary["ok"], out.stderr[-3000:]
     books = summary["instruments"]
     assert len(books) == 12 and all(b["ready"] and b["gaps"] == 0 for b in books.values())
+    # market-data validation on four venues: no hard failure; BTC spot is one divergence group across USD/USDT
+    # quotes, and recordings of different years are never paired (their venue times are years apart)
+    validation = summary["validation"]
+    assert validation["enabled"] and validation["hard_failures"] == 0, validation
+    btc = validation["divergence"]["groups"]["BTC/USD spot"]
+    assert {"BTCUSDT.BINANCE", "BTC-USD.COINBASE", "BTC-USDT.OKX"} <= set(btc["instruments"]), btc
+    assert validation["divergence"]["failures"] == 0, validation["divergence"]
     for iid, book in books.items():
         row = truth[iid]
         assert (book["best_bid"], book["best_ask"]) == (row["best_bid"], row["best_ask"]), iid
