@@ -16,7 +16,9 @@ run, and prints one table.
 Stream-snapshot venues (``--capture bybit|bybit_linear|okx``, run by default when ``../shared/data`` is there):
 every websocket frame of the recorded cryptofeed capture through the venue adapter's parser, snapshots and diffs
 through one ``BookSync`` per instrument with the venue's policy (OKX: the CRC32 checksum of every update), best
-bid/ask after each applied diff. cryptofeed has no offline driver for these handlers here, so no peer row.
+bid/ask after each applied diff. With ``--peers`` their peer row is cryptofeed's own Bybit / OKX handler driven
+offline on the same capture (``scripts/bench/cryptofeed_venues.py``: book and trade frames, the symbol table from
+the capture's recorded instrument answers; OKX with checksum validation on), in the same run.
 """
 
 from __future__ import annotations
@@ -167,8 +169,12 @@ def bench_peer(peer: str, capture: str, runs: int) -> dict | None:
     if not python.exists():
         print(f"({peer}: {python} missing: run scripts/bench/setup_peers.sh)", file=sys.stderr)
         return None
-    cmd = [str(python), str(ROOT / "scripts" / "bench" / "peers.py"), "--peer", peer, "--capture", capture,
-           "--runs", str(runs), "--data-dir", str(SAMPLE)]  # fmt: skip
+    if capture in STREAM_CAPTURES:  # cryptofeed's own Bybit / OKX handler on the recorded v3 capture
+        cmd = [str(python), str(ROOT / "scripts" / "bench" / "cryptofeed_venues.py"), "--capture", capture,
+               "--runs", str(runs), "--data-dir", str(SHARED_V3)]  # fmt: skip
+    else:
+        cmd = [str(python), str(ROOT / "scripts" / "bench" / "peers.py"), "--peer", peer, "--capture", capture,
+               "--runs", str(runs), "--data-dir", str(SAMPLE)]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:
         print(f"({peer} {capture} failed: {out.stderr.strip()[-500:]})", file=sys.stderr)
@@ -187,8 +193,8 @@ def main() -> None:
     for capture in args.capture or default:
         rows.append(bench_raytrade(capture, args.runs))
         print(json.dumps(rows[-1]), flush=True)
-        if args.peers and capture in CAPTURES:
-            for peer in ("nautilus", "cryptofeed", "orjson"):
+        if args.peers:
+            for peer in ("nautilus", "cryptofeed", "orjson") if capture in CAPTURES else ("cryptofeed",):
                 row = bench_peer(peer, capture, args.runs)
                 if row:
                     rows.append(row)
