@@ -192,5 +192,6 @@ def test_stop_loss_triggers_when_the_replayed_trades_reach_its_stop_and_fills_as
     now, before, after, fills = asyncio.run(main())
     assert now.endswith("Stop price would trigger immediately.")  # ccxt maps Binance's exact message
     assert before["status"] == "NEW" and before["stopPrice"] == "61830.00000000"
-    assert after["status"] == "FILLED" and after["executedQty"] == "0.01000000"
+    assert before["isWorking"] is False  # off the book until triggered (Binance "isWorking"; executionReport "w")
+    assert after["status"] == "FILLED" and after["executedQty"] == "0.01000000" and after["isWorking"] is True
     assert fills and all(not f["isMaker"] and abs(Decimal(f["price"]) - 61830) <= 10 for f in fills), fills  # the bid then (depth@100ms lags the trades)

@@ -347,6 +347,8 @@ class TestnetExchange:
                 self._emit_order(o, "NEW", ms)
                 if not self.futures:  # the order's lock moved free to locked (Binance "Account Update")
                     self._emit_account(o, ms)
+            elif kind is OrderEventKind.TRIGGERED:
+                o.triggered, o.update_ms = True, ms
             elif kind in (OrderEventKind.PARTIALLY_FILLED, OrderEventKind.FILLED) and ev.fill is not None:
                 self._on_fill(o, ev, ms)
             elif kind in (OrderEventKind.CANCELED, OrderEventKind.EXPIRED, OrderEventKind.REJECTED):

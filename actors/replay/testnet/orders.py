@@ -230,6 +230,19 @@ class VenueOrder:
     margin_per_unit: Decimal = Decimal(0)
     fills: list[dict] = field(default_factory=list)
     reason: str = ""
+    triggered: bool = False
+
+    @property
+    def is_working(self) -> bool:
+        """Placed on the book (Binance's query ``isWorking``): always for a plain order, and for a stop or
+        take-profit only once its trigger fired (Binance spot "Order types": a STOP_LOSS(_LIMIT) /
+        TAKE_PROFIT(_LIMIT) order waits off the book until the last price reaches ``stopPrice``)."""
+        return self.triggered or not self.order.stop_price
+
+    @property
+    def on_book(self) -> bool:
+        """Open and working: executionReport ``w`` ("Is the order on the book?")."""
+        return self.is_open and self.is_working
 
     @property
     def is_open(self) -> bool:

@@ -68,7 +68,7 @@ def spot_order(o: VenueOrder, shape: str = "query", orig_coid: str | None = None
         return out
     return {"symbol": n.symbol, "orderId": o.order_id, "orderListId": -1, "clientOrderId": n.client_order_id,
             **core, "stopPrice": s8(n.stop_price), "icebergQty": s8(ZERO), "time": o.time_ms,
-            "updateTime": o.update_ms, "isWorking": True, "workingTime": o.time_ms, "origQuoteOrderQty": s8(ZERO),
+            "updateTime": o.update_ms, "isWorking": o.is_working, "workingTime": o.time_ms, "origQuoteOrderQty": s8(ZERO),
             "selfTradePreventionMode": "NONE"}  # fmt: skip
 
 
@@ -103,7 +103,7 @@ def execution_report(o: VenueOrder, exec_type: str, event_ms: int, fill: dict | 
         "X": o.status, "r": "NONE", "i": o.order_id, "l": s8(last_qty), "z": s8(o.executed), "L": s8(last_price),
         "n": s8(fill["commission"]) if fill else "0", "N": fill["commissionAsset"] if fill else None,
         "T": fill["time"] if fill else event_ms, "t": fill["tradeId"] if fill else -1, "v": 0,
-        "I": fill["tradeId"] * 2 if fill else 0, "w": o.is_open, "m": bool(fill and fill["isMaker"]), "M": False,
+        "I": fill["tradeId"] * 2 if fill else 0, "w": o.on_book, "m": bool(fill and fill["isMaker"]), "M": False,
         "O": o.time_ms, "Z": s8(o.cum_quote), "Y": s8(last_price * last_qty), "Q": s8(ZERO), "W": o.time_ms,
         "V": "NONE",
     }  # fmt: skip
