@@ -104,6 +104,7 @@ class ExecutionActor:
         self.started: dict = {}
         self.live_allowed = live_allowed
         self._balances_written: dict = {}
+        self._drain_scheduled = False
         self.namespace = namespace
         if "live" in self.modes.values() and not live_allowed:
             raise ConfigError("mode 'live' needs [execution] allow_live = true and raytrade run --live")
@@ -179,6 +180,8 @@ class ExecutionActor:
 
             self.transports.update(transports_from_settings(self.live_settings, need, self.specs, self.namespace))
         for (mode, venue), t in self.transports.items():
+            if hasattr(t, "notify"):
+                t.notify = self._transport_ready
             if f"{mode}:{venue}" not in self.started:
                 self.started[f"{mode}:{venue}"] = await t.start()
         return dict(self.started)
@@ -238,6 +241,17 @@ class ExecutionActor:
         if t is None:
             return _Unrouted(mode)
         return t
+
+    def _transport_ready(self) -> None:
+        """A live transport queued venue events: emit them now rather than on the next timer tick."""
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._drain_transports()))
+
+    async def _drain_transports(self) -> None:
+        self._drain_scheduled = False
+        now = self.clock()
+        await self._emit([ev for t in self.transports.values() for ev in t.advance(now)])
 
     def _write_balances(self) -> None:
         """``account_balances`` snapshots of every venue account, once per balance refresh (market-class rows:

@@ -34,12 +34,12 @@ Testnet = paper?
 Not order for order, and it cannot be. Measured on the bundled spot recording at speed 30 with the market maker
 alone (``tests/e2e/test_live_execution.py``, 2 shared cores under load 8-14), two pairs of runs:
 
-=====================================  =================  =================
-pair                                   testnet            paper
-=====================================  =================  =================
-synchronous submit (first version)     60 orders, 5 fills  181 orders, 50 fills
-asynchronous submit (this version)     75 orders, 8 fills  112 orders, 34 fills
-=====================================  =================  =================
+=====================================  ====================  ====================
+pair                                   testnet               paper
+=====================================  ====================  ====================
+synchronous submit (first version)     60 orders, 5 fills    181 orders, 50 fills
+asynchronous submit (this version)     75 orders, 8 fills    112 orders, 34 fills
+=====================================  ====================  ====================
 
 The two *paper* runs of the same config already differ (181 vs 112 orders). Why, precisely:
 
@@ -167,6 +167,7 @@ class LiveTransport:
         self.unknown_venue_orders: dict[str, dict] = {}
         self.ws_url = ws_url
         self.asynchronous = asynchronous
+        self.notify = None  # set by the execution actor: called when events are queued
         self._inflight: dict[str, asyncio.Task] = {}
         self.stream = None
         self._stream_task: asyncio.Task | None = None
@@ -214,7 +215,7 @@ class LiveTransport:
 
         for ev in batch:
             if isinstance(ev, OrderUpdate):
-                self._pending.extend(self._apply_update(ev))
+                self._queue(self._apply_update(ev))
             elif isinstance(ev, (BalanceSnapshot, AccountUpdate)):
                 for b in ev.balances:
                     self.balances_[b.asset] = (b.free, b.locked)
@@ -254,6 +255,14 @@ class LiveTransport:
     def on_market(self, events: Iterable[MarketEvent]) -> list[OrderEvent]:
         return []  # the venue fills; market data is not needed here
 
+    def _queue(self, events) -> None:
+        """Events for :meth:`advance`; tells the owner (``notify``) so it need not wait for its timer."""
+        events = list(events)
+        if events:
+            self._pending.extend(events)
+            if self.notify is not None:
+                self.notify()
+
     def advance(self, now_ns: int) -> list[OrderEvent]:
         out = list(self._pending)
         self._pending.clear()
@@ -287,7 +296,7 @@ class LiveTransport:
         if before:
             await asyncio.wait(before)
         try:
-            self._pending.extend(await self._handle(intent, now_ns))
+            self._queue(await self._handle(intent, now_ns))
         except Exception:  # noqa: BLE001 - never lose the chain; the order is found by reconciliation
             self.counts["errors"] += 1
             log.exception("live %s %s", intent.action.value, intent.client_order_id)
@@ -515,7 +524,7 @@ class LiveTransport:
                 except RaytradeError as exc:
                     self.counts["errors"] += 1
                     report.setdefault("errors", []).append(f"{symbol}: {type(exc).__name__}: {exc}"[:300])
-            self._pending.extend(events)
+            self._queue(events)
             self.counts["reconciliations"] += 1
             self.last_reconciliation = report
             return report
