@@ -25,6 +25,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from actors.errors import FeedError, VenueError
 from actors.feed.pipeline import FeedPipeline
 from actors.feed.rest import DepthClient
 from actors.feed.venues import adapter_for
@@ -54,8 +55,8 @@ class _Client:
         self.adapter = adapter_for(venue)
         self.symbols = SYMBOLS[venue]
         self.pipeline = FeedPipeline(venue, [self.adapter.spec_for(s) for s in self.symbols])
-        # a finite speed (20 s of recording in 2.5 s): at speed max the pump would outrun any REST round trip
-        self.replay = ReplayVenue([_path(venue)], speed="8", paused=True, faults=faults, seed=seed)
+        # a finite speed (20 s of recording in 4 s): at speed max the pump would outrun any REST round trip
+        self.replay = ReplayVenue([_path(venue)], speed="5", paused=True, faults=faults, seed=seed)
         self.connections = 0
         self.control: list[dict] = []
         self.snapshots = 0
@@ -65,6 +66,11 @@ class _Client:
         urls = await self.replay.open()
         (plan,) = self.adapter.connections(self.symbols, urls["ws"])
         rest = DepthClient(self.venue_name, urls["rest"])
+        if self.adapter.policy().snapshot_source == "rest":  # warm ccxt's client up before the clock runs (an
+            try:  # unknown symbol: answered at once), so the first snapshot comes a round trip after the first diff
+                await rest.fetch("WARMUP", 1)
+            except (VenueError, FeedError):
+                pass
         try:
             while await self._connection(plan, rest):
                 pass
@@ -82,6 +88,12 @@ class _Client:
 
     async def _connection(self, plan, rest: DepthClient) -> bool:
         """One connection; True when the venue closed it for a reconnect, False when the recording ended."""
+        try:
+            return await self._session(plan, rest)
+        except ConnectionClosed as exc:  # closed while subscribing (the recording ended during a reconnect)
+            return not (exc.rcvd is not None and exc.rcvd.code == ENDED_CODE)
+
+    async def _session(self, plan, rest: DepthClient) -> bool:
         async with connect(plan.url, max_size=None) as ws:
             self.connections += 1
             if self.connections > 1:
