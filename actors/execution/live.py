@@ -32,16 +32,17 @@ Keys are read here from the environment variables the config names (``SecretStr`
 Testnet = paper?
 ----------------
 Not order for order, and it cannot be. Measured on the bundled spot recording at speed 30 with the market maker
-alone (``tests/e2e/test_live_execution.py``, 2 shared cores under load 8-14), two pairs of runs:
+alone (``tests/e2e/test_live_execution.py``, 2 shared cores under load 8-14), three pairs of runs:
 
 =====================================  ====================  ====================
 pair                                   testnet               paper
 =====================================  ====================  ====================
 synchronous submit (first version)     60 orders, 5 fills    181 orders, 50 fills
-asynchronous submit (this version)     75 orders, 8 fills    112 orders, 34 fills
+asynchronous submit                    75 orders, 8 fills    112 orders, 34 fills
+asynchronous submit + notify (current) 78 orders, 7 fills    107 orders, 26 fills
 =====================================  ====================  ====================
 
-The two *paper* runs of the same config already differ (181 vs 112 orders). Why, precisely:
+The *paper* runs of the same config already differ among themselves (181, 112, 107 orders). Why, precisely:
 
 1. **The strategy's inputs are timed by wall clocks.** Book views are conflated and batched (feed flush every 2 ms,
    publish on the book actor's schedule), so which views a strategy sees, and so its quotes, differ from one run to
