@@ -165,9 +165,12 @@ class FeedPipeline:
                 checks = fwd.checks
                 outcome = sync.on_diff(event)
                 self.pending += len(fwd.out) - before
-                if outcome is DiffOutcome.APPLIED or outcome is DiffOutcome.RESET:
+                if outcome is DiffOutcome.APPLIED:
                     if checks is not None and sync.state is SyncState.READY:
                         checks.on_book(fwd.best_bid_price(), fwd.best_ask_price(), ts_recv)
+                elif outcome is DiffOutcome.RESET:  # loaded as a snapshot (Bybit u == 1): judged like one
+                    if checks is not None and sync.state is SyncState.READY:
+                        self._check_snapshot(iid, sync, fwd, ts_recv, "reset")
                 elif outcome is DiffOutcome.GAP and sync.state is SyncState.WAITING_SNAPSHOT:
                     self._snapshot_in_flight.discard(iid)
                 elif outcome is DiffOutcome.CROSSED or outcome is DiffOutcome.CHECKSUM:
@@ -211,14 +214,20 @@ class FeedPipeline:
         state = sync.on_snapshot(snapshot)
         self.pending += len(fwd.out) - before
         if state is SyncState.READY and fwd.checks is not None:
-            bid, ask = fwd.best_bid_price(), fwd.best_ask_price()
-            if crossed_or_locked(bid, ask):  # hard: the sequencer does not judge snapshots
-                sync.crossed += 1
-                fwd.checks.on_crossed(bid, ask, snapshot.ts_recv, "snapshot")
-                self.resync(iid, "crossed", snapshot.ts_recv)
-                return sync.state
-            fwd.checks.on_book(bid, ask, snapshot.ts_recv)
+            return self._check_snapshot(iid, sync, fwd, snapshot.ts_recv, "snapshot")
         return state
+
+    def _check_snapshot(self, iid: str, sync: BookSync, fwd: _Forwarder, ts_recv: int, where: str) -> SyncState:
+        """A book just replaced by a snapshot: crossed or locked is hard (the sequencer judges diffs only): reset
+        and resync; else the soft checks see it."""
+        bid, ask = fwd.best_bid_price(), fwd.best_ask_price()
+        if crossed_or_locked(bid, ask):
+            sync.crossed += 1
+            fwd.checks.on_crossed(bid, ask, ts_recv, where)
+            self.resync(iid, "crossed", ts_recv)
+        else:
+            fwd.checks.on_book(bid, ask, ts_recv)
+        return sync.state
 
     def on_snapshot_failed(self, instrument_id: str) -> None:
         """A snapshot request failed: the instrument may be asked for again."""

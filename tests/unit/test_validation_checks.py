@@ -309,3 +309,18 @@ def test_feed_actor_runs_the_stale_check_only_while_connected_and_writes_the_ale
     alerts = [rows for table, rows in recorder.calls if table == "system_alerts"]
     assert len(alerts) == 1 and alerts[0][0]["source"] == f"validation:stale:{IID}"
     assert "while connected" in alerts[0][0]["message"]
+
+
+def test_a_bybit_reset_diff_that_loads_a_crossed_book_is_hard_like_a_snapshot():
+    """Bybit v5: a delta with ``u == 1`` replaces the book (loaded as a snapshot), so it is judged like one."""
+    spec = spec_for("bybit_linear", "BTCUSDT")
+    pipe = FeedPipeline("bybit_linear", [spec])
+    frame = (b'{"topic":"orderbook.200.BTCUSDT","type":"delta","ts":1786310846428,"data":{"s":"BTCUSDT",'
+             b'"b":[["65136.00","1.000"]],"a":[["65135.00","0.577"]],"u":1,"seq":1},"cts":1786310846427}')
+    pipe.on_frame(frame, 7)
+    assert pipe.last_error is None, pipe.last_error
+    iid = spec.instrument_id
+    assert pipe.validator.books[iid].counts["crossed"] == 1
+    assert not pipe.syncs[iid].ready
+    events = pipe.drain()[iid]
+    assert isinstance(events[-1], BookReset) and events[-1].reason == "crossed"
