@@ -321,3 +321,50 @@ def test_one_budget_actor_per_key_backs_off_every_client_in_the_cluster(ray_sess
         assert sorted(o["clientOrderId"] for o in orders) == ["a-1", "b-1"]
     finally:
         ray.kill(ray.get_actor(budget_actor_name(KEY, "rt-budget-test-"), namespace="raytrade"))
+
+
+def test_usdm_orders_fills_and_cancel_all_through_the_same_transport():
+    from tests.conftest import USDM as USDM_CAPTURE
+
+    perp = spec_for("binance_usdm", "BTCUSDT")
+
+    def intent(coid: str, side: Side, size: str, price: Decimal | None = None) -> OrderIntent:
+        return OrderIntent(IntentAction.SUBMIT, "mm-1", coid, perp.instrument_id, perp.price_decimals,
+                           perp.size_decimals, side=side, size=to_fixed(size, perp.size_decimals),
+                           price=None if price is None else to_fixed(str(price), perp.price_decimals),
+                           order_type=OrderType.LIMIT if price is not None else OrderType.MARKET)  # fmt: skip
+
+    async def main():
+        venue = make_venue(USDM_CAPTURE, 3000)
+        urls = await venue.open()
+        await venue.step(300)
+        client = BinanceClient("binance_usdm", SecretStr(KEY), SecretStr(SECRET), urls["rest"], backoff_s=0.05)
+        t = LiveTransport("testnet", "binance_usdm", {perp.instrument_id: perp}, client, poll_interval_s=0.05)
+        out = {}
+        try:
+            out["start"] = await t.start()
+            book = venue.testnet.exchange.tap.book("BTCUSDT")
+            bid = Decimal(book.best_bid()[0]).scaleb(-perp.price_decimals)
+            out["rest"] = await _send(t, intent("u-1", Side.BUY, "0.002", bid - 500))
+            out["market"] = await _send(t, intent("u-2", Side.BUY, "0.002"))
+            for _ in range(200):  # USD-M answers carry no fills: reconciliation finds them in the trades
+                if any(e.kind is OrderEventKind.FILLED for e in out["market"]):
+                    break
+                await asyncio.sleep(0.05)
+                out["market"] += t.advance(0)
+            out["kill"] = await t.cancel_all(0)
+            out["open"] = await client.open_orders("BTCUSDT")
+            out["fills"] = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
+        finally:
+            await t.stop()
+            await venue.stop()
+        return out
+
+    out = asyncio.run(main())
+    assert out["start"]["venue"] == "binance_usdm"
+    assert [e.kind for e in out["rest"]] == [OrderEventKind.ACCEPTED]
+    fills = [e.fill for e in out["market"] if e.fill is not None]
+    assert sum(f.size for f in fills) == to_fixed("0.002", perp.size_decimals) == sum(
+        to_fixed(v["qty"], perp.size_decimals) for v in out["fills"])
+    assert [e.order.client_order_id for e in out["kill"] if e.kind is OrderEventKind.CANCELED] == ["u-1"]
+    assert out["open"] == []
