@@ -379,7 +379,8 @@ def _check_metrics_port(config: RaytradeConfig) -> None:
 def _scrub_environment(keep: frozenset[str] = frozenset()) -> None:
     """Remove ``RAYTRADE_*`` variables (the API token, the store DSN, ...) before Ray starts its processes, except
     ``keep``: the exchange key variables of the modes the strategies use, which the execution actor reads from
-    its own environment (so they are in no actor argument, record or log)."""
+    its own environment, and the key variables of provider feeds that connect to the real provider (so they are in
+    no actor argument, record or log)."""
     import os
 
     for key in [k for k in os.environ if k.startswith("RAYTRADE_") and k not in keep]:
@@ -394,6 +395,8 @@ def _key_variables(config: RaytradeConfig) -> frozenset[str]:
     for mode in modes:
         acct = getattr(config.execution, mode)
         out |= {acct.api_key_env, acct.api_secret_env}
+    # provider feeds that connect to the real provider read their key on their node (actors/providers/feed.py)
+    out |= {p.api_key_env for p in config.providers if not (p.ws_url is None and config.replay.enabled)}
     return frozenset(out)
 
 

@@ -33,3 +33,13 @@ def test_live_provider_without_key_or_with_unknown_channel_is_a_config_error(mon
         load_config(providers=[{"provider_id": "p", "symbols": ["BTC/USD"], "channels": ["depth"]}])
     with pytest.raises(ConfigError, match="unique"):
         load_config(providers=[{"provider_id": "binance-spot", "symbols": ["BTC/USD"]}])
+
+
+def test_a_real_providers_key_variable_survives_the_environment_scrub_a_faked_one_does_not(monkeypatch):
+    from cluster.run import _key_variables
+
+    monkeypatch.setenv("RAYTRADE_POLYGON_API_KEY", "pk-123")
+    live = load_config(replay={"enabled": False}, providers=[{"provider_id": "p", "symbols": ["BTC/USD"]}])
+    assert "RAYTRADE_POLYGON_API_KEY" in _key_variables(live)  # the provider feed actor reads it on its node
+    faked = load_config(providers=[{"provider_id": "p", "symbols": ["BTC/USD"]}])  # replay on, no ws_url: the fake
+    assert "RAYTRADE_POLYGON_API_KEY" not in _key_variables(faked)
