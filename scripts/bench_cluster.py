@@ -119,7 +119,8 @@ def run_case(address: str, n: int, fanout: str, speed: str, duration_s: float, w
     out, _ = proc.communicate(timeout=duration_s + 300)
     sampler.stop.set()
     sampler.join()
-    summary = json.loads(out.strip().splitlines()[-1])
+    # the summary is the run's one JSON line; Ray's raylet may still print a warning to stdout after it
+    summary = json.loads(next(line for line in reversed(out.strip().splitlines()) if line.startswith("{")))
     lat = summary.get("latency_ms", {})
     orders = sum(s.get("orders", 0) for s in summary.get("strategies", {}).values())
     row = {
