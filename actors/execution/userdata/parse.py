@@ -200,7 +200,7 @@ class UserDataParser:
             if kind not in self.events:
                 raise UnsupportedFrame(name, kind)
             msg = _DECODERS[kind].decode(frame)
-        except msgspec.MsgspecError as exc:
+        except (msgspec.MsgspecError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
             raise MalformedFrame(name, str(exc), frame) from None
         try:
             return self._translate(kind, msg, ts_recv)

@@ -109,7 +109,7 @@ def _load(payload, typ, venue: str):
         if isinstance(payload, (bytes, bytearray, memoryview, str)):
             return msgspec.json.decode(payload, type=typ)
         return msgspec.convert(payload, typ)
-    except msgspec.MsgspecError as exc:
+    except (msgspec.MsgspecError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
         raise MalformedFrame(venue, f"REST payload: {exc}", repr(payload)) from None
 
 

@@ -60,7 +60,7 @@ def instrument_id_of(symbol: str, market: str = "") -> str:
 def _decode(body: bytes | str) -> dict:
     try:
         value = _DECODER.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         raise MalformedFrame(VENUE, f"not a JSON object: {exc}", body) from None
     return value
 

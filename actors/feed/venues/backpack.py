@@ -197,7 +197,7 @@ class BackpackParser:
         """
         try:
             head = _GENERIC.decode(frame)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
             raise MalformedFrame(VENUE, f"not JSON: {exc}", frame) from None
         if not isinstance(head, dict):
             raise MalformedFrame(VENUE, "frame is not a JSON object", frame)
@@ -216,7 +216,7 @@ class BackpackParser:
             raise UnsupportedFrame(VENUE, stream)
         try:
             data = decoder.decode(frame).data
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
             raise MalformedFrame(VENUE, str(exc), frame) from None
         if data.s != symbol or data.e != kind:
             raise MalformedFrame(VENUE, f"data ({data.e}, {data.s}) does not match stream {stream!r}", frame)
@@ -245,7 +245,7 @@ class BackpackParser:
                 wire = msgspec.convert(body, _Snapshot)
             else:
                 wire = _SNAPSHOT.decode(body)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
             raise MalformedFrame(VENUE, f"not a depth body: {exc}", body) from None
         market = self._market(symbol.upper())
         last = int_field(wire.lastUpdateId, "lastUpdateId", VENUE)

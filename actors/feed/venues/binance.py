@@ -254,7 +254,7 @@ class BinanceParser:
                 wire = msgspec.convert(body, _Snapshot)
             else:
                 wire = _SNAPSHOT.decode(body)
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # ValidationError is a DecodeError; invalid UTF-8 is a UnicodeDecodeError
             error = None if isinstance(body, Mapping) else _error_body(body)
             if error is not None:
                 raise VenueError(f"{self.venue.value}: depth snapshot refused: {error}") from None
@@ -302,7 +302,7 @@ def _stream_kind(venue: Venue, stream: bytes | str) -> tuple[msgspec.json.Decode
 def _error_body(body: bytes | str) -> str | None:
     try:
         value = _GENERIC.decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     if isinstance(value, dict) and "code" in value and "msg" in value:
         return f"code {value['code']}: {value['msg']}"

@@ -152,7 +152,7 @@ class BitstampParser:
         """
         try:
             value = _GENERIC.decode(frame)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
             raise MalformedFrame(VENUE, f"not JSON: {exc}", frame) from None
         if not isinstance(value, dict) or not isinstance(value.get("event"), str):
             raise MalformedFrame(VENUE, "frame is not an object with an event", frame)
@@ -185,7 +185,7 @@ class BitstampParser:
         """
         try:
             value = body if isinstance(body, Mapping) else _GENERIC.decode(body)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
             raise MalformedFrame(VENUE, f"order book body is not JSON: {exc}", body) from None
         if not isinstance(value, Mapping):
             raise MalformedFrame(VENUE, "order book body is not an object", body)

@@ -146,7 +146,7 @@ def specs_from_products(body: bytes | str | Mapping | Sequence) -> list[Instrume
     if isinstance(body, (bytes, str)):
         try:
             value = _GENERIC.decode(body)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
             raise ConfigError(f"coinbase: products body is not JSON: {exc}") from None
     if isinstance(value, Mapping):
         value = value.get("products")
@@ -205,7 +205,7 @@ class CoinbaseParser:
         """
         try:
             value = _GENERIC.decode(frame)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
             raise MalformedFrame(VENUE, f"not JSON: {exc}", frame) from None
         if not isinstance(value, dict):
             raise MalformedFrame(VENUE, "frame is not a JSON object", frame)

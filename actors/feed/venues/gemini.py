@@ -131,7 +131,7 @@ class GeminiParser:
         """
         try:
             value = _GENERIC.decode(frame)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
             raise MalformedFrame(VENUE, f"not JSON: {exc}", frame) from None
         if not isinstance(value, dict) or not isinstance(value.get("type"), str):
             raise MalformedFrame(VENUE, "frame is not an object with a type", frame)

@@ -212,7 +212,7 @@ def specs_from_asset_pairs(body: bytes | str | Mapping) -> list[InstrumentSpec]:
 def _decode(body: bytes | str) -> object:
     try:
         return _GENERIC.decode(body)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
         raise ConfigError(f"kraken: not JSON: {exc}") from None
 
 
@@ -285,7 +285,7 @@ class KrakenParser:
         """
         try:
             value = _GENERIC.decode(frame)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # invalid UTF-8 raises UnicodeDecodeError
             raise MalformedFrame(VENUE, f"not JSON: {exc}", frame) from None
         try:
             if isinstance(value, dict):

@@ -421,7 +421,7 @@ class PolygonParser:
         """
         try:
             items = _EV.decode(frame)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise MalformedFrame(VENUE, f"not an array of events: {exc}", frame) from None
         out = []
         for raw in items:
@@ -432,7 +432,7 @@ class PolygonParser:
                     self.unsupported += 1
                     continue
                 out.append(self._event(ev, decoder.decode(raw), ts_recv))
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
                 raise MalformedFrame(VENUE, f"bad event: {exc}", bytes(raw)) from None
         return out
 
@@ -472,7 +472,7 @@ class PolygonParser:
         """
         try:
             w = msgspec.json.decode(body, type=_AggsBody)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise MalformedFrame(VENUE, f"not an aggregates body: {exc}", body) from None
         if w.status.upper() not in ("OK", "DELAYED", ""):
             raise rest_error(200, body)
@@ -492,7 +492,7 @@ class PolygonParser:
         """
         try:
             w = msgspec.json.decode(body, type=_SnapBody)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise MalformedFrame(VENUE, f"not a snapshot body: {exc}", body) from None
         if w.ticker is None:
             raise rest_error(200, body) if w.status.upper() not in ("OK", "") else MalformedFrame(
@@ -541,7 +541,7 @@ def rest_error(status_code: int, body: bytes | str, retry_after_s: float | None 
         w = msgspec.json.decode(body, type=_ErrorBody)
         text = w.error or w.message or w.status
         status = w.status.upper()
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
         text, status = (body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body))[:200], ""
     message = f"polygon: HTTP {status_code}: {text}"
     if status_code == 429:
