@@ -25,10 +25,10 @@ def test_invalid_utf8_raises_only_typed_errors(venue):
             pass
 
 
-@pytest.mark.parametrize("market", ["binance", "binance_usdm"])
-def test_invalid_utf8_in_a_user_data_event_is_a_malformed_frame(market):
+@pytest.mark.parametrize(("market", "event"), [("binance", b"executionReport"), ("binance_usdm", b"ORDER_TRADE_UPDATE")])
+def test_invalid_utf8_in_a_user_data_event_is_a_malformed_frame(market, event):
     from actors.errors import MalformedFrame
     from actors.execution.userdata.parse import UserDataParser
 
     with pytest.raises(MalformedFrame):
-        UserDataParser(market).parse(b'{"e":"executionReport","s":"\x80"}', 0)
+        UserDataParser(market).parse(b'{"e":"' + event + b'","s":"\x80"}', 0)
