@@ -93,6 +93,7 @@ class _Supervised:
     started: int = 0
     down_since_ns: int | None = None
     downtime_ns: int = 0
+    recovered: bool = False  # a strategy incarnation whose recover() returned (strategy_up may be told)
 
 
 @dataclass(frozen=True)
@@ -441,6 +442,14 @@ class Supervisor:
                 log.warning("%s(%s) on %s: %s", method, strategy_id, gate.name, exc)
         return ok
 
+    async def _release_strategy(self, sup: _Supervised) -> None:
+        """``strategy_up`` for a recovered strategy the gates still hold. Told again from the strategy's watch loop
+        until every running gate took it: a gate call that timed out once must not hold the strategy forever."""
+        if sup.recovered and sup.spec.ident in self.down_strategies:
+            if await self._tell_gates("strategy_up", sup.spec.ident, f"incarnation {sup.started} recovered"):
+                self.down_strategies.pop(sup.spec.ident, None)
+                self._persist()
+
     # -- internals -------------------------------------------------------------------------------------------
     async def _spawn(self, sup: _Supervised, restart: bool) -> None:
         spec = sup.spec
@@ -452,6 +461,7 @@ class Supervisor:
                 await asyncio.sleep(0.05 * (attempt + 1))
         sup.state = "running"
         sup.started += 1
+        sup.recovered = False
         if sup.down_since_ns is not None:
             sup.downtime_ns += time.time_ns() - sup.down_since_ns
             sup.down_since_ns = None
@@ -484,10 +494,9 @@ class Supervisor:
                     for gate in self._gates():
                         await _await(gate.handle.refresh_peer.remote(sup.name))
                 await _await(sup.handle.recover.remote())
-                if role == "strategy" and sup.spec.ident in self.down_strategies:
-                    if await self._tell_gates("strategy_up", sup.spec.ident, f"incarnation {sup.started} recovered"):
-                        self.down_strategies.pop(sup.spec.ident, None)
-                        self._persist()
+                if role == "strategy":
+                    sup.recovered = True
+                    await self._release_strategy(sup)
                 elif role == "risk":  # a new gate starts with nobody down: tell it who still is
                     for ident, reason in list(self.down_strategies.items()):
                         await _await(sup.handle.strategy_down.remote(ident, reason))
@@ -534,6 +543,9 @@ class Supervisor:
                 raise
             except Exception as exc:  # noqa: BLE001 - ping itself failed inside the actor: report, keep watching
                 log.warning("ping %s: %s", sup.name, exc)
+                continue
+            if sup.spec.role == "strategy" and sup.recovered and sup.spec.ident in self.down_strategies:
+                await self._release_strategy(sup)  # a strategy_up that did not reach every gate is told again
         return None
 
     async def _watch(self, sup: _Supervised, found_dead: str | None = None) -> None:

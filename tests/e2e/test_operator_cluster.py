@@ -142,7 +142,8 @@ def test_operator_walkthrough_cluster_run_prometheus_and_ray_cli_with_the_token(
         p99 = _query(p, "histogram_quantile(0.99, sum by (le) (ray_raytrade_frame_to_book_ms_bucket))")
         assert 0 < float(p99[0]["value"][1]) < 5000
         rules = httpx.get(f"{p}/api/v1/rules", timeout=5).json()["data"]["groups"]
-        assert sum(len(g["rules"]) for g in rules) == 9 and all(r["health"] != "err" for g in rules for r in g["rules"])
+        want = sum(len(g["rules"]) for g in yaml.safe_load((ROOT / "cluster" / "monitoring" / "alerts.yml").read_text())["groups"])
+        assert sum(len(g["rules"]) for g in rules) == want and all(r["health"] != "err" for g in rules for r in g["rules"])
 
         # the Ray CLI and the dashboard's API with the cluster's token
         ray_cli = str(VENV_BIN / "ray")

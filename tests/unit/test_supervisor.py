@@ -43,6 +43,10 @@ class FakeHandle:
             return list(args[2])
         if name == "recover" and getattr(self.cls, "fail_recover", False):
             raise RuntimeError("execution unreachable")
+        failing = getattr(self.cls, "fail_calls", None)
+        if failing is not None and failing.get(name, 0) > 0:
+            failing[name] -= 1
+            raise RuntimeError(f"{name} timed out")
         return name
 
 
@@ -272,6 +276,26 @@ def test_a_dead_strategy_is_held_down_at_the_gate_until_its_new_incarnation_reco
         assert down_at < next(i for i, (n, _) in enumerate(risk.calls) if n == "refresh_peer")
         assert any(n == "recover" for n, _ in new.calls)  # up only after the recovery returned
         assert sup.down_strategies == {}
+        await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
+def test_a_strategy_up_that_failed_once_is_told_again_so_a_recovered_strategy_is_not_held_forever():
+    class _FlakyGate:
+        fail_calls = {"strategy_up": 2}  # the gate's first two strategy_up calls fail (e.g. time out under load)
+
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner)
+        await sup.start(ActorSpec("risk", "", _FlakyGate, ("t-risk",)))
+        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
+        old, risk = spawner.by_name["t-strategy-s1"], spawner.by_name["t-risk"]
+        spawner.kill(old)
+        await _until(lambda: sum(n == "strategy_up" for n, _ in risk.calls) >= 3 and not sup.down_strategies)
+        assert _FlakyGate.fail_calls["strategy_up"] == 0 and sup.down_strategies == {}
+        await asyncio.sleep(0.05)  # once taken, it is not told again
+        assert sum(n == "strategy_up" for n, _ in risk.calls) == 3
         await sup.stop_all()
 
     asyncio.run(scenario())
