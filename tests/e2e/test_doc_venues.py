@@ -21,13 +21,15 @@ from tests.e2e.support import free_port
 def test_the_example_finishes_ok_with_every_book_ready_and_equal_to_verify(tmp_path, venue):
     truth = {r["instrument_id"]: r for r in verify_paths([ROOT / "tests" / "data" / "venue_docs" / f"{venue.upper()}.jsonl"])[0]}
     out = subprocess.run(
-        [sys.executable, "-m", "cluster.cli", "run", "--config", f"examples/{venue}.toml", "--duration", "120",
+        [sys.executable, "-m", "cluster.cli", "run", "--config", f"examples/{venue}.toml", "--duration", "300",
          "--api-port", str(free_port()), "--run-dir", str(tmp_path / "run")],
         cwd=ROOT, env={**os.environ, "RAY_ADDRESS": "local", "RAYTRADE_REPLAY__SPEED": "8"}, capture_output=True,
-        text=True, timeout=600,
+        text=True, timeout=700,
     )  # fmt: skip
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["ok"], out.stderr[-3000:]
+    # compared with the captures' final books: the run ended because every replay finished, not by --duration
+    assert all(r["finished"] for r in summary["replay"].values()), summary["replay"]
     books = summary["instruments"]
     assert set(books) == set(truth) and all(b["ready"] and b["gaps"] == 0 for b in books.values())
     for iid, book in books.items():

@@ -21,12 +21,14 @@ def _run(config: str, tmp_path, faults: str, speed: str) -> dict:
     env = {**os.environ, "RAYTRADE_REPLAY__FAULTS": faults, "RAYTRADE_REPLAY__SEED": "7", "RAY_ADDRESS": "local",
            "RAYTRADE_REPLAY__SPEED": speed}
     out = subprocess.run(
-        [sys.executable, "-m", "cluster.cli", "run", "--config", config, "--duration", "120",
+        [sys.executable, "-m", "cluster.cli", "run", "--config", config, "--duration", "300",
          "--api-port", str(free_port()), "--run-dir", str(tmp_path / config.replace("/", "_"))],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=700,
     )  # fmt: skip
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["ok"], out.stderr[-3000:]
+    # compared with the captures' final books: the run ended because every replay finished, not by --duration
+    assert all(r["finished"] for r in summary["replay"].values()), summary["replay"]
     return summary
 
 
