@@ -141,6 +141,7 @@ class Supervisor:
         self.recorder_name: str | None = None
         self.incarnation = 1
         self.down_strategies: dict[str, str] = {}  # strategy ident -> reason, while the gate holds it down
+        self._gate_lock = asyncio.Lock()  # strategy_down / strategy_up to the gates, and their record, in order
         self._reattach: list[_Supervised] = []
         self._recover_lock = asyncio.Lock()
         saved = self.registry.load() if self.registry is not None else None
@@ -445,10 +446,11 @@ class Supervisor:
     async def _release_strategy(self, sup: _Supervised) -> None:
         """``strategy_up`` for a recovered strategy the gates still hold. Told again from the strategy's watch loop
         until every running gate took it: a gate call that timed out once must not hold the strategy forever."""
-        if sup.recovered and sup.spec.ident in self.down_strategies:
-            if await self._tell_gates("strategy_up", sup.spec.ident, f"incarnation {sup.started} recovered"):
-                self.down_strategies.pop(sup.spec.ident, None)
-                self._persist()
+        async with self._gate_lock:
+            if sup.recovered and sup.spec.ident in self.down_strategies:
+                if await self._tell_gates("strategy_up", sup.spec.ident, f"incarnation {sup.started} recovered"):
+                    self.down_strategies.pop(sup.spec.ident, None)
+                    self._persist()
 
     # -- internals -------------------------------------------------------------------------------------------
     async def _spawn(self, sup: _Supervised, restart: bool) -> None:
@@ -498,8 +500,9 @@ class Supervisor:
                     sup.recovered = True
                     await self._release_strategy(sup)
                 elif role == "risk":  # a new gate starts with nobody down: tell it who still is
-                    for ident, reason in list(self.down_strategies.items()):
-                        await _await(sup.handle.strategy_down.remote(ident, reason))
+                    async with self._gate_lock:  # never after a strategy_up that already released one of them
+                        for ident, reason in list(self.down_strategies.items()):
+                            await asyncio.wait_for(_await(sup.handle.strategy_down.remote(ident, reason)), timeout=10)
         except Exception as exc:  # noqa: BLE001 - a peer that is itself down is restored when it comes back
             log.warning("restoring %s: %s", sup.name, exc)
 
@@ -584,9 +587,10 @@ class Supervisor:
 
     async def _on_down(self, sup: _Supervised, reason: str) -> None:
         if sup.spec.role == "strategy":
-            self.down_strategies.setdefault(sup.spec.ident, sup.last_death or reason)
-            self._persist()
-            await self._tell_gates("strategy_down", sup.spec.ident, sup.last_death or reason)
+            async with self._gate_lock:
+                self.down_strategies.setdefault(sup.spec.ident, sup.last_death or reason)
+                self._persist()
+                await self._tell_gates("strategy_down", sup.spec.ident, sup.last_death or reason)
             return
         if sup.spec.role != "feed":
             return
