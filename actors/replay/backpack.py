@@ -28,9 +28,8 @@ from typing import Any
 
 from actors.book.sync import BookSync
 from actors.feed.venues.backpack import DEPTH_PATH
-from actors.fixedpoint import fixed_to_plain
 from actors.instruments import Venue
-from actors.replay.protocol import Reply
+from actors.replay.protocol import RecordedSession, Reply, plain_levels
 from actors.replay.streambook import StreamTrueBook
 
 __all__ = ["BACKPACK", "BackpackReplay", "BackpackSession"]
@@ -47,7 +46,7 @@ def _error(message: str) -> bytes:
     return _json({"id": None, "error": {"code": 4005, "message": message}})
 
 
-class BackpackSession:
+class BackpackSession(RecordedSession):
     """One connection: its subscribed streams and the ``SUBSCRIBE``/``UNSUBSCRIBE`` requests."""
 
     def __init__(self) -> None:
@@ -72,19 +71,6 @@ class BackpackSession:
         new = [p for p in dict.fromkeys(params) if p not in self.streams]
         self.streams.extend(new)
         return Reply([], new)
-
-    def outgoing(self, data: bytes, stream: str) -> bytes:
-        return data
-
-    def greeting(self, known: Collection[str]) -> list[bytes]:
-        return []
-
-    def describe(self) -> dict:
-        return {"streams": list(self.streams)}
-
-
-def _levels(levels, pd: int, sd: int) -> list[list[str]]:
-    return [[fixed_to_plain(p, pd), fixed_to_plain(s, sd)] for p, s in levels]
 
 
 @dataclass(frozen=True)
@@ -133,8 +119,8 @@ class BackpackReplay:
         b = sync.book
         bids, asks = b.depth(limit)
         bids.reverse()  # Backpack lists both sides from the lowest price up
-        return _json({"asks": _levels(asks, b.price_decimals, b.size_decimals),
-                      "bids": _levels(bids, b.price_decimals, b.size_decimals),
+        return _json({"asks": plain_levels(asks, b.price_decimals, b.size_decimals),
+                      "bids": plain_levels(bids, b.price_decimals, b.size_decimals),
                       "lastUpdateId": str(sync.last_sequence), "timestamp": now_ms})  # fmt: skip
 
     async def _depth(self, venue: Any, query: Mapping[str, str]) -> tuple[int, bytes, dict]:

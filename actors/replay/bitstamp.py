@@ -29,9 +29,8 @@ from typing import Any
 
 from actors.book.sync import BookSync
 from actors.feed.venues.bitstamp import DIFF_CHANNEL, ORDER_BOOK_PREFIX, TRADES_CHANNEL, order_book_path
-from actors.fixedpoint import fixed_to_plain
 from actors.instruments import Venue
-from actors.replay.protocol import Reply
+from actors.replay.protocol import RecordedSession, Reply, plain_levels
 from actors.replay.streambook import StreamTrueBook
 
 __all__ = ["BITSTAMP", "BitstampReplay", "BitstampSession"]
@@ -44,7 +43,7 @@ def _json(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-class BitstampSession:
+class BitstampSession(RecordedSession):
     """One v2 connection: its subscribed channels and the ``bts:*`` requests."""
 
     def __init__(self) -> None:
@@ -73,19 +72,6 @@ class BitstampSession:
         new = [] if channel in self.streams else [channel]
         self.streams.extend(new)
         return Reply([_json({"event": "bts:subscription_succeeded", "channel": channel, "data": {}})], new)
-
-    def outgoing(self, data: bytes, stream: str) -> bytes:
-        return data
-
-    def greeting(self, known: Collection[str]) -> list[bytes]:
-        return []
-
-    def describe(self) -> dict:
-        return {"streams": list(self.streams)}
-
-
-def _levels(levels, pd: int, sd: int) -> list[list[str]]:
-    return [[fixed_to_plain(p, pd), fixed_to_plain(s, sd)] for p, s in levels]
 
 
 @dataclass(frozen=True)
@@ -150,8 +136,8 @@ class BitstampReplay:
         bids, asks = b.depth(max(b.bid_levels, b.ask_levels))  # Bitstamp's order book has no depth parameter
         micro = max(sync.last_sequence, 0)
         return _json({"timestamp": str(micro // 1_000_000), "microtimestamp": str(micro),
-                      "bids": _levels(bids, b.price_decimals, b.size_decimals),
-                      "asks": _levels(asks, b.price_decimals, b.size_decimals)})  # fmt: skip
+                      "bids": plain_levels(bids, b.price_decimals, b.size_decimals),
+                      "asks": plain_levels(asks, b.price_decimals, b.size_decimals)})  # fmt: skip
 
 
 BITSTAMP = BitstampReplay()

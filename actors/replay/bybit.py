@@ -28,7 +28,7 @@ from actors.book.sync import BookSync
 from actors.feed.venues.bybit import BOOK_DEPTHS, CATEGORY, INSTRUMENTS_PATH, REST_ORDERBOOK_PATH, WS_PATH
 from actors.fixedpoint import fixed_to_plain as plain_decimal
 from actors.instruments import Venue
-from actors.replay.protocol import Reply
+from actors.replay.protocol import RecordedSession, Reply
 from actors.replay.streambook import StreamTrueBook
 
 __all__ = ["BybitReplay", "BybitSession", "LINEAR", "SPOT"]
@@ -40,7 +40,7 @@ def _json(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-class BybitSession:
+class BybitSession(RecordedSession):
     """One Bybit connection: subscribed topics and the ``op`` requests."""
 
     def __init__(self, venue: Venue, conn_id: str) -> None:
@@ -78,15 +78,6 @@ class BybitSession:
         ack = {"success": True, "ret_msg": op if self.venue is Venue.BYBIT else "", "conn_id": self.conn_id,
                "req_id": req_id, "op": op}  # fmt: skip
         return Reply([_json(ack)], new)
-
-    def outgoing(self, data: bytes, stream: str) -> bytes:
-        return data
-
-    def greeting(self, known: Collection[str]) -> list[bytes]:
-        return []
-
-    def describe(self) -> dict:
-        return {"streams": list(self.streams)}
 
 
 def _levels(levels, pd: int, sd: int) -> list[list[str]]:

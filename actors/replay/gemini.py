@@ -30,7 +30,7 @@ from typing import Any
 from actors.feed.venues.gemini import L2, WS_PATH
 from actors.fixedpoint import fixed_to_plain
 from actors.instruments import Venue
-from actors.replay.protocol import Reply
+from actors.replay.protocol import RecordedSession, Reply
 from actors.replay.streambook import StreamTrueBook
 
 __all__ = ["GEMINI", "GeminiReplay", "GeminiSession"]
@@ -48,7 +48,7 @@ def _error(reason: str, message: str) -> bytes:
     return _json({"type": "error", "reason": reason, "message": message})
 
 
-class GeminiSession:
+class GeminiSession(RecordedSession):
     """One v2 connection: its ``l2:<SYMBOL>`` streams (and ``heartbeat`` once subscribed)."""
 
     def __init__(self) -> None:
@@ -81,15 +81,6 @@ class GeminiSession:
         if new and HEARTBEAT in known and HEARTBEAT not in self.streams:
             self.streams.append(HEARTBEAT)
         return Reply(frames, new)
-
-    def outgoing(self, data: bytes, stream: str) -> bytes:
-        return data
-
-    def greeting(self, known: Collection[str]) -> list[bytes]:
-        return []
-
-    def describe(self) -> dict:
-        return {"streams": list(self.streams)}
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from actors.book.sync import BookSync
 from actors.feed.venues.okx import BOOK_CHANNELS, INSTRUMENTS_PATH, REST_BOOKS_PATH, WS_PATH, okx_checksum
 from actors.fixedpoint import fixed_to_plain
 from actors.instruments import Venue
-from actors.replay.protocol import Reply
+from actors.replay.protocol import RecordedSession, Reply
 from actors.replay.streambook import StreamTrueBook
 
 __all__ = ["OKX", "OkxReplay", "OkxSession"]
@@ -39,7 +39,7 @@ def _json(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-class OkxSession:
+class OkxSession(RecordedSession):
     """One OKX connection: subscribed ``channel:instId`` streams and the ``op`` requests."""
 
     def __init__(self, conn_id: str) -> None:
@@ -79,15 +79,6 @@ class OkxSession:
             frames.append(_json({"event": op, "arg": {"channel": arg["channel"], "instId": arg.get("instId", "")},
                                  "connId": self.conn_id}))  # fmt: skip
         return Reply(frames, new)
-
-    def outgoing(self, data: bytes, stream: str) -> bytes:
-        return data
-
-    def greeting(self, known: Collection[str]) -> list[bytes]:
-        return []
-
-    def describe(self) -> dict:
-        return {"streams": list(self.streams)}
 
 
 def _levels(levels, pd: int, sd: int) -> list[list[str]]:

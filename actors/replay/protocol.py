@@ -41,7 +41,8 @@ from typing import Any, Protocol
 from actors.errors import ConfigError
 from actors.instruments import Venue
 
-__all__ = ["PROTOCOLS", "ReplayProtocol", "Reply", "RestHandler", "Session", "protocol_for"]
+__all__ = ["PROTOCOLS", "RecordedSession", "ReplayProtocol", "Reply", "RestHandler", "Session", "plain_levels",
+           "protocol_for"]
 
 RestHandler = Callable[[Any, Mapping[str, str]], Awaitable[tuple[int, bytes, dict]]]
 """``handler(venue, query) -> (status, body, headers)``."""
@@ -72,6 +73,29 @@ class Session(Protocol):
     def greeting(self, known: Collection[str]) -> list[bytes]: ...
 
     def describe(self) -> dict: ...
+
+
+class RecordedSession:
+    """What most venues' sessions share: recorded frames go out byte for byte, nothing is sent on connect, and the
+    session describes itself by its streams. A session class inherits it and keeps ``self.streams``."""
+
+    streams: list[str]
+
+    def outgoing(self, data: bytes, stream: str) -> bytes:
+        return data
+
+    def greeting(self, known: Collection[str]) -> list[bytes]:
+        return []
+
+    def describe(self) -> dict:
+        return {"streams": list(self.streams)}
+
+
+def plain_levels(levels, pd: int, sd: int) -> list[list[str]]:
+    """``[[price, size], ...]`` as plain decimal strings (no exponent, no padding) from fixed-point levels."""
+    from actors.fixedpoint import fixed_to_plain
+
+    return [[fixed_to_plain(p, pd), fixed_to_plain(s, sd)] for p, s in levels]
 
 
 class ReplayProtocol(Protocol):
