@@ -69,7 +69,27 @@ class VenueFill(msgspec.Struct, frozen=True, gc=False):
     realized_pnl: Decimal | None = None
 
 
-class OrderUpdate(msgspec.Struct, frozen=True, gc=False):
+class _OrderFields(msgspec.Struct, frozen=True, gc=False):
+    """The order fields a stream update and a REST answer share (first, in this order; see each subclass)."""
+
+    venue: str
+    symbol: str
+    instrument_id: str
+    client_order_id: str
+    venue_order_id: str
+    side: Side
+    order_type: OrderType | None
+    venue_order_type: str
+    time_in_force: TimeInForce | None
+    size: int
+    price: int | None
+    trigger_price: int | None
+    price_decimals: int
+    size_decimals: int
+    status: OrderStatus
+
+
+class OrderUpdate(_OrderFields, frozen=True, gc=False):
     """One order update: spot ``executionReport`` or USD-M ``ORDER_TRADE_UPDATE`` (or one synthesized by
     reconciliation from REST, then ``execution`` is ``"RECONCILE"`` and ``ts_recv`` is the REST receive time).
 
@@ -94,21 +114,6 @@ class OrderUpdate(msgspec.Struct, frozen=True, gc=False):
         ts_event: transaction time ``T`` (ns); ``event_time``: event time ``E`` (ns); ``ts_recv``: our receive (ns).
     """
 
-    venue: str
-    symbol: str
-    instrument_id: str
-    client_order_id: str
-    venue_order_id: str
-    side: Side
-    order_type: OrderType | None
-    venue_order_type: str
-    time_in_force: TimeInForce | None
-    size: int
-    price: int | None
-    trigger_price: int | None
-    price_decimals: int
-    size_decimals: int
-    status: OrderStatus
     execution: str
     filled: int
     avg_fill_price: Decimal | None
@@ -254,7 +259,7 @@ UserDataEvent = (
 )
 
 
-class VenueOrder(msgspec.Struct, frozen=True, gc=False):
+class VenueOrder(_OrderFields, frozen=True, gc=False):
     """An order as the venue's REST API reports it (``GET openOrders`` / ``GET order``).
 
     Attributes:
@@ -263,21 +268,6 @@ class VenueOrder(msgspec.Struct, frozen=True, gc=False):
         ts_updated: ``updateTime`` (ns).
     """
 
-    venue: str
-    symbol: str
-    instrument_id: str
-    client_order_id: str
-    venue_order_id: str
-    side: Side
-    order_type: OrderType | None
-    venue_order_type: str
-    time_in_force: TimeInForce | None
-    size: int
-    price: int | None
-    trigger_price: int | None
-    price_decimals: int
-    size_decimals: int
-    status: OrderStatus
     filled: int
     avg_fill_price: Decimal | None
     ts_updated: int
