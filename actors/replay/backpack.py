@@ -49,9 +49,6 @@ def _error(message: str) -> bytes:
 class BackpackSession(RecordedSession):
     """One connection: its subscribed streams and the ``SUBSCRIBE``/``UNSUBSCRIBE`` requests."""
 
-    def __init__(self) -> None:
-        self.streams: list[str] = []
-
     def handle(self, text: str | bytes, known: Collection[str]) -> Reply:
         try:
             request = json.loads(text)

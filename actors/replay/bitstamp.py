@@ -46,9 +46,6 @@ def _json(value: object) -> bytes:
 class BitstampSession(RecordedSession):
     """One v2 connection: its subscribed channels and the ``bts:*`` requests."""
 
-    def __init__(self) -> None:
-        self.streams: list[str] = []
-
     def handle(self, text: str | bytes, known: Collection[str]) -> Reply:
         try:
             request = json.loads(text)

@@ -51,9 +51,6 @@ def _error(reason: str, message: str) -> bytes:
 class GeminiSession(RecordedSession):
     """One v2 connection: its ``l2:<SYMBOL>`` streams (and ``heartbeat`` once subscribed)."""
 
-    def __init__(self) -> None:
-        self.streams: list[str] = []
-
     def handle(self, text: str | bytes, known: Collection[str]) -> Reply:
         try:
             request = json.loads(text)

@@ -77,9 +77,11 @@ class Session(Protocol):
 
 class RecordedSession:
     """What most venues' sessions share: recorded frames go out byte for byte, nothing is sent on connect, and the
-    session describes itself by its streams. A session class inherits it and keeps ``self.streams``."""
+    session describes itself by its streams (``self.streams``, empty at first; a subclass with its own
+    ``__init__`` sets it)."""
 
-    streams: list[str]
+    def __init__(self) -> None:
+        self.streams: list[str] = []
 
     def outgoing(self, data: bytes, stream: str) -> bytes:
         return data
