@@ -121,7 +121,11 @@ def _drive(page, expect, base: str, errors: list[str]) -> None:
 
     # without a token: the mutating controls show the API's 401 and change nothing
     assert _api(base, "/strategies/mm-1")["state"] == "running"
-    page.get_by_test_id("strategy-mm-1-toggle").click()
+    # the page shows the state of the last status it was streamed (a strategy that did not answer one in time is
+    # ``unreachable`` there, its toggle disabled): the user clicks Stop once the page says running
+    toggle = page.get_by_test_id("strategy-mm-1-toggle")
+    expect(toggle).to_have_text("Stop", timeout=30_000)
+    toggle.click()
     expect(page.get_by_test_id("toast")).to_contain_text("stop mm-1: 401 Unauthorized", timeout=30_000)
     _kill(page, expect, "kill switch: 401 Unauthorized")
     page.screenshot(path=ARTIFACTS / "2-no-token-401.png")
@@ -132,7 +136,8 @@ def _drive(page, expect, base: str, errors: list[str]) -> None:
     page.get_by_test_id("token-input").fill(TOKEN)
     page.get_by_test_id("token-set").click()
     expect(page.get_by_test_id("token-state")).to_have_text("token set")
-    page.get_by_test_id("strategy-mm-1-toggle").click()
+    expect(toggle).to_have_text("Stop", timeout=30_000)
+    toggle.click()
     _eventually(lambda: _api(base, "/strategies/mm-1")["state"] == "stopped", 20, "mm-1 stopped via the API")
     expect(page.get_by_test_id("strategy-mm-1").locator(".state")).to_have_text("stopped", timeout=15_000)
     _kill(page, expect, "kill switch: trading halted")

@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Accounts
+         * @description Venue accounts of the testnet / live modes: venue, mode, balances (exact decimal strings), permissions,
+         *     last reconciliation (paper: its mode only). Never a key or secret.
+         */
+        get: operations["get_accounts_accounts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/alerts/{row_key}/ack": {
         parameters: {
             query?: never;
@@ -676,6 +697,8 @@ export interface components {
             price_band_pct?: number | string | null;
             /** Reducing At Pct */
             reducing_at_pct?: number | string | null;
+            /** Strategy Down Orders */
+            strategy_down_orders?: ("cancel" | "keep") | null;
         };
         /**
          * OrderCreate
@@ -774,10 +797,11 @@ export interface components {
             };
             /**
              * Mode
+             * @description paper, testnet, or live (only when the run allows production: config and --live)
              * @default paper
-             * @constant
+             * @enum {string}
              */
-            mode: "paper";
+            mode: "paper" | "testnet" | "live";
             /**
              * Params
              * @description Validated by the kind's parameter model
@@ -849,6 +873,42 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_accounts_accounts_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unknown instrument, feed, strategy, order, run or table */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     ack_alert_alerts__row_key__ack_post: {
         parameters: {
             query?: never;

@@ -30,6 +30,9 @@ export class TradingView {
       setText(btn, running ? "Stop" : "Start");
       btn.dataset.action = running ? "stop" : "start";
       btn.className = `toggle ${running ? "warn" : "go"}`;
+      // Only a known state can be toggled: a strategy that did not answer the last status (``unreachable``,
+      // restarting) offers no Start, which would be the wrong request for a strategy that is in fact running.
+      btn.disabled = !running && st.state !== "stopped";
       const rejects = Object.entries(st.rejections ?? {}).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
       $(".counters", card).innerHTML = `<span>orders <b>${st.orders}</b></span><span>fills <b>${st.fills}</b></span>` +
         `<span>open <b>${st.open_orders}</b></span><span>signals <b>${st.signals}</b></span>` +
