@@ -265,9 +265,22 @@ def _export_metrics(topo: Topology, status: dict, sink: RayMetricsSink) -> None:
 
 
 def _resynced(status: dict) -> bool:
-    """Every instrument of every running feed is ready (no resync in progress)."""
-    return all(i.get("ready") for f in status["feeds"].values() if f.get("state") == "running"
-               for i in f.get("instruments", {}).values())  # fmt: skip
+    """Every instrument of every running feed is ready at its feed and in its book: no resync in progress, and no
+    book actor dead, restarting or restarted and still waiting for its snapshot (a book killed near the end of the
+    replay is rebuilt before the run ends, not summarized empty)."""
+    live = [(iid, i) for f in status["feeds"].values() if f.get("state") == "running"
+            for iid, i in f.get("instruments", {}).items()]  # fmt: skip
+    if not all(i.get("ready") for _, i in live):
+        return False
+    if any(s.get("role") in ("book", "feed") and s.get("state") in ("restarting", "starting")
+           for s in status.get("supervision", {}).values()):  # fmt: skip
+        return False
+    books: dict[str, bool] = {}
+    for entry in status.get("books", {}).values():
+        if not isinstance(entry, dict) or "instruments" not in entry:
+            return False  # unreachable: dead or not yet replaced
+        books.update((iid, bool(i.get("ready"))) for iid, i in entry["instruments"].items())
+    return all(books.get(iid, True) for iid, _ in live)
 
 
 def _drained(status: dict) -> bool:

@@ -73,7 +73,9 @@ def test_a_killed_supervisor_comes_back_and_goes_on_supervising(ray_session):
     """The supervisor dies twice (once as a crash Ray restarts, once killed for good, which the driver replaces);
     each new incarnation rebuilds itself from its registry and the live actors, and a book killed afterwards is
     still restarted and resynced to the truth; the run ends ok with its summary."""
-    cfg = load_config(api__enabled=False, replay__speed="20")
+    # speed 10 (a ~66 s replay): the two supervisor deaths and the book's under a loaded CI machine happen while the
+    # replay still runs; a book restarted after it ended is rebuilt before the run ends (``cluster/run.py``)
+    cfg = load_config(api__enabled=False, replay__speed="10")
     sup_name, book_name = f"{cfg.ray.prefix}supervisor", f"{cfg.ray.prefix}book-{SPOT}"
     observed: dict = {}
     final: dict = {}
