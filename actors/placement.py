@@ -7,14 +7,20 @@ nodes that offer theirs (Ray's ``SPREAD`` scheduling strategy), so N strategy in
 strategy nodes. When no live node offers a role's resource (a single machine, or every strategy node lost), the
 actor asks for nothing and goes anywhere, so one laptop runs the same code.
 
-Source: Ray docs, "Resources" (custom resources, ``ray start --resources``) and "Scheduling" (``SPREAD``).
+A replacement for an actor whose incarnation died goes to another node offering the same resources when there is
+one (:func:`replacement_node`): after a node loss the GCS still counts the lost node as alive until its health
+checks fail (Ray's ``health_check_period_ms`` x ``health_check_failure_threshold``, about 15 s by default), and a
+replacement placed there dies with it.
+
+Source: Ray docs, "Resources" (custom resources, ``ray start --resources``) and "Scheduling" (``SPREAD``,
+``NodeAffinitySchedulingStrategy`` with ``soft=True``: that node if it can, anywhere feasible otherwise).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-__all__ = ["ROLE_OF_CLASS", "ROLE_RESOURCES", "placement_options"]
+__all__ = ["ROLE_OF_CLASS", "ROLE_RESOURCES", "placement_options", "replacement_node"]
 
 ROLE_RESOURCES: dict[str, str] = {
     "feed": "raytrade_feed",
@@ -60,3 +66,25 @@ def placement_options(role: str | None, cluster_resources: Mapping[str, float]) 
     if role in SPREAD_ROLES:
         options["scheduling_strategy"] = "SPREAD"
     return options
+
+
+def replacement_node(resources: Mapping[str, float] | None, avoid_node_id: str | None,
+                     nodes: Sequence[Mapping]) -> str | None:  # fmt: skip
+    """The node a replacement should go to: a live node other than ``avoid_node_id`` offering every requested
+    custom resource, the one offering most of them (ties: the lowest node id), or None (place as usual).
+
+    Args:
+        resources: the actor's ``resources`` option (``{"raytrade_strategy": 1}``); None or empty: None (an actor
+            that asks for no custom resource goes anywhere, as on a single machine).
+        avoid_node_id: hex node id the dead incarnation ran on; None: None.
+        nodes: ``ray.nodes()`` entries (``NodeID``, ``Alive``, ``Resources`` totals).
+    """
+    wanted = {k: v for k, v in (resources or {}).items() if k.startswith("raytrade_")}
+    if not wanted or avoid_node_id is None:
+        return None
+    candidates = [n for n in nodes if n.get("Alive") and n.get("NodeID") != avoid_node_id
+                  and all(n.get("Resources", {}).get(k, 0) >= v for k, v in wanted.items())]  # fmt: skip
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda n: (-sum(n["Resources"].get(k, 0) for k in wanted), n["NodeID"]))
+    return best["NodeID"]

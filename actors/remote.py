@@ -40,8 +40,13 @@ class RaySpawner:
         self.namespace = namespace
         self.lifetime = lifetime
 
-    def spawn(self, cls: type, name: str, *args: Any, options: dict | None = None, **kwargs: Any) -> Any:
+    def spawn(self, cls: type, name: str, *args: Any, options: dict | None = None, avoid_node: str | None = None,
+              **kwargs: Any) -> Any:  # fmt: skip
         """Start ``cls(*args, **kwargs)`` as the actor ``name``; returns its handle.
+
+        ``avoid_node``: hex id of the node a dead incarnation ran on; the new one is placed (soft node affinity) on
+        another live node offering the same custom resources when there is one
+        (:func:`actors.placement.replacement_node`), else as usual.
 
         Raises:
             ValueError: an actor of that name is still alive (Ray releases a dead actor's name asynchronously).
@@ -50,7 +55,19 @@ class RaySpawner:
                 **(options or {})}
         if self.lifetime:
             opts.setdefault("lifetime", self.lifetime)
+        if avoid_node is not None:
+            opts.update(_elsewhere(opts.get("resources"), avoid_node))
         return remote_class(cls).options(**opts).remote(*args, **kwargs)
+
+    def node_of(self, handle: Any) -> str | None:
+        """Hex id of the node ``handle``'s actor runs or last ran on (the GCS actor table), or None."""
+        from ray._private.state import state
+
+        try:
+            info = state.actor_table(handle._actor_id.hex())
+        except Exception:  # noqa: BLE001 - the GCS is briefly unreachable, or no such actor
+            return None
+        return ((info or {}).get("Address") or {}).get("NodeID") or None
 
     def placement(self, cls: type) -> dict:
         """Custom-resource options for ``cls``'s role (:func:`actors.placement.placement_options`), from the live
@@ -82,6 +99,20 @@ class RaySpawner:
             ray.kill(handle, no_restart=True)
         except Exception:  # noqa: BLE001 - already dead
             pass
+
+
+def _elsewhere(resources: dict | None, avoid_node: str) -> dict:
+    """``scheduling_strategy`` options that keep a replacement off ``avoid_node``, or {}."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from actors.placement import replacement_node
+
+    try:
+        node = replacement_node(resources, avoid_node, ray.nodes())
+    except Exception:  # noqa: BLE001 - the GCS is briefly unreachable: place as usual
+        return {}
+    return {} if node is None else {"scheduling_strategy": NodeAffinitySchedulingStrategy(node, soft=True)}
 
 
 def actor_nodes(prefix: str) -> dict[str, dict]:

@@ -94,6 +94,7 @@ class _Supervised:
     down_since_ns: int | None = None
     downtime_ns: int = 0
     recovered: bool = False  # a strategy incarnation whose recover() returned (strategy_up may be told)
+    lost_node: str | None = None  # node the last dead incarnation ran on: its replacement goes elsewhere if it can
 
 
 @dataclass(frozen=True)
@@ -457,7 +458,8 @@ class Supervisor:
         spec = sup.spec
         for attempt in range(50):
             try:
-                sup.handle = self.spawner.spawn(spec.cls, sup.name, *spec.args, options=spec.options, **spec.kwargs)
+                sup.handle = self.spawner.spawn(spec.cls, sup.name, *spec.args, options=spec.options,
+                                                avoid_node=sup.lost_node if restart else None, **spec.kwargs)  # fmt: skip
                 break
             except ValueError:  # the dead actor's name is not released yet
                 await asyncio.sleep(0.05 * (attempt + 1))
@@ -571,6 +573,7 @@ class Supervisor:
             sup.last_death = reason
             sup.down_since_ns = time.time_ns()
             self._note({"ts": sup.down_since_ns, "kind": "death", "actor": sup.name, "reason": reason})
+            sup.lost_node = await asyncio.to_thread(self.spawner.node_of, sup.handle)
             self.spawner.kill(sup.handle)
             await self._on_down(sup, "feed_dead")
             delay = sup.policy.on_death(self.clock())

@@ -33,3 +33,30 @@ def test_losing_every_strategy_node_sends_restarted_strategies_anywhere():
 def test_every_actor_class_has_a_role_with_a_resource():
     assert set(ROLE_OF_CLASS.values()) <= set(ROLE_RESOURCES)
     assert placement_options("api", THREE_NODES) == {} and placement_options(None, THREE_NODES) == {}
+
+
+def _node(node_id: str, alive: bool = True, **resources: float) -> dict:
+    return {"NodeID": node_id, "Alive": alive, "Resources": {"CPU": 2.0, **resources}}
+
+
+def test_a_replacement_goes_to_another_live_node_offering_the_role():
+    from actors.placement import replacement_node
+
+    nodes = [_node("a", raytrade_strategy=100), _node("b", raytrade_strategy=100), _node("c", raytrade_feed=100)]
+    assert replacement_node({"raytrade_strategy": 1}, "a", nodes) == "b"
+    # the GCS still counts the lost node alive: it is avoided anyway; a dead node is never chosen
+    assert replacement_node({"raytrade_strategy": 1}, "b", [_node("a", alive=False, raytrade_strategy=100),
+                                                            *nodes[1:]]) is None  # fmt: skip
+    # the most of the resource wins, ties by node id
+    more = [*nodes, _node("d", raytrade_strategy=200)]
+    assert replacement_node({"raytrade_strategy": 1}, "a", more) == "d"
+
+
+def test_no_replacement_node_without_custom_resources_or_a_known_lost_node():
+    from actors.placement import replacement_node
+
+    nodes = [_node("a", raytrade_strategy=100), _node("b", raytrade_strategy=100)]
+    assert replacement_node(None, "a", nodes) is None  # a single machine: anywhere
+    assert replacement_node({"CPU": 1}, "a", nodes) is None
+    assert replacement_node({"raytrade_strategy": 1}, None, nodes) is None
+    assert replacement_node({"raytrade_strategy": 1}, "a", nodes[:1]) is None  # the only strategy node

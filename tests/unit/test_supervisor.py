@@ -55,11 +55,16 @@ class FakeSpawner:
         self.spawned: list[FakeHandle] = []
         self.by_name: dict[str, FakeHandle] = {}
 
-    def spawn(self, cls, name, *args, options=None, **kwargs):
+    def spawn(self, cls, name, *args, options=None, avoid_node=None, **kwargs):
         handle = FakeHandle(cls, name, args, kwargs)
+        handle.avoid_node = avoid_node
+        handle.node = f"node-{len(self.spawned)}"
         self.spawned.append(handle)
         self.by_name[name] = handle
         return handle
+
+    def node_of(self, handle):
+        return getattr(handle, "node", None)  # None: no handle (found dead by a new supervisor), as the real one
 
     def lookup(self, name):
         handle = self.by_name.get(name)
@@ -320,6 +325,25 @@ def test_a_strategy_that_could_not_recover_stays_down_and_a_restarted_gate_is_to
                      and any(n == "strategy_down" for n, _ in spawner.by_name["t-risk"].calls))  # fmt: skip
         told = [a for n, a in spawner.by_name["t-risk"].calls if n == "strategy_down"]
         assert told[0][0] == "s1"
+        await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
+def test_a_replacement_is_kept_off_the_node_its_dead_incarnation_ran_on():
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner)
+        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
+        first = spawner.by_name["t-strategy-s1"]
+        assert first.avoid_node is None  # a first start is placed as usual
+        spawner.kill(first)
+        await _until(lambda: spawner.by_name["t-strategy-s1"] is not first)
+        second = spawner.by_name["t-strategy-s1"]
+        assert second.avoid_node == first.node
+        spawner.kill(second)
+        await _until(lambda: spawner.by_name["t-strategy-s1"] is not second)
+        assert spawner.by_name["t-strategy-s1"].avoid_node == second.node
         await sup.stop_all()
 
     asyncio.run(scenario())
