@@ -26,7 +26,10 @@ The supervisor itself is restartable: it runs with Ray ``max_restarts=-1`` (a cr
 brings it back under the same name and constructor arguments), and the run's driver starts a new one when it was
 killed for good. Every change to what it supervises is saved to a :mod:`~actors.supervision.registry` record
 keyed by the run; a new incarnation loads it in ``__init__`` (so ``supervision()`` and ``book_actor_for`` answer at
-once), then, on its first async call, looks every actor up by name (they are detached and outlived it): a live one
+once). Each actor's full spec is kept in the record as its own pickle and unpickled only when that actor is spawned
+again: unpickling a spec imports its actor class and everything it imports (the recorder's pyarrow and
+SQLAlchemy, the feed's websockets), which took a restarted supervisor 25-42 s under load on 2 cores (Ray's workers
+run at niceness 19) and let the driver give up on it. Then, on its first async call, looks every actor up by name (they are detached and outlived it): a live one
 is watched again (a feed's ``run()`` is awaited again: it is idempotent), one that died meanwhile goes through the
 normal death path (books reset, restart with backoff, restore). While no supervisor runs, nothing is restarted and
 ``/status`` answers 503; books and feeds go on. ``supervision()`` lists the supervisor itself with its restarts.
@@ -64,7 +67,8 @@ class ActorSpec:
     Attributes:
         role: ``feed`` | ``book`` | ``strategy`` | ``risk`` | ``execution`` | ``recorder``.
         ident: unique within the role (``binance-spot``, ``BTCUSDT.BINANCE``, ``mm-1``).
-        cls: the plain actor class.
+        cls: the plain actor class (None in the brief spec of a loaded registry record until the actor is
+            spawned again: :meth:`_Supervised.full_spec`).
         args, kwargs: its constructor arguments (the same on every restart).
         options: extra Ray options (resources, ``max_concurrency``).
         instruments: for books and feeds, the instrument ids it holds (restores resyncs); feeds: ``book_actors``.
@@ -94,6 +98,23 @@ class _Supervised:
     down_since_ns: int | None = None
     downtime_ns: int = 0
     recovered: bool = False  # a strategy incarnation whose recover() returned (strategy_up may be told)
+    spec_blob: bytes | None = None  # the pickled full spec (the registry record's copy; see the module docstring)
+
+    def pickled_spec(self) -> bytes:
+        """The full spec as the registry keeps it (pickled once: a spec never changes)."""
+        if self.spec_blob is None:
+            from ray import cloudpickle
+
+            self.spec_blob = cloudpickle.dumps(self.spec)
+        return self.spec_blob
+
+    def full_spec(self) -> ActorSpec:
+        """The spec with its class and arguments: a loaded record's is unpickled here, on the first spawn."""
+        if self.spec.cls is None and self.spec_blob is not None:
+            from ray import cloudpickle
+
+            self.spec = cloudpickle.loads(self.spec_blob)
+        return self.spec
     lost_node: str | None = None  # node the last dead incarnation ran on: its replacement goes elsewhere if it can
 
 
@@ -154,7 +175,8 @@ class Supervisor:
         """Save what a new incarnation needs to the registry; a failure is logged and counted, never raised."""
         if self.registry is None:
             return
-        actors = {name: {"spec": s.spec, "state": s.state, "deaths": s.deaths, "last_death": s.last_death,
+        actors = {name: {"role": s.spec.role, "ident": s.spec.ident, "instruments": s.spec.instruments,
+                         "spec": s.pickled_spec(), "state": s.state, "deaths": s.deaths, "last_death": s.last_death,
                          "restarts": s.policy.restarts, "circuit": s.policy.state.value, "started": s.started,
                          "downtime_ns": s.downtime_ns, "down_since_ns": s.down_since_ns}
                   for name, s in self.actors.items()}  # fmt: skip
@@ -171,7 +193,9 @@ class Supervisor:
     def _load(self, saved: dict) -> None:
         """A new incarnation: take the saved specs and counters; handles are looked up in :meth:`_ensure_recovered`."""
         for name, a in saved["actors"].items():
-            sup = _Supervised(a["spec"], name, RestartPolicy(**self._policy_args))
+            # role, ident and instruments now; class and arguments when it is spawned again (``full_spec``)
+            brief = ActorSpec(a["role"], a["ident"], None, instruments=tuple(a["instruments"]))  # type: ignore[arg-type]
+            sup = _Supervised(brief, name, RestartPolicy(**self._policy_args), spec_blob=a["spec"])
             sup.policy.restarts, sup.policy.state = a["restarts"], CircuitState(a["circuit"])
             sup.state, sup.deaths, sup.last_death = a["state"], a["deaths"], a["last_death"]
             sup.started, sup.downtime_ns, sup.down_since_ns = a["started"], a["downtime_ns"], a["down_since_ns"]
@@ -455,7 +479,7 @@ class Supervisor:
 
     # -- internals -------------------------------------------------------------------------------------------
     async def _spawn(self, sup: _Supervised, restart: bool) -> None:
-        spec = sup.spec
+        spec = await asyncio.to_thread(sup.full_spec)  # a loaded spec's imports: off the event loop
         for attempt in range(50):
             try:
                 sup.handle = self.spawner.spawn(spec.cls, sup.name, *spec.args, options=spec.options,

@@ -347,3 +347,47 @@ def test_a_replacement_is_kept_off_the_node_its_dead_incarnation_ran_on():
         await sup.stop_all()
 
     asyncio.run(scenario())
+
+
+UNPICKLED: list[str] = []
+
+
+def _unpickled(tag: str) -> "_Marker":
+    UNPICKLED.append(tag)
+    return _Marker(tag)
+
+
+class _Marker:
+    """A constructor argument that notes when it is unpickled (as importing an actor's class would happen)."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    def __reduce__(self):
+        return _unpickled, (self.tag,)
+
+
+def test_a_new_incarnation_unpickles_an_actors_spec_only_when_it_spawns_it_again():
+    """Loading the record must not import every actor class (slow under load); a respawn does, for its actor."""
+    from actors.supervision.registry import MemoryRegistry
+
+    async def scenario():
+        spawner, registry = FakeSpawner(), MemoryRegistry()
+        first = _supervisor(spawner, registry=registry)
+        await first.start(ActorSpec("book", "X.BINANCE", _Book, (_Marker("book"),), instruments=("X.BINANCE",)))
+        await first.start(ActorSpec("strategy", "s1", _Strategy, (_Marker("s1"),)))
+        for s in first.actors.values():
+            s.task.cancel()
+        UNPICKLED.clear()
+        second = _supervisor(spawner, registry=registry)
+        assert second.book_actor_for("X.BINANCE") == "t-book-X.BINANCE" and UNPICKLED == []
+        await second.status()  # re-attached to both live actors: still nothing unpickled
+        assert UNPICKLED == []
+        book = spawner.by_name["t-book-X.BINANCE"]
+        spawner.kill(book)
+        await _until(lambda: spawner.by_name["t-book-X.BINANCE"] is not book)
+        new = spawner.by_name["t-book-X.BINANCE"]
+        assert UNPICKLED == ["book"] and new.args[0].tag == "book" and new.cls is _Book
+        await second.stop_all()
+
+    asyncio.run(scenario())
