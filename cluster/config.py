@@ -207,9 +207,10 @@ class SupervisorSettings(_Model):
     max_backoff_s: float = Field(10.0, ge=0, description="Largest restart delay (s)")
     venue_unreachable_s: float = Field(60.0, gt=0, description="A feed without a connection (or with its circuit "
                                        "open) this long ends the run with ok false and the reason (s)")
-    revive_timeout_s: float = Field(30.0, gt=0, description="How long the driver tries to bring a dead supervisor "
+    revive_timeout_s: float = Field(60.0, gt=0, description="How long the driver tries to bring a dead supervisor "
                                     "back (Ray restarts it; one killed for good is started anew) before it ends "
-                                    "the run with ok false (s)")
+                                    "the run with ok false (s). Ray starts worker processes at most num_cpus at a "
+                                    "time: early in a run on 2 cores its restart can wait 30 s behind the others")
 
 
 _SPOT, _USDM, _COINM = "BTCUSDT.BINANCE", "BTCUSDT.BINANCE_USDM", "BTCUSD_PERP.BINANCE_COINM"

@@ -94,6 +94,10 @@ def test_a_killed_supervisor_comes_back_and_goes_on_supervising(ray_session):
             replay = f"{cfg.ray.prefix}replay-binance"
             _until(lambda: ray.get(ray.get_actor(replay, namespace=cfg.ray.namespace).status.remote())["frames_sent"]
                    > 2000, 120, "replay running")  # fmt: skip
+            # every actor of the run up first (its worker processes started: Ray starts num_cpus at a time, and a
+            # restart queued behind a dozen of them on 2 cores is a slow start, not what this test is about)
+            _until(lambda: answers(lambda s: all(a["state"] == "running" for a in s.values()) and len(s) > 8), 120,
+                   "every actor running")  # fmt: skip
             observed["before"] = supervision()[sup_name]
             ray.kill(ray.get_actor(sup_name, namespace=cfg.ray.namespace), no_restart=False)  # a crash: Ray restarts
             observed["killed"] = time.monotonic()
