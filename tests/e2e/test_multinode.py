@@ -171,6 +171,8 @@ def test_three_node_cluster_places_by_resources_and_survives_losing_a_strategy_n
                       and s["raytrade-strategy-mm-1"].get("node_id") == kept.node_id and s, 120,
                       "mm-1 restarted on the remaining strategy node")  # fmt: skip
         moved_s = time.monotonic() - lost_at
+        # one replacement, not two: the first is kept off the lost node (which the GCS still counts alive)
+        assert after["raytrade-strategy-mm-1"]["restarts"] == 1, after["raytrade-strategy-mm-1"]
         # cleared only once the new incarnation recovered; its resting orders were canceled when it went down
         # (strategy_down_orders = "cancel", the default)
         risk = until(lambda: (r := httpx.get(f"{base}/risk", timeout=20).json()) and not r["strategies_down"] and r,
