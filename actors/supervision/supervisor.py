@@ -20,7 +20,8 @@ What a restart restores, by role:
   A strategy whose recovery failed, or whose circuit opened, stays down. The held strategies are saved in the
   registry and told again to a restarted risk gate; ``status()`` shows each strategy's ``risk_state``.
 * **execution**: feeds and the risk gate look it up by name again on their next call; every feed resyncs its
-  books, so the new fill model gets snapshots (its open paper orders are lost: paper orders live in the model).
+  books, so the new fill model gets snapshots (its open paper orders are lost: paper orders live in the model);
+  every running strategy whose spec says ``mode`` testnet / live is routed there again (``set_mode``).
 
 The supervisor itself is restartable: it runs with Ray ``max_restarts=-1`` (a crash or ``kill -9`` of its process
 brings it back under the same name and constructor arguments), and the run's driver starts a new one when it was
@@ -511,6 +512,13 @@ class Supervisor:
                         if held:
                             await _await(feed.handle.resync.remote(held))
             elif role == "execution":  # its fill model starts with empty books: every feed resyncs its books
+                # and it knows the modes of its constructor only: a strategy started later (POST /strategies) in
+                # testnet / live mode is routed there again before anything else reaches it
+                for other in list(self.actors.values()):
+                    if other.spec.role == "strategy" and other.state != "stopped":
+                        mode = (await asyncio.to_thread(other.full_spec)).kwargs.get("mode", "paper")
+                        if mode != "paper":
+                            await _await(sup.handle.set_mode.remote(other.spec.ident, mode))
                 for feed in self.actors.values():
                     if feed.spec.role == "feed" and feed.state == "running":
                         await _await(feed.handle.resync.remote(list(feed.spec.instruments)))

@@ -391,3 +391,25 @@ def test_a_new_incarnation_unpickles_an_actors_spec_only_when_it_spawns_it_again
         await second.stop_all()
 
     asyncio.run(scenario())
+
+
+class _Execution:
+    pass
+
+
+def test_a_restarted_execution_is_told_the_mode_of_every_strategy_started_outside_its_constructor():
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner)
+        await sup.start(ActorSpec("execution", "", _Execution, ("t-execution",)))
+        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1"), {"mode": "testnet"}))
+        await sup.start(ActorSpec("strategy", "s2", _Strategy, ("t-strategy-s2", "s2"), {"mode": "paper"}))
+        old = spawner.by_name["t-execution"]
+        spawner.kill(old)
+        await _until(lambda: spawner.by_name["t-execution"] is not old)
+        new = spawner.by_name["t-execution"]
+        await _until(lambda: any(n == "set_mode" for n, _ in new.calls))
+        assert [a for n, a in new.calls if n == "set_mode"] == [("s1", "testnet")]  # paper is the default
+        await sup.stop_all()
+
+    asyncio.run(scenario())
