@@ -34,7 +34,8 @@ def test_a_killed_book_and_a_killed_api_replica_are_recovered_and_the_book_resyn
 
     def chaos() -> None:
         try:
-            _until(lambda: httpx.get(f"{base}/books/{SPOT}", timeout=2).json()["ready"], 120, "spot book ready")
+            # counted from before run() starts Ray and every actor: minutes on a loaded 2-core machine
+            _until(lambda: httpx.get(f"{base}/books/{SPOT}", timeout=2).json()["ready"], 300, "spot book ready")
             ray.kill(ray.get_actor(f"{cfg.ray.prefix}book-{SPOT}", namespace=cfg.ray.namespace), no_restart=True)
             sup = ray.get_actor(f"{cfg.ray.prefix}supervisor", namespace=cfg.ray.namespace)
             _until(lambda: ray.get(sup.supervision.remote())[f"{cfg.ray.prefix}book-{SPOT}"]["restarts"] >= 1, 30,
@@ -93,7 +94,7 @@ def test_a_killed_supervisor_comes_back_and_goes_on_supervising(ray_session):
         try:
             replay = f"{cfg.ray.prefix}replay-binance"
             _until(lambda: ray.get(ray.get_actor(replay, namespace=cfg.ray.namespace).status.remote())["frames_sent"]
-                   > 2000, 120, "replay running")  # fmt: skip
+                   > 2000, 300, "replay running")  # fmt: skip
             # every actor of the run up first (its worker processes started: Ray starts num_cpus at a time, and a
             # restart queued behind a dozen of them on 2 cores is a slow start, not what this test is about)
             _until(lambda: answers(lambda s: all(a["state"] == "running" for a in s.values()) and len(s) > 8), 120,
@@ -140,7 +141,7 @@ def test_a_venue_that_goes_away_ends_the_run_bounded_and_reported(ray_session):
         try:
             name = f"{cfg.ray.prefix}replay-binance_coinm"
             _until(lambda: ray.get(ray.get_actor(name, namespace=cfg.ray.namespace).status.remote())["frames_sent"]
-                   > 2000, 120, "COIN-M replay running")  # fmt: skip
+                   > 2000, 300, "COIN-M replay running")  # fmt: skip
             ray.kill(ray.get_actor(name, namespace=cfg.ray.namespace), no_restart=True)
             observed["killed_at"] = time.monotonic()
         except Exception as exc:  # noqa: BLE001
@@ -166,7 +167,7 @@ def test_sigterm_ends_the_run_with_an_interrupted_summary_and_exit_143(tmp_path)
                              "--run-dir", str(tmp_path / "run")], cwd=ROOT, env=dict(os.environ),
                             stdout=subprocess.PIPE, stderr=stderr, text=True)  # fmt: skip
     try:
-        _until(lambda: httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200, 120, "API up")
+        _until(lambda: httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200, 300, "API up")
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=120)
     finally:
