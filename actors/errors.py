@@ -18,6 +18,7 @@ library's exception::
     ├── VenueError                   the venue (or the replay venue) refused or failed a request
     │   ├── VenueUnavailable         connection refused/closed, 5xx, timeout: transient, retry with backoff
     │   ├── RateLimited              HTTP 429/418: transient, wait ``retry_after_s`` before the next request
+    │   ├── TooManyPages             a paginated answer (Bybit ``nextPageCursor``) ran past the page limit
     │   └── PermanentVenueError      4xx other than 429/418 (unknown symbol, bad request): never retried;
     │       │                        the feed stops with state ``failed`` and this message
     │       ├── AuthenticationFailed the API key was refused (HTTP 401/403, Polygon ``auth_failed``,
@@ -60,6 +61,7 @@ __all__ = [
     "RaytradeError",
     "SequenceError",
     "SequenceGap",
+    "TooManyPages",
     "UnknownCaptureFormat",
     "UnsupportedFrame",
     "VenueError",
@@ -153,6 +155,21 @@ class RateLimited(VenueError):
     def __init__(self, message: str, retry_after_s: float) -> None:
         self.retry_after_s = retry_after_s
         super().__init__(f"{message} (retry after {retry_after_s:g} s)")
+
+
+class TooManyPages(VenueError):
+    """A paginated venue answer still named a next page after ``max_pages`` pages (a cursor that never ends).
+
+    Attributes:
+        max_pages: the limit that was reached.
+    """
+
+    def __init__(self, message: str, max_pages: int) -> None:
+        self.max_pages = max_pages
+        super().__init__(message)
+
+    def __reduce__(self):  # picklable across actors: the constructor takes two arguments
+        return type(self), (self.args[0], self.max_pages)
 
 
 class ConfigError(RaytradeError):

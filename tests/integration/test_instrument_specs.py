@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from actors.errors import MalformedFrame, VenueError
-from actors.feed.instrument_specs import load_specs
+from actors.errors import MalformedFrame, TooManyPages, VenueError
+from actors.feed.instrument_specs import fetch_specs, load_specs
 from actors.feed.venues import adapter_for
 from actors.feed.venues.bybit import specs_from_instruments as bybit_specs
 from actors.feed.venues.okx import inst_type, specs_from_instruments as okx_specs
@@ -89,6 +89,84 @@ def test_the_feed_loads_specs_through_the_replay_venue_and_a_new_symbol_needs_no
 def test_an_unreachable_venue_leaves_the_defaults_with_the_reason():
     specs, error = asyncio.run(load_specs("okx", ["BTC-USDT"], "http://127.0.0.1:9"))
     assert specs["BTC-USDT"] == adapter_for("okx").spec_for("BTC-USDT") and error
+
+
+# -- Bybit pagination (``nextPageCursor``) against a loopback HTTP server --------------------------------------
+def _linear_answer(shared_data) -> dict:
+    bodies = dict(_bodies(shared_data / "cryptofeed" / "v3" / "BYBIT.jsonl", "instruments-info"))
+    (linear,) = [b for u, b in bodies.items() if "category=linear" in u]
+    return json.loads(linear)
+
+
+async def _serve_pages(pages: dict[str | None, dict], seen: list[dict]):
+    """An aiohttp server on 127.0.0.1 answering ``/v5/market/instruments-info`` with ``pages[cursor]``."""
+    from aiohttp import web
+
+    async def handler(request):
+        seen.append(dict(request.query))
+        return web.json_response(pages[request.query.get("cursor")])
+
+    app = web.Application()
+    app.router.add_get("/v5/market/instruments-info", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+def _page(answer: dict, entries: list, cursor: str) -> dict:
+    return {**answer, "result": {**answer["result"], "list": entries, "nextPageCursor": cursor}}
+
+
+def test_bybit_instruments_follow_next_page_cursor_until_empty(shared_data):
+    answer = _linear_answer(shared_data)
+    entries = answer["result"]["list"]
+    first, second = entries[:400], entries[400:]
+    wanted = [first[0]["symbol"], second[-1]["symbol"]]  # one symbol on each page
+    # Bybit writes the cursor percent-encoded (its docs: "first%3DBIOUSDT%26last%3DBIOUSDT"); ccxt puts it in the
+    # query as written, so the server reads it decoded once.
+    cursor = "first%3D0GUSDT%26last%3DXUSDT"
+    pages = {None: _page(answer, first, cursor), "first=0GUSDT&last=XUSDT": _page(answer, second, "")}
+    seen: list[dict] = []
+
+    async def main():
+        runner, url = await _serve_pages(pages, seen)
+        try:
+            return await fetch_specs("bybit_linear", wanted, url)
+        finally:
+            await runner.cleanup()
+
+    specs = asyncio.run(main())
+    assert sorted(specs) == sorted(wanted)
+    assert [q.get("cursor") for q in seen] == [None, "first=0GUSDT&last=XUSDT"]
+    assert all(q["category"] == "linear" and q["limit"] == "1000" for q in seen)
+
+
+def test_bybit_instruments_past_the_page_limit_raise_too_many_pages(shared_data):
+    answer = _linear_answer(shared_data)
+    endless = _page(answer, answer["result"]["list"][:1], "again")
+    seen: list[dict] = []
+
+    async def main():
+        runner, url = await _serve_pages({None: endless, "again": endless}, seen)
+        try:
+            return await fetch_specs("bybit_linear", ["BTCUSDT"], url, max_pages=3)
+        finally:
+            await runner.cleanup()
+
+    with pytest.raises(TooManyPages) as info:
+        asyncio.run(main())
+    assert info.value.max_pages == 3 and len(seen) == 3
+
+
+def test_bybit_spot_instruments_are_one_request_without_limit_or_cursor():
+    (request,) = adapter_for("bybit").instruments_requests(["BTCUSDT"])
+    assert dict(request.params) == {"category": "spot"}  # "Spot does not support pagination"
+    assert adapter_for("bybit").next_instruments_request(request, {"retCode": 0, "result": {"list": []}}) is None
+    with pytest.raises(MalformedFrame):
+        adapter_for("bybit_linear").next_instruments_request(request, b"[1]")
 
 
 def test_loaded_specs_win_over_spec_for():

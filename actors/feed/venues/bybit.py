@@ -62,6 +62,7 @@ WS_PATH = {Venue.BYBIT: "/v5/public/spot", Venue.BYBIT_LINEAR: "/v5/public/linea
 REST_URL = "https://api.bybit.com"
 REST_ORDERBOOK_PATH = "/v5/market/orderbook"
 INSTRUMENTS_PATH = "/v5/market/instruments-info"
+INSTRUMENTS_PAGE_LIMIT = 1000  # "Get Instruments Info": limit [1, 1000], default 500 (linear; spot has no pages)
 CATEGORY = {Venue.BYBIT: "spot", Venue.BYBIT_LINEAR: "linear"}
 BOOK_DEPTHS = (1, 50, 200, 500)  # "Orderbook": spot 1/50/200, linear 1/50/200/500 (1000 is RPI-only)
 DEFAULT_DEPTH = 200
@@ -433,10 +434,31 @@ class BybitAdapter:
         return default_spec(self.venue, symbol)
 
     def instruments_requests(self, symbols: Sequence[str]) -> list[SnapshotRequest]:
-        """``GET /v5/market/instruments-info?category=spot|linear`` through ccxt's implicit method (one page of up
-        to 1000: a symbol past it keeps its default spec)."""
-        return [SnapshotRequest("publicGetV5MarketInstrumentsInfo", {"category": CATEGORY[self.venue], "limit": 1000},
-                                INSTRUMENTS_PATH)]  # fmt: skip
+        """The first page of ``GET /v5/market/instruments-info?category=spot|linear`` through ccxt's implicit
+        method; :meth:`next_instruments_request` gives the others. Linear pages hold up to ``limit`` = 1000 entries
+        (default 500); spot is one answer ("Spot does not support pagination, so ``limit``, ``cursor`` are
+        invalid": Bybit v5 "Get Instruments Info")."""
+        params = {"category": CATEGORY[self.venue]}
+        if self.venue is not Venue.BYBIT:
+            params["limit"] = INSTRUMENTS_PAGE_LIMIT
+        return [SnapshotRequest("publicGetV5MarketInstrumentsInfo", params, INSTRUMENTS_PATH)]
+
+    def next_instruments_request(self, request: SnapshotRequest, body: bytes | str | Mapping) -> SnapshotRequest | None:
+        """The request of the page after ``body`` (``cursor`` = its ``result.nextPageCursor``), None when the
+        cursor is absent or empty (the last page). Bybit v5 "Get Instruments Info": "Use the ``nextPageCursor``
+        token from the response to retrieve the next page of the result set".
+
+        Raises:
+            MalformedFrame: ``body`` is not a JSON object with a ``result`` object.
+        """
+        try:
+            value = body if isinstance(body, Mapping) else msgspec.json.decode(body)
+            cursor = value["result"].get("nextPageCursor")
+        except (msgspec.DecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise MalformedFrame(self.venue.value, f"not an instruments-info answer: {exc!r}", body) from None
+        if not cursor:
+            return None
+        return SnapshotRequest(request.ccxt_method, {**request.params, "cursor": str(cursor)}, request.path)
 
     def specs_from_instruments(self, body: bytes | str | Mapping) -> list[InstrumentSpec]:
         return specs_from_instruments(self.venue, body)
