@@ -35,6 +35,8 @@ library's exception::
     │   ├── RiskRejected             the risk gate refused the intent; ``reason`` is one of the rule names
     │   └── InvalidOrderTransition   a bug: a status change the order lifecycle does not allow
     └── ConfigError                  the configuration is invalid
+        └── MissingInstrumentSpec    an instrument of a venue that publishes its specs (Bybit, OKX) has none
+                                     loaded from it: nothing of it can be rounded to its tick, lot or min notional
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ __all__ = [
     "CrossedBook",
     "FeedError",
     "InvalidOrderTransition",
+    "MissingInstrumentSpec",
     "OrderError",
     "OrderRejected",
     "PermanentVenueError",
@@ -174,6 +177,24 @@ class TooManyPages(VenueError):
 
 class ConfigError(RaytradeError):
     """The configuration is invalid."""
+
+
+class MissingInstrumentSpec(ConfigError):
+    """An instrument of a venue with an instrument endpoint (Bybit ``instruments-info``, OKX ``public/instruments``)
+    has no spec loaded from it, so its tick size, lot size and minimum notional are unknown. Raised wherever a
+    price or size of it would be rounded or checked (orders, strategy quotes), instead of using a wide default.
+
+    Attributes:
+        instrument_id: the instrument (``"BTCUSDT.BYBIT_LINEAR"``).
+    """
+
+    def __init__(self, instrument_id: str) -> None:
+        self.instrument_id = instrument_id
+        super().__init__(f"{instrument_id}: no instrument spec loaded from the venue's instrument endpoint (it "
+                         "failed at start-up or does not list the symbol): its tick, lot and min notional are unknown")
+
+    def __reduce__(self):  # picklable across actors: the constructor takes the id, not the message
+        return type(self), (self.instrument_id,)
 
 
 class PermanentVenueError(VenueError):

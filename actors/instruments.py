@@ -11,25 +11,38 @@ multiplier (COIN-M ``BTCUSD_PERP`` is 100 USD per contract, ``ETHUSD_PERP`` 10 U
 
 Symbols not in the built-in table get a venue default spec (:func:`spec_for`): Binance writes at most 8 decimals
 for any price or size, so 8/8 is exact for every Binance symbol, only slower than the symbol's own decimals.
+
+Two uses, two lookups:
+
+* **Parsing and books** (:func:`specs_by_id`): a wide default is exact for reading the venue's strings, so an
+  instrument without a loaded spec still gets one.
+* **Money rounding** (orders, quotes, the risk gate, the API's order endpoint: :func:`trading_spec` /
+  :func:`trading_specs`): on a venue with an instrument endpoint (:func:`has_spec_loader`: Bybit, OKX, see
+  :mod:`actors.feed.instrument_specs`) only the spec loaded from it counts; without one the instrument raises
+  :class:`~actors.errors.MissingInstrumentSpec` (or is left out), never a wide default's 1e-10 tick.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
-from actors.errors import ConfigError
+from actors.errors import ConfigError, MissingInstrumentSpec
 
 __all__ = [
     "InstrumentSpec",
     "Venue",
+    "has_spec_loader",
     "instrument_id",
     "known_specs",
     "split_instrument_id",
     "spec_for",
     "specs_by_id",
+    "trading_spec",
+    "trading_specs",
+    "unloaded_trading_spec",
 ]
 
 
@@ -90,6 +103,8 @@ class InstrumentSpec:
         tick_size, lot_size: smallest price and size increments.
         contract_size: multiplier; 1 for spot and linear, quote currency per contract for inverse (100 USD).
         maker_fee, taker_fee: default fee rates (fractions, e.g. ``Decimal("0.001")`` = 10 bps).
+        min_notional: smallest order value (price x size x contract size) in the quote currency the venue accepts
+            (Bybit spot ``minOrderAmt``, linear ``minNotionalValue``); None when the venue states none here.
     """
 
     venue: Venue
@@ -106,6 +121,7 @@ class InstrumentSpec:
     contract_size: Decimal = Decimal(1)
     maker_fee: Decimal = Decimal("0.001")
     taker_fee: Decimal = Decimal("0.001")
+    min_notional: Decimal | None = None
 
     @property
     def instrument_id(self) -> str:
@@ -153,13 +169,71 @@ def known_specs() -> list[InstrumentSpec]:
 
 
 def specs_by_id(instrument_ids: Iterable[str], loaded: Iterable[InstrumentSpec] = ()) -> dict[str, InstrumentSpec]:
-    """``{instrument_id: spec}``: the ``loaded`` spec of an instrument (from its venue's instrument endpoint, see
-    :mod:`actors.feed.instrument_specs`) where given, else :func:`spec_for`."""
+    """``{instrument_id: spec}`` for **parsing and books**: the ``loaded`` spec of an instrument (from its venue's
+    instrument endpoint, see :mod:`actors.feed.instrument_specs`) where given, else :func:`spec_for` (exact for
+    reading the venue's strings, not for rounding: money uses :func:`trading_specs`)."""
     given = {s.instrument_id: s for s in loaded}
     out = {}
     for iid in instrument_ids:
         symbol, venue = split_instrument_id(iid)
         out[iid] = given.get(iid) or spec_for(venue, symbol)
+    return out
+
+
+def has_spec_loader(venue: Venue | str) -> bool:
+    """True when ``venue``'s adapter loads specs from the venue's instrument endpoint (``instruments_requests``:
+    Bybit spot and linear, OKX); its built-in default spec is then never used for money."""
+    from actors.feed.venues import adapter_for  # lazy: the venue modules import this one
+
+    try:
+        adapter = adapter_for(venue)
+    except ConfigError:
+        return False
+    return getattr(adapter, "instruments_requests", None) is not None
+
+
+def trading_spec(instrument_id: str, loaded: Mapping[str, InstrumentSpec]) -> InstrumentSpec:
+    """The spec to round and check an order of ``instrument_id`` with: ``loaded[instrument_id]`` where present;
+    else, on a venue without an instrument endpoint, :func:`spec_for` (Binance's table or its exact 8-decimal default).
+
+    Args:
+        instrument_id: ``"<SYMBOL>.<VENUE>"``.
+        loaded: specs by instrument id, as loaded at start-up (:mod:`actors.feed.instrument_specs`).
+
+    Raises:
+        MissingInstrumentSpec: a venue with an instrument endpoint (:func:`has_spec_loader`) and no loaded spec.
+        ConfigError: not an instrument id.
+    """
+    spec = loaded.get(instrument_id)
+    if spec is not None:
+        return spec
+    symbol, venue = split_instrument_id(instrument_id)
+    return unloaded_trading_spec(venue, symbol)
+
+
+def unloaded_trading_spec(venue: Venue | str, symbol: str) -> InstrumentSpec:
+    """The trading spec of ``symbol`` when none was loaded: :func:`spec_for` on a venue without an instrument
+    endpoint (Binance's table or its exact 8-decimal default).
+
+    Raises:
+        MissingInstrumentSpec: ``venue`` has an instrument endpoint (:func:`has_spec_loader`).
+    """
+    if has_spec_loader(venue):
+        raise MissingInstrumentSpec(instrument_id(symbol, venue))
+    return spec_for(venue, symbol)
+
+
+def trading_specs(instrument_ids: Iterable[str], loaded: Iterable[InstrumentSpec] = ()) -> dict[str, InstrumentSpec]:
+    """``{instrument_id: spec}`` for **money** (:func:`trading_spec` of each id); an instrument without one
+    (:class:`~actors.errors.MissingInstrumentSpec`) is left out, so an order of it is rejected as an unknown
+    instrument (risk gate ``instrument_unknown``, paper ``unknown_instrument``) rather than rounded to a default."""
+    given = {s.instrument_id: s for s in loaded}
+    out = {}
+    for iid in instrument_ids:
+        try:
+            out[iid] = trading_spec(iid, given)
+        except MissingInstrumentSpec:
+            continue
     return out
 
 

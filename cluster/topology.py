@@ -486,7 +486,7 @@ class Topology:
         serve.start(proxy_location="HeadOnly", http_options={"host": cfg.host, "port": cfg.port})
         app = build_app(self.name("supervisor"), self.config.ray.namespace, digest, self.risk_name,
                         self.execution_name, self.config.ray.prefix, self.config.books.publish_depth,
-                        self.recorder_name, self._history_config(), self.run_id)  # fmt: skip
+                        self.recorder_name, self._history_config(), self.run_id, tuple(self.specs.values()))  # fmt: skip
         serve.run(app, name="raytrade",
                   route_prefix="/", blocking=False)  # fmt: skip
         self.api_url = f"http://{cfg.host}:{cfg.port}"

@@ -36,6 +36,7 @@ import functools
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import ray
@@ -44,6 +45,8 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from ray import serve
+
+from actors.instruments import InstrumentSpec
 
 from serve import stream, trading
 from serve.history import History, UnknownRun, UnknownTable
@@ -116,8 +119,10 @@ class ApiServer:
 
     def __init__(self, supervisor_name: str, namespace: str, token_digest: str | None, risk_name: str | None = None,
                  execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10,
-                 recorder_name: str | None = None, store: dict | None = None, run_id: str | None = None) -> None:  # fmt: skip
+                 recorder_name: str | None = None, store: dict | None = None, run_id: str | None = None,
+                 specs: Sequence[InstrumentSpec] = ()) -> None:  # fmt: skip
         self.recorder_name = recorder_name
+        self.specs = {s.instrument_id: s for s in specs}  # loaded from the venues at start-up (manual orders)
         self.history = History(store["kind"], store.get("runs_root"), store.get("dsn")) if store else None
         self.run_id = run_id
         self.supervisor_name = supervisor_name
@@ -419,7 +424,10 @@ class ApiServer:
 
 def build_app(supervisor_name: str, namespace: str, token_digest: str | None, risk_name: str | None = None,
               execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10,
-              recorder_name: str | None = None, store: dict | None = None, run_id: str | None = None):  # fmt: skip
-    """The Serve application to ``serve.run``. ``store``: ``{kind, runs_root, dsn}`` for the history endpoints."""
+              recorder_name: str | None = None, store: dict | None = None, run_id: str | None = None,
+              specs: Sequence[InstrumentSpec] = ()):  # fmt: skip
+    """The Serve application to ``serve.run``. ``store``: ``{kind, runs_root, dsn}`` for the history endpoints;
+    ``specs``: the instrument specs loaded from the venues (:mod:`actors.feed.instrument_specs`), which
+    ``POST /orders`` prices manual orders with."""
     return ApiServer.bind(supervisor_name, namespace, token_digest, risk_name, execution_name, prefix, publish_depth,
-                          recorder_name, store, run_id)
+                          recorder_name, store, run_id, tuple(specs))

@@ -1,8 +1,9 @@
 """Handlers of the trading endpoints (the routes live on :class:`serve.app.ApiServer`; the logic is here).
 
 Each handler takes the server (for ``role(...)``, ``_call`` and the names) and returns JSON-friendly data. Errors are
-HTTP errors with a message: 404 unknown strategy / order, 409 duplicate strategy id, 422 invalid parameters or an
-amount not exact at the instrument's precision, 503 (from ``_call``) when the actor behind it is down.
+HTTP errors with a message: 404 unknown strategy / order, 409 duplicate strategy id, 422 invalid parameters, an
+amount not exact at the instrument's precision or an instrument of Bybit / OKX without a spec loaded from the venue
+(:class:`~actors.errors.MissingInstrumentSpec`), 503 (from ``_call``) when the actor behind it is down.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import HTTPException
 
 from actors.errors import ConfigError, PrecisionError, RaytradeError
 from actors.fixedpoint import to_fixed
-from actors.instruments import spec_for, split_instrument_id
+from actors.instruments import trading_spec
 from actors.orders import IntentAction, OrderIntent, OrderType, Side, TimeInForce
 from serve.schemas import LimitsPatch, OrderCreate, StrategyCreate
 
@@ -126,11 +127,13 @@ def _fixed(value: str | None, decimals: int, field: str) -> int | None:
 
 
 async def create_order(server, body: OrderCreate) -> dict:
+    """``POST /orders``: a manual order at the decimals of the instrument's loaded spec (``server.specs``), through
+    the risk gate. Raises HTTPException 422 for a bad id, an instrument without a spec (MissingInstrumentSpec) or an
+    amount not exact at its decimals."""
     try:
-        symbol, venue = split_instrument_id(body.instrument_id)
-    except RaytradeError as exc:
+        spec = trading_spec(body.instrument_id, server.specs)
+    except RaytradeError as exc:  # ConfigError: not SYMBOL.VENUE; MissingInstrumentSpec: no loaded spec
         raise HTTPException(422, detail=f"instrument_id: {exc}") from None
-    spec = spec_for(venue, symbol)
     cid = body.client_order_id or f"manual-{uuid.uuid4().hex[:16]}"
     intent = OrderIntent(
         IntentAction.SUBMIT, body.strategy_id, cid, body.instrument_id, spec.price_decimals, spec.size_decimals,

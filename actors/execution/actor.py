@@ -47,7 +47,7 @@ from collections.abc import Sequence
 from actors.errors import ConfigError
 from actors.execution.paper import PaperConfig
 from actors.execution.transport import MODES, PaperTransport, Transport
-from actors.instruments import InstrumentSpec, specs_by_id
+from actors.instruments import InstrumentSpec, trading_specs
 from actors.messages import EventBatch
 from actors.metrics import latency_histogram, percentiles_ms
 from actors.orders import Fill, IntentAction, Order, OrderEvent, OrderIntent
@@ -91,7 +91,8 @@ class ExecutionActor:
 
             lookup = RaySpawner(namespace).lookup
         self.name = name
-        self.specs = specs_by_id(instrument_ids, specs)  # loaded from the venue where given
+        # money: the venue's loaded spec (Bybit, OKX: none loaded -> left out, paper rejects unknown_instrument)
+        self.specs = trading_specs(instrument_ids, specs)
         self.config = PaperConfig(**(paper or {}))
         self.paper = PaperTransport(self.specs, self.config)
         self.venue = self.paper.venue  # the paper model (tests read it)

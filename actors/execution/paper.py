@@ -95,7 +95,8 @@ class PaperConfig:
         cancel_latency_ms: cancel sent -> venue removes the order (a fill can win the race). Default 5.
         queue_model: ``conservative`` | ``prob_linear`` | ``prob_square`` | ``prob_log`` | ``prob_powN``.
         fee_overrides: ``instrument_id -> (maker, taker)`` rates; default the spec's.
-        min_notional: ``instrument_id -> minimum notional`` (quote currency); default none.
+        min_notional: ``instrument_id -> minimum notional`` (quote currency); default the spec's
+            (:attr:`~actors.instruments.InstrumentSpec.min_notional`, loaded from Bybit; none elsewhere).
 
     Raises:
         ConfigError: a negative latency or an unknown queue model.
@@ -149,7 +150,7 @@ class _Instrument:
         self.stops: list[_Working] = []
         self.last_trade: int | None = None
         self.maker, self.taker = config.fee_overrides.get(spec.instrument_id, (spec.maker_fee, spec.taker_fee))
-        self.min_notional = config.min_notional.get(spec.instrument_id)
+        self.min_notional = config.min_notional.get(spec.instrument_id, spec.min_notional)
 
 
 class PaperVenue:

@@ -80,9 +80,10 @@ async def fetch_specs(venue: Venue | str, symbols: Sequence[str], rest_base_url:
 
 async def load_specs(venue: Venue | str, symbols: Sequence[str],
                      rest_base_url: str | None = None) -> tuple[dict[str, InstrumentSpec], str | None]:  # fmt: skip
-    """``({symbol: spec}, error)``: every symbol's spec, from the instrument endpoint where the venue has one and
-    lists the symbol, else the adapter's default; ``error`` says why the endpoint gave nothing (None when it did,
-    or when the venue has none). Never raises for a venue failure."""
+    """``({symbol: spec}, error)``: the specs the venue's instrument endpoint gave for ``symbols`` (a venue without
+    one gives ``{}``); ``error`` says why a symbol has none (the request failed, or the answers do not list it), None
+    when every symbol has one or the venue has no endpoint. No default spec is filled in: an instrument without a
+    loaded spec must not be rounded (:func:`actors.instruments.trading_spec`). Never raises for a venue failure."""
     adapter = adapter_for(venue)
     error = None
     try:
@@ -91,5 +92,5 @@ async def load_specs(venue: Venue | str, symbols: Sequence[str],
         loaded, error = {}, f"{type(exc).__name__}: {exc}"
     missing = [s for s in symbols if s.upper() not in loaded]
     if missing and error is None and getattr(adapter, "instruments_requests", None) is not None:
-        error = f"not in the instrument answers (default specs): {', '.join(missing)}"
-    return {s.upper(): loaded.get(s.upper()) or adapter.spec_for(s.upper()) for s in symbols}, error
+        error = f"not in the instrument answers (no spec for trading): {', '.join(missing)}"
+    return {s.upper(): loaded[s.upper()] for s in symbols if s.upper() in loaded}, error

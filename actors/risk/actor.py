@@ -45,7 +45,7 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from decimal import Decimal
 
-from actors.instruments import InstrumentSpec, specs_by_id
+from actors.instruments import InstrumentSpec, specs_by_id, trading_specs
 from actors.messages import BookView, Trade
 from actors.orders import (
     IntentAction,
@@ -94,14 +94,16 @@ class RiskActor:
 
             lookup = RaySpawner(namespace).lookup
         self.name = name
-        self.specs = specs_by_id(instrument_ids, specs)  # loaded from the venue where given
+        # money: the venue's loaded spec (Bybit, OKX: none loaded -> left out, its orders rejected instrument_unknown)
+        self.specs = trading_specs(instrument_ids, specs)
         self.strategies = dict(strategies or {})
         overrides = {sid: info["limits"] for sid, info in self.strategies.items() if info.get("limits")}
         self.limits = RiskLimits.from_dict({**(limits or {}), **({"strategies": overrides} if overrides else {})})
         self.gate = RiskGate(self.limits)
         self.portfolio = Portfolio(self.specs)
         validation = validation if validation is not None else ValidationSettings()
-        self.divergence = DivergenceMonitor(validation, self.specs.values()) if validation.enabled else None
+        self.divergence = (DivergenceMonitor(validation, specs_by_id(instrument_ids, specs).values())
+                           if validation.enabled else None)  # market data only: an exact wide default is fine
         self._divergence_alerts = 0
         for sid, info in self.strategies.items():
             self.portfolio.add_strategy(sid, Decimal(str(info.get("allocated_capital", "0"))))

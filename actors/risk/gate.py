@@ -38,7 +38,7 @@ from dataclasses import replace
 import msgspec
 
 from actors.errors import ConfigError, RiskRejected
-from actors.instruments import InstrumentSpec, spec_for, split_instrument_id
+from actors.instruments import InstrumentSpec, trading_spec
 from actors.orders import IntentAction, OrderIntent, OrderType, PositionSnapshot, Side, TimeInForce
 from actors.risk.breakers import Breakers, RiskEvent, TradingState
 from actors.risk.limits import RiskLimits
@@ -222,7 +222,8 @@ class RiskGate:
 
         Args:
             positions: positions (flat ones are skipped), any strategies.
-            specs: instrument specs by id (for the decimals); a missing one falls back to ``spec_for``.
+            specs: instrument specs by id (for the decimals); a missing one: :func:`actors.instruments.trading_spec`
+                (the risk actor passes the specs its portfolio holds positions with, so none is missing there).
             ts: ns, the intents' ``ts_created``.
 
         Returns:
@@ -233,7 +234,7 @@ class RiskGate:
         for pos in positions:
             if pos.size == 0:
                 continue
-            spec = _spec_of(pos.instrument_id, specs)
+            spec = trading_spec(pos.instrument_id, specs)
             self._flatten_seq += 1
             out.append(OrderIntent(
                 action=IntentAction.SUBMIT, strategy_id=pos.strategy_id,
@@ -296,10 +297,3 @@ class RiskGate:
 def _side_closing(size: int) -> Side:
     return Side.SELL if size > 0 else Side.BUY
 
-
-def _spec_of(instrument_id: str, specs: Mapping[str, InstrumentSpec]) -> InstrumentSpec:
-    spec = specs.get(instrument_id)
-    if spec is None:
-        symbol, venue = split_instrument_id(instrument_id)
-        spec = spec_for(venue, symbol)
-    return spec

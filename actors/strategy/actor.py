@@ -31,7 +31,7 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from decimal import Decimal
 
-from actors.instruments import InstrumentSpec, specs_by_id
+from actors.instruments import InstrumentSpec, trading_spec
 from actors.bars.bar import Bar
 from actors.messages import BookView, Trade
 from actors.metrics import latency_histogram, percentiles_ms
@@ -62,7 +62,11 @@ class StrategyActor:
     timer_interval_ms: period of ``on_timer`` (0: no timer).
     risk_timeout_s: how long to wait for the risk gate before failing closed.
     recorder_name: where signals are recorded (market-class: buffered, may lose the last flush interval).
-    specs: instrument specs loaded from the venue (:mod:`actors.feed.instrument_specs`); others: ``spec_for``.
+    specs: instrument specs loaded from the venue (:mod:`actors.feed.instrument_specs`); others:
+        :func:`actors.instruments.trading_spec` (Binance's table or exact default).
+
+    Raises:
+        MissingInstrumentSpec: an instrument of Bybit or OKX without a loaded spec (its tick and lot are unknown).
     """
 
     def __init__(self, name: str, strategy_id: str, kind: str, instruments: Sequence[str], params: dict | None = None,
@@ -79,7 +83,9 @@ class StrategyActor:
         self.kind = kind
         self.mode = mode
         self.strategy = registry.build(kind, strategy_id, list(instruments), params or {})
-        self.ctx = StrategyContext(strategy_id, 0, specs_by_id(self.strategy.instruments(), specs), allocated_capital=Decimal(str(allocated_capital)))
+        loaded = {s.instrument_id: s for s in specs}  # a strategy rounds quotes to tick and lot: no wide default
+        self.ctx = StrategyContext(strategy_id, 0, {i: trading_spec(i, loaded) for i in self.strategy.instruments()},
+                                   allocated_capital=Decimal(str(allocated_capital)))  # fmt: skip
         self.enabled = enabled
         self.risk_name = risk_name
         self.execution_name = execution_name

@@ -82,13 +82,13 @@ def test_the_feed_loads_specs_through_the_replay_venue_and_a_new_symbol_needs_no
 
     specs, error = asyncio.run(main())
     assert specs["SOLUSDT"].tick_size == Decimal("0.010") and specs["SOLUSDT"].price_decimals == 2
-    assert specs["NOSUCHUSDT"] == adapter_for("bybit_linear").spec_for("NOSUCHUSDT")
-    assert "NOSUCHUSDT" in error
+    assert specs["SOLUSDT"].min_notional == Decimal("5")  # linear lotSizeFilter.minNotionalValue
+    assert "NOSUCHUSDT" not in specs and "NOSUCHUSDT" in error  # no wide default filled in for trading
 
 
-def test_an_unreachable_venue_leaves_the_defaults_with_the_reason():
+def test_an_unreachable_venue_gives_no_specs_and_the_reason():
     specs, error = asyncio.run(load_specs("okx", ["BTC-USDT"], "http://127.0.0.1:9"))
-    assert specs["BTC-USDT"] == adapter_for("okx").spec_for("BTC-USDT") and error
+    assert specs == {} and "VenueUnavailable" in error
 
 
 # -- Bybit pagination (``nextPageCursor``) against a loopback HTTP server --------------------------------------

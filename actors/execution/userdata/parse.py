@@ -62,7 +62,7 @@ from actors.execution.userdata.model import (
     venue_fill_id,
 )
 from actors.fixedpoint import fixed_to_decimal, to_fixed
-from actors.instruments import InstrumentSpec, Venue, spec_for
+from actors.instruments import InstrumentSpec, Venue, unloaded_trading_spec
 from actors.orders import Liquidity, OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [
@@ -73,6 +73,7 @@ __all__ = [
     "map_status",
     "ms_to_ns",
     "parse_decimal",
+    "symbol_spec",
 ]
 
 MS = 1_000_000
@@ -149,13 +150,21 @@ def map_order_type(venue_type: str, futures: bool, venue: str) -> OrderType | No
     return table[venue_type]
 
 
+def symbol_spec(venue: Venue, specs: Mapping[str, InstrumentSpec] | None, symbol: str) -> InstrumentSpec:
+    """The spec of a user-data ``symbol``: ``specs[symbol]`` (the execution actor's loaded specs), else
+    :func:`actors.instruments.unloaded_trading_spec` (Binance: its table or the exact 8-decimal default; a venue
+    with an instrument endpoint would raise :class:`~actors.errors.MissingInstrumentSpec`, never get a wide default)."""
+    spec = (specs or {}).get(symbol)
+    return spec if spec is not None else unloaded_trading_spec(venue, symbol)
+
+
 class UserDataParser:
     """Parser of one account's user-data stream.
 
     Args:
         venue: ``binance`` (spot) or ``binance_usdm``.
-        specs: instrument specs by venue symbol (``"BTCUSDT"``); a symbol not in it gets
-            :func:`actors.instruments.spec_for` (8/8 decimals for an unknown Binance symbol).
+        specs: instrument specs by venue symbol (``"BTCUSDT"``); a symbol not in it: :func:`symbol_spec`
+            (8/8 decimals for an unknown Binance symbol).
 
     Raises:
         ConfigError: ``venue`` is not Binance spot or USD-M.
@@ -175,7 +184,7 @@ class UserDataParser:
     def spec(self, symbol: str) -> InstrumentSpec:
         spec = self.specs.get(symbol)
         if spec is None:
-            spec = self.specs[symbol] = spec_for(self.venue, symbol)
+            spec = self.specs[symbol] = symbol_spec(self.venue, None, symbol)
         return spec
 
     def parse(self, frame: bytes | str, ts_recv: int) -> UserDataEvent:

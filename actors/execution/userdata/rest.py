@@ -35,9 +35,10 @@ from actors.execution.userdata.parse import (
     map_status,
     ms_to_ns,
     parse_decimal,
+    symbol_spec,
 )
 from actors.fixedpoint import fixed_to_decimal, to_fixed
-from actors.instruments import InstrumentSpec, Venue, spec_for
+from actors.instruments import InstrumentSpec, Venue
 from actors.orders import Liquidity, TimeInForce
 
 __all__ = ["parse_balances", "parse_order", "parse_orders", "parse_trades"]
@@ -113,15 +114,10 @@ def _load(payload, typ, venue: str):
         raise MalformedFrame(venue, f"REST payload: {exc}", repr(payload)) from None
 
 
-def _spec(venue: Venue, specs: Mapping[str, InstrumentSpec] | None, symbol: str) -> InstrumentSpec:
-    spec = (specs or {}).get(symbol)
-    return spec if spec is not None else spec_for(venue, symbol)
-
-
 def _order(o: _RestOrder, venue: Venue, specs) -> VenueOrder:
     name = venue.value
     futures = venue is Venue.BINANCE_USDM
-    spec = _spec(venue, specs, o.symbol)
+    spec = symbol_spec(venue, specs, o.symbol)
     pd, sd = spec.price_decimals, spec.size_decimals
     side = SIDES.get(o.side)
     if side is None:
@@ -169,7 +165,7 @@ def parse_trades(payload, venue: Venue | str = Venue.BINANCE,
     name = venue.value
     out = []
     for t in _load(payload, list[_RestTrade], name):
-        spec = _spec(venue, specs, t.symbol)
+        spec = symbol_spec(venue, specs, t.symbol)
         pd, sd = spec.price_decimals, spec.size_decimals
         buyer = t.isBuyer if t.isBuyer is not None else t.buyer
         maker = t.isMaker if t.isMaker is not None else t.maker

@@ -338,7 +338,8 @@ def default_spec(venue: Venue | str, symbol: str) -> InstrumentSpec:
 
 def spec_from_instrument(venue: Venue | str, entry: Mapping[str, Any]) -> InstrumentSpec:
     """A spec from one ``result.list`` entry of ``GET /v5/market/instruments-info`` (Bybit v5 "Market > Get
-    Instruments Info": ``priceFilter.tickSize``; spot ``lotSizeFilter.basePrecision``, linear ``qtyStep``; ``baseCoin``,
+    Instruments Info": ``priceFilter.tickSize``; spot ``lotSizeFilter.basePrecision``, linear ``qtyStep``; minimum
+    order value in the quote coin: spot ``lotSizeFilter.minOrderAmt``, linear ``minNotionalValue``; ``baseCoin``,
     ``quoteCoin``, linear ``settleCoin``). Decimals are those of the tick and the lot (the wire may pad with zeros:
     ``"65135.00"`` at tick 0.10 parses as 651350 at 1 decimal).
 
@@ -352,7 +353,12 @@ def spec_from_instrument(venue: Venue | str, entry: Mapping[str, Any]) -> Instru
     base = default_spec(venue, str(entry["symbol"]))
     return InstrumentSpec(venue, base.symbol, base.kind, str(entry["baseCoin"]), str(entry["quoteCoin"]),
                           str(entry.get("settleCoin") or entry["quoteCoin"]), False, _decimals(tick), _decimals(lot),
-                          tick, lot, Decimal(1), base.maker_fee, base.taker_fee)  # fmt: skip
+                          tick, lot, Decimal(1), base.maker_fee, base.taker_fee, _min_notional(lots))  # fmt: skip
+
+
+def _min_notional(lots: Mapping[str, Any]) -> Decimal | None:
+    value = lots.get("minOrderAmt") or lots.get("minNotionalValue")  # spot / linear ("Get Instruments Info")
+    return Decimal(str(value)) if value not in (None, "") else None
 
 
 def specs_from_instruments(venue: Venue | str, body: bytes | str | Mapping) -> list[InstrumentSpec]:
@@ -484,7 +490,7 @@ class BybitAdapter:
         return InstrumentSpec(self.venue, str(market["id"]).upper(), base.kind, str(market["base"]),
                               str(market["quote"]), str(market.get("settle") or market["quote"]), False,
                               _decimals(tick), _decimals(lot), tick, lot, Decimal(1), base.maker_fee,
-                              base.taker_fee)  # fmt: skip
+                              base.taker_fee, _min_notional(lots))  # fmt: skip
 
     def symbol_from_ccxt(self, unified: str) -> str:
         pair, _, settle = unified.partition(":")
