@@ -13,12 +13,13 @@ updates/s. With ``--peers`` it also runs ``scripts/bench/peers.py`` (cryptofeed,
 parse-only) in the benchmark's own virtualenv (``scripts/bench/setup_peers.sh``) on the same frames, in the same
 run, and prints one table.
 
-Stream-snapshot venues (``--capture bybit|bybit_linear|okx``, run by default when ``../shared/data`` is there):
-every websocket frame of the recorded cryptofeed capture through the venue adapter's parser, snapshots and diffs
-through one ``BookSync`` per instrument with the venue's policy (OKX: the CRC32 checksum of every update), best
-bid/ask after each applied diff. With ``--peers`` their peer row is cryptofeed's own Bybit / OKX handler driven
-offline on the same capture (``scripts/bench/cryptofeed_venues.py``: book and trade frames, the symbol table from
-the capture's recorded instrument answers; OKX with checksum validation on), in the same run.
+Stream-snapshot venues (``--capture bybit|bybit_linear|okx|kraken|coinbase``, run by default when
+``../shared/data`` is there): every websocket frame of the recorded cryptofeed capture through the venue adapter's
+parser, snapshots and diffs through one ``BookSync`` per instrument with the venue's policy (OKX, Kraken: the CRC32
+checksum of every update that carries one), best bid/ask after each applied diff. With ``--peers`` their peer row is
+cryptofeed's own handler of the venue driven offline on the same capture (``scripts/bench/cryptofeed_venues.py``:
+book and trade frames, the symbol table from the capture's recorded instrument answers; OKX and Kraken with
+checksum validation on), in the same run.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ CAPTURES = {
 SHARED_V3 = ROOT.parent / "shared" / "data" / "cryptofeed" / "v3"
 # Stream-snapshot venues (recorded cryptofeed captures in ../shared/data; skipped when absent): venue -> file.
 STREAM_CAPTURES = {"bybit": ("bybit", "BYBIT.jsonl"), "bybit_linear": ("bybit_linear", "BYBIT.jsonl"),
-                   "okx": ("okx", "OKX.jsonl")}  # fmt: skip
+                   "okx": ("okx", "OKX.jsonl"), "kraken": ("kraken", "KRAKEN.jsonl"),
+                   "coinbase": ("coinbase", "COINBASE.jsonl")}  # fmt: skip
 
 
 def load(capture: str) -> tuple[str, list[tuple[str, bytes, int]]]:
@@ -169,7 +171,7 @@ def bench_peer(peer: str, capture: str, runs: int) -> dict | None:
     if not python.exists():
         print(f"({peer}: {python} missing: run scripts/bench/setup_peers.sh)", file=sys.stderr)
         return None
-    if capture in STREAM_CAPTURES:  # cryptofeed's own Bybit / OKX handler on the recorded v3 capture
+    if capture in STREAM_CAPTURES:  # cryptofeed's own handler of the venue on the recorded v3 capture
         cmd = [str(python), str(ROOT / "scripts" / "bench" / "cryptofeed_venues.py"), "--capture", capture,
                "--runs", str(runs), "--data-dir", str(SHARED_V3)]  # fmt: skip
     else:

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""cryptofeed's own Bybit and OKX feed handlers, driven offline on the recorded cryptofeed v3 captures.
+"""cryptofeed's own Bybit, OKX, Kraken and Coinbase feed handlers, driven offline on the recorded cryptofeed v3
+captures.
 
 Run with the bench venv's interpreter (``scripts/bench/setup_peers.sh``; cryptofeed 2.4.1, the newest release
 for CPython 3.11: 3.x needs 3.13); never imports raytrade. The peer of ``scripts/bench_book.py``'s stream-venue rows:
 
 * The symbol table comes from the capture's own recorded instrument answers (Bybit ``instruments-info``, OKX
-  ``public/instruments``) through cryptofeed's own ``_parse_symbol_data``, as a live cryptofeed loads it.
+  ``public/instruments``, Kraken ``AssetPairs``, Coinbase ``market/products``) through cryptofeed's own
+  ``_parse_symbol_data``, as a live cryptofeed loads it.
 * Every recorded book and trade frame of the capture's connection(s) is handed to the feed's
   ``message_handler(msg, conn, timestamp)`` as a live connection would (a stub ``conn`` with the recorded
   address: Bybit tells spot from linear by it). Ticker, kline and liquidation frames are not fed (their handlers
   need live subscription state), so ``frames`` counts book + trade frames only; compare ``depth/s``.
-* OKX: ``checksum_validation=True`` (cryptofeed's CRC32 of the top 25 levels on every update, as raytrade does by
-  default). Bybit: cryptofeed applies snapshots and deltas without checking ``u`` (no gap detection).
+* OKX and Kraken: ``checksum_validation=True`` (cryptofeed's CRC32 of the top 25 / top 10 levels on every update
+  that carries one, as raytrade does by default). Bybit: cryptofeed applies snapshots and deltas without checking
+  ``u`` (no gap detection). Coinbase: no ``sequence_num`` check. Kraken WS v1 and Coinbase Advanced Trade frames
+  name their channel and pair (product) themselves, so 2.4.1's handlers need no subscription state either.
 * An ``L2_BOOK`` callback reads the best bid/ask after every book update.
 
 All frames are loaded before timing; 1 warm-up + N timed passes, each with a fresh feed; the median is printed
@@ -31,7 +35,7 @@ from pathlib import Path
 
 # capture -> (file, connection address suffix that selects its frames, or None for every connection)
 CAPTURES = {"bybit": ("BYBIT.jsonl", "/v5/public/spot"), "bybit_linear": ("BYBIT.jsonl", "/v5/public/linear"),
-            "okx": ("OKX.jsonl", None)}
+            "okx": ("OKX.jsonl", None), "kraken": ("KRAKEN.jsonl", None), "coinbase": ("COINBASE.jsonl", None)}
 DEFAULT_DATA_DIR = "/work/shared/data/cryptofeed/v3"
 
 
@@ -62,6 +66,18 @@ def load(data_dir: str, name: str) -> dict:
         trades = [f for f in frames if f[1].startswith('{"topic":"publicTrade')]
         symbol_bodies = [json.loads(b) for u, b in http.items() if "instruments-info" in u]
         levels = sum(len(m["data"]["b"]) + len(m["data"]["a"]) for m in map(json.loads, (f[1] for f in book)))
+    elif name == "kraken":  # [channelID, {book}(, {book}), "book-1000", "XBT/CHF"]; trades [id, [...], "trade", pair]
+        lists = [(f, json.loads(f[1])) for f in frames if f[1].startswith("[")]
+        book = [f for f, m in lists if str(m[-2]).startswith("book")]
+        trades = [f for f, m in lists if m[-2] == "trade"]
+        symbol_bodies = next(json.loads(b) for u, b in http.items() if "/AssetPairs" in u)
+        levels = sum(len(v) for f, m in lists if str(m[-2]).startswith("book") for d in m[1:-2] for k, v in d.items()
+                     if k in ("a", "b", "as", "bs"))
+    elif name == "coinbase":
+        book = [f for f in frames if f[1].startswith('{"channel":"l2_data"')]
+        trades = [f for f in frames if f[1].startswith('{"channel":"market_trades"')]
+        symbol_bodies = next(json.loads(b) for u, b in http.items() if "/products" in u)
+        levels = sum(len(e["updates"]) for m in map(json.loads, (f[1] for f in book)) for e in m["events"])
     else:
         book = [f for f in frames if f[1].startswith('{"arg":{"channel":"books"')]
         trades = [f for f in frames if f[1].startswith('{"arg":{"channel":"trades"')]
@@ -73,9 +89,9 @@ def load(data_dir: str, name: str) -> dict:
 
 
 def feed_class(name: str):
-    from cryptofeed.exchanges import OKX, Bybit
+    from cryptofeed.exchanges import OKX, Bybit, Coinbase, Kraken
 
-    return Bybit if name.startswith("bybit") else OKX
+    return {"kraken": Kraken, "coinbase": Coinbase, "okx": OKX}.get(name, Bybit)
 
 
 def book_symbols(cap: dict, cls) -> list[str]:
@@ -90,6 +106,14 @@ def book_symbols(cap: dict, cls) -> list[str]:
             venue = msg["topic"].split(".")[-1]
             if cap["name"] == "bybit":
                 venue = cls.convert_to_spot_name(cls, venue)
+        elif cap["name"] == "kraken":
+            venue = msg[-1]
+        elif cap["name"] == "coinbase":
+            for event in msg["events"]:
+                std = to_std[event["product_id"]]
+                if std not in out:
+                    out.append(std)
+            continue
         else:
             venue = msg["arg"]["instId"]
         std = to_std[venue]
@@ -121,7 +145,7 @@ def measure(cap: dict, runs: int) -> dict:
         async def on_trade(trade, receipt_ts):
             st["trades"] += 1
 
-        options = {"checksum_validation": True} if cls.__name__ == "OKX" else {}
+        options = {"checksum_validation": True} if cls.__name__ in ("OKX", "Kraken") else {}
         feed = cls(symbols=symbols, channels=[L2_BOOK, TRADES], callbacks={L2_BOOK: on_book, TRADES: on_trade},
                    **options)
         handler, now = feed.message_handler, time.time
@@ -153,7 +177,8 @@ def measure(cap: dict, runs: int) -> dict:
             "diffs_applied": state["updates"], "snapshots": state["snapshots"], "trades": state["trades"],
             "books": len(books), "final_best_bid": str(state["bid"]), "final_best_ask": str(state["ask"]),
             "extra": {"runs": runs, "runs_s": [round(t, 6) for t in times], "python": sys.version.split()[0],
-                      "checksum_validation": cls.__name__ == "OKX", "fed": "book + trade frames"}}
+                      "checksum_validation": cls.__name__ in ("OKX", "Kraken"), "fed": "book + trade frames",
+                      "book_levels": {str(sym): [len(b.book.bids), len(b.book.asks)] for sym, b in books.items()}}}
 
 
 def main() -> None:
