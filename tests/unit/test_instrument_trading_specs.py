@@ -19,8 +19,7 @@ from actors.execution.paper import PaperConfig, PaperVenue
 from actors.execution.userdata.parse import symbol_spec
 from actors.feed.venues.bybit import specs_from_instruments
 from actors.instruments import Venue, has_spec_loader, spec_for, specs_by_id, trading_spec, trading_specs
-from actors.messages import BookSnapshot
-from actors.orders import IntentAction, OrderIntent, OrderStatus, OrderType, Side, TimeInForce
+from actors.orders import IntentAction, OrderIntent, OrderType, Side, TimeInForce
 from actors.risk.actor import RiskActor
 from actors.strategy.actor import StrategyActor
 from serve import trading
