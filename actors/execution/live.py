@@ -9,7 +9,10 @@ uses; what changes is only where the transitions come from:
   spot (``newOrderRespType=FULL``), carries the fills of what it took at once; a refusal rejects it with the venue's
   reason (``insufficient_funds: ...``, ``binance:-1013:Filter failure: ...``). ``cancel``: ``DELETE order`` by
   client order id; an order the venue no longer has open (``-2011``) is reconciled, then ``cancel_rejected`` if it
-  is still open here. ``replace``: cancel, then submit the new order (as paper does).
+  is still open here (or ``order_closed`` when the reconciliation closed it: a fill won the race, paper's reason);
+  a cancel is sent even for an order closed here, since paper's cancel also travels to the model and is refused
+  there. ``replace``: the cancel and the new order are sent together, as paper sends both at once (the new order
+  does not wait for the cancel's answer; Binance's ``cancelReplace`` with ``ALLOW_FAILURE`` has the same outcome).
 * **Reconciliation** (every ``poll_interval_s`` while orders are open, every ``reconcile_interval_s`` anyway, and
   at once after a user-data reconnect or a kill): ``GET openOrders`` per symbol; when an order's ``executedQty``
   differs from ours or it left the open list, ``GET myTrades`` from the last seen trade id gives the missing fills
@@ -309,15 +312,15 @@ class LiveTransport:
         if st is None:
             self.counts["cancel_rejected"] += 1
             return []  # as paper: a cancel of an unknown order is ignored and counted
-        out = await self._cancel(st, "replaced" if intent.action is IntentAction.REPLACE else "canceled", now_ns)
-        if intent.action is IntentAction.REPLACE:
-            i = st.intent
+        if intent.action is IntentAction.REPLACE:  # both at once, as paper sends them: the new order never waits
+            i = st.intent                          # for the cancel's answer (nor depends on it)
             new = msgspec.structs.replace(
                 i, client_order_id=intent.new_client_order_id or "", price=intent.price, size=intent.size,
                 trigger_price=intent.trigger_price if intent.trigger_price is not None else i.trigger_price,
                 ts_created=intent.ts_created, new_client_order_id=None)  # fmt: skip
-            out += await self._submit(new, now_ns)
-        return out
+            canceled, created = await asyncio.gather(self._cancel(st, "replaced", now_ns), self._submit(new, now_ns))
+            return canceled + created
+        return await self._cancel(st, "canceled", now_ns)
 
     async def cancel_all(self, now_ns: int, strategy_id: str | None = None, reason: str = "kill_switch") -> list[OrderEvent]:
         """Of one strategy: each of its open orders. Of all (the kill switch): every open order of every symbol
@@ -385,19 +388,18 @@ class LiveTransport:
         return self._apply_order(st, resp)
 
     async def _cancel(self, st: OrderState, reason: str, now_ns: int) -> list[OrderEvent]:
-        if not st.is_open:
-            self.counts["cancel_rejected"] += 1
-            return [OrderEvent(OrderEventKind.CANCEL_REJECTED, st.snapshot(), now_ns, reason="order_closed")]
+        """``DELETE order``, also for an order already closed here: the venue answers (``-2011``) when the cancel
+        reaches it, as the paper model does (a ``cancel_rejected`` after the cancel and response latencies, not at
+        once). A ``-2011`` is reconciled, then ``cancel_rejected`` with reason ``order_closed`` (closed: a fill won
+        the race; the paper model's reason) or ``unknown_order`` (still open here, unknown at the venue)."""
         spec = self.specs[st.intent.instrument_id]
         try:
             resp = await self.client.cancel_order(spec.symbol, st.client_order_id)
         except OrderNotFound:
             await self.reconcile(force=True, reason="cancel_unknown")  # its events are queued for advance()
-            out = []
-            if st.is_open:
-                self.counts["cancel_rejected"] += 1
-                out.append(OrderEvent(OrderEventKind.CANCEL_REJECTED, st.snapshot(), now_ns, reason="unknown_order"))
-            return out
+            self.counts["cancel_rejected"] += 1
+            why = "unknown_order" if st.is_open else "order_closed"  # after the reconciliation's events (queued)
+            return [OrderEvent(OrderEventKind.CANCEL_REJECTED, st.snapshot(), now_ns, reason=why)]
         except RaytradeError as exc:
             self.counts["cancel_rejected"] += 1
             return [OrderEvent(OrderEventKind.CANCEL_REJECTED, st.snapshot(), now_ns, reason=f"venue_error:{type(exc).__name__}")]

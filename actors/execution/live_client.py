@@ -283,6 +283,7 @@ class BinanceClient:
         self.sleep = sleep
         self.backoff_s = backoff_s
         self.requests = self.retried = self.rate_limited = 0
+        self.inflight = 0  # requests sent (or waiting for the budget) and not answered yet
         self.last_latency_ms: float | None = None
 
     def __repr__(self) -> str:  # never the key
@@ -293,6 +294,13 @@ class BinanceClient:
 
     # -- the one request path --------------------------------------------------------------------------------
     async def _once(self, ep: _Endpoint, params: dict, orders: int, coid: str) -> Any:
+        self.inflight += 1
+        try:
+            return await self._request(ep, params, orders, coid)
+        finally:
+            self.inflight -= 1
+
+    async def _request(self, ep: _Endpoint, params: dict, orders: int, coid: str) -> Any:
         while True:
             wait = await self.budget.acquire(ep.weight, orders)
             if wait <= 0:

@@ -364,6 +364,8 @@ class ReplayVenue:
         if record.kind == "rest":
             if protocol.is_snapshot_body(record.data):
                 self._feed_book(record, None)
+                if self.testnet is not None:
+                    self.testnet.on_snapshot(record.data, ts)
             return
         if record.kind != "ws":
             return
@@ -373,8 +375,8 @@ class ReplayVenue:
             return
         if protocol.is_book_stream(stream):
             self._feed_book(record, stream)
-        if self.testnet is not None:  # paper fills against this frame, sent now
-            self.testnet.on_frame(data, time.time_ns())
+        if self.testnet is not None:  # paper fills against this frame, sent now (or at ts with event_clock)
+            self.testnet.on_frame(data, ts)
         if not self.subscribers:
             return
         for sub in tuple(self.subscribers):

@@ -45,10 +45,22 @@ class TestnetConfig:
         leverage: USD-M leverage of every symbol (default 20, Binance's default for BTCUSDT).
         listen_key_ttl_s: a listen key expires this long after its creation or last keep-alive (default 3600 s,
             Binance's 60 minutes).
-        entry_latency_ms, response_latency_ms: the paper model's latencies inside the venue (default 0: the real
-            loopback latency is the latency). cancel_latency_ms: must be 0: Binance answers ``DELETE order`` with
-            the canceled order, so the cancel takes effect when the request arrives.
+        entry_latency_ms, response_latency_ms, cancel_latency_ms: the paper model's latencies inside the venue
+            (:class:`~actors.execution.paper.PaperConfig`, hftbacktest ``ConstantLatency`` plus a cancel latency).
+            Default 0: on the wall clock the real loopback latency is the latency, and they must stay 0 there
+            (an answer waits for the model's outcome, see ``event_clock``). With ``event_clock`` give the paper
+            run's values (``[execution.paper]``, default 5 ms each) to replay the paper model exactly.
         queue_model: the paper model's queue model (default ``conservative``).
+        event_clock: lock-step mode (default False). The model runs on the recording's clock instead of the wall
+            clock: each dispatched frame is stamped with its recorded ``ts_recv`` (as the feed pipeline stamps it
+            offline), a REST snapshot record of the recording loads the model's book (as a feed loads the
+            snapshot it fetched), requests are stamped with the model clock (the last frame's time, or what
+            :meth:`~actors.replay.testnet.service.TestnetService.advance_to` set), and an order or cancel request
+            is answered when the model *releases* its outcome (``ts_event + response_latency``): a ``POST order``
+            after the order reached the model (``entry_latency``) and was accepted, filled or refused; a ``DELETE
+            order`` after the cancel reached it (``cancel_latency``): the canceled order, or ``-2011`` when a fill
+            won the race. Signatures are still checked against the wall clock. Used by
+            :mod:`actors.execution.parity`, which pauses the venue and steps it record by record.
         usdm_min_notional: USD-M minimum order notional in USDT (default 100, Binance's ``-4164`` rule for
             BTCUSDT; reduce-only orders are exempt).
     """
@@ -65,14 +77,19 @@ class TestnetConfig:
     cancel_latency_ms: float = 0.0
     queue_model: str = "conservative"
     usdm_min_notional: Decimal = Decimal("100")
+    event_clock: bool = False
 
     def __post_init__(self) -> None:
         if not self.keys or not all(isinstance(k, str) and k and isinstance(s, str) and s for k, s in self.keys.items()):
             raise ConfigError("testnet: at least one api key with a non-empty secret is needed")
         if not 1 <= self.leverage <= 125:
             raise ConfigError(f"testnet: leverage must be 1..125, got {self.leverage}")
-        if self.cancel_latency_ms != 0:
-            raise ConfigError("testnet: cancel_latency_ms must be 0 (a Binance cancel is answered with its result)")
+        latencies = (self.entry_latency_ms, self.response_latency_ms, self.cancel_latency_ms)
+        if any(not v >= 0 for v in latencies):
+            raise ConfigError(f"testnet: latencies must be >= 0, got {latencies}")
+        if any(latencies) and not self.event_clock:
+            raise ConfigError("testnet: model latencies need event_clock (on the wall clock an answer waits for the "
+                              "model's outcome, and the loopback is the latency); cancel_latency_ms must be 0")
         if not self.listen_key_ttl_s > 0:
             raise ConfigError(f"testnet: listen_key_ttl_s must be > 0, got {self.listen_key_ttl_s}")
         for name in ("spot_balances", "usdm_balances"):

@@ -5,6 +5,13 @@ default), the accounts (one per API key, :mod:`~actors.replay.testnet.accounts`)
 REST routes (:mod:`~actors.replay.testnet.routes`) call its methods with decoded, verified parameters and the wall
 clock; the venue's pump calls :meth:`on_frame` with every dispatched frame. Order events from the model move the
 balances and are handed to ``listener(api_key, event_dict)`` (the user-data streams) in the order they happen.
+
+Answers. An order or cancel request is answered with what the model *released* for it (Binance answers ``POST
+order`` after matching, ``DELETE order`` with the canceled order): ``new_order`` / ``cancel_order`` return the
+body, or raise the refusal, when the outcome is known at once (latencies 0, the default), and otherwise a
+:class:`Held` answer that the model completes when its clock passes ``arrival + response_latency`` (only with
+``TestnetConfig.event_clock``: the model clock is then the recording's, advanced frame by frame or by
+:meth:`TestnetExchange.advance_to`).
 """
 
 from __future__ import annotations
@@ -25,10 +32,41 @@ from actors.replay.testnet.config import TestnetConfig
 from actors.replay.testnet.market import MarketTap
 from actors.replay.testnet.orders import NewOrder, SymbolFilters, VenueOrder, int_param, parse_new_order, rejection
 
-__all__ = ["TestnetExchange"]
+__all__ = ["Held", "TestnetExchange"]
 
 _MS = 1_000_000
 Listener = Callable[[str, dict], None]
+
+
+class Held:
+    """An order / cancel answer waiting for the model's outcome (see the module docstring). Pure: the REST layer
+    sets ``on_done`` (called once, with this object) and then reads :meth:`value`.
+
+    Attributes:
+        kind: ``new`` or ``cancel``. order: the venue order. resp_type: spot ``newOrderRespType`` (lower case).
+        done: the outcome is known.
+    """
+
+    __slots__ = ("kind", "order", "resp_type", "done", "body", "error", "on_done")
+
+    def __init__(self, kind: str, order: VenueOrder, resp_type: str = "") -> None:
+        self.kind, self.order, self.resp_type = kind, order, resp_type
+        self.done = False
+        self.body: dict | None = None
+        self.error: errors.RestError | None = None
+        self.on_done: Callable[[Held], None] | None = None
+
+    def finish(self, body: dict | None = None, error: errors.RestError | None = None) -> None:
+        self.done, self.body, self.error = True, body, error
+        if self.on_done is not None:
+            self.on_done(self)
+
+    def value(self) -> dict:
+        """The answer's body. Raises the venue's RestError when the request was refused."""
+        if self.error is not None:
+            raise self.error
+        assert self.body is not None
+        return self.body
 
 
 class TestnetExchange:
@@ -85,18 +123,43 @@ class TestnetExchange:
         self._coids = itertools.count(1)
         self.listener: Listener | None = None
         self.clock_ns = 0
+        self.event_clock = config.event_clock
+        self._held_new: dict[str, Held] = {}  # internal id -> the POST order answer waiting for the model
+        self._held_cancel: dict[str, Held] = {}  # internal id -> the DELETE order answer waiting for the model
         self.trade_stats: dict[str, dict] = {}  # symbol -> 24 h ticker figures of the trades replayed so far
 
     # -- market data ------------------------------------------------------------------------------------------
     def on_frame(self, frame: bytes, ts_ns: int) -> None:
-        """A frame the venue dispatched at wall time ``ts_ns``: fills resting orders it trades through."""
-        events = self.tap.on_frame(frame, ts_ns)
+        """A frame the venue dispatched at ``ts_ns`` (wall time; the recorded ``ts_recv`` with ``event_clock``):
+        fills resting orders it trades through."""
+        self._on_market(self.tap.on_frame(frame, ts_ns), ts_ns)
+
+    def on_snapshot(self, body: bytes, ts_ns: int) -> None:
+        """A REST depth snapshot of the recording (``event_clock``: the model's book source, as a feed's)."""
+        self._on_market(self.tap.on_snapshot(body, ts_ns), ts_ns)
+
+    def advance_to(self, ts_ns: int) -> None:
+        """Move the model clock to ``ts_ns`` with no market event (``event_clock``; as ``PaperVenue.advance``):
+        arrivals due by then are handled against the current book, outcomes due are released."""
+        self.clock_ns = max(self.clock_ns, ts_ns)
+        self._apply(self.paper.advance(ts_ns))
+
+    @property
+    def held(self) -> int:
+        """Answers waiting for the model (order and cancel requests)."""
+        return len(self._held_new) + len(self._held_cancel)
+
+    def _on_market(self, events: list, ts_ns: int) -> None:
         for ev in events:
             if type(ev) is Trade:
                 self._count_trade(ev)
         if events:
             self.clock_ns = max(self.clock_ns, ts_ns)
             self._apply(self.paper.on_market(events))
+
+    def _now(self, now_ns: int) -> int:
+        """The time a request reaches the model: the model clock with ``event_clock``, else the wall clock."""
+        return self.clock_ns if self.event_clock else max(now_ns, self.clock_ns)
 
     def _count_trade(self, t: Trade) -> None:
         symbol = t.instrument_id.split(".", 1)[0]
@@ -115,8 +178,9 @@ class TestnetExchange:
         st["count"] += 1
 
     # -- orders -----------------------------------------------------------------------------------------------
-    def new_order(self, key: str, params: dict[str, str], now_ns: int) -> dict:
-        """``POST /api/v3/order`` / ``/fapi/v1/order``: returns the response body (dict).
+    def new_order(self, key: str, params: dict[str, str], now_ns: int) -> dict | Held:
+        """``POST /api/v3/order`` / ``/fapi/v1/order``: returns the response body (dict), or a :class:`Held`
+        answer when the model has not handled the order yet (latencies with ``event_clock``).
 
         Raises:
             RestError: parameter and filter errors (:func:`~actors.replay.testnet.orders.parse_new_order`),
@@ -127,7 +191,7 @@ class TestnetExchange:
         if any(o.is_open for o in self._by_coid.get((key, n.client_order_id), ())):
             raise errors.bad_param(-2010, "Duplicate order sent.") if not self.futures else \
                 errors.bad_param(-4015, "Client order id is not valid.")
-        now_ns = max(now_ns, self.clock_ns)
+        now_ns = self._now(now_ns)
         now_ms = now_ns // _MS
         order_id = next(self._order_ids)
         o = VenueOrder(key, n, order_id, f"{self.keys.index(key)}-{order_id}", now_ms, update_ms=now_ms)
@@ -141,22 +205,9 @@ class TestnetExchange:
                              spec.price_decimals, spec.size_decimals, n.model_side, n.model_type, n.size,
                              n.price_fixed, n.stop_fixed, n.model_tif, n.reduce_only, ts_created=now_ns)  # fmt: skip
         self.clock_ns = now_ns
-        events = self.paper.submit(intent, now_ns)
-        rejected = next((e for e in events if e.kind is OrderEventKind.REJECTED
-                         and e.order.client_order_id == o.internal_id), None)  # fmt: skip
-        if rejected is not None:  # refused before it existed: Binance answers an error, nothing is recorded
-            self._release(o)
-            del self.orders[order_id], self._by_internal[o.internal_id], self._live[key][order_id]
-            self._by_coid[(key, n.client_order_id)].remove(o)
-            self._apply([e for e in events if e is not rejected])
-            raise rejection(rejected.reason, self.futures)
-        self.order_log.append({"account": key, "orderId": order_id, "symbol": n.symbol,
-                               "clientOrderId": n.client_order_id, "side": n.side, "type": n.type,
-                               "quantity": str(n.quantity), "price": str(n.price), "time": now_ms})  # fmt: skip
-        self._apply(events)
-        if self.futures:
-            return wire.futures_order(o)
-        return wire.spot_order(o, n.resp_type.lower())
+        held = self._held_new[o.internal_id] = Held("new", o, n.resp_type.lower())
+        self._apply(self.paper.submit(intent, now_ns))
+        return held.value() if held.done else held
 
     def find(self, key: str, params: dict[str, str], missing: Callable) -> VenueOrder:
         """The account's order named by ``orderId`` or ``origClientOrderId``.
@@ -186,13 +237,18 @@ class TestnetExchange:
         o = self.find(key, params, errors.unknown_order)
         return wire.futures_order(o) if self.futures else wire.spot_order(o, "query")
 
-    def cancel_order(self, key: str, params: dict[str, str], now_ns: int) -> dict:
-        """``DELETE order``. Raises RestError ``-2011`` for an unknown or closed order."""
+    def cancel_order(self, key: str, params: dict[str, str], now_ns: int) -> dict | Held:
+        """``DELETE order``: the canceled order, or a :class:`Held` answer while the cancel travels to the model
+        (``cancel_latency``) and back (``response_latency``). Raises RestError ``-2011`` for an unknown or closed
+        order (closed in the model when the cancel reaches it: a fill can win the race)."""
         o = self.find(key, params, errors.cancel_rejected)
-        if not o.is_open:
+        if not o.is_open and not self.event_clock:
             raise errors.cancel_rejected()
-        self._cancel(o, now_ns)  # cancel latency is 0 (TestnetConfig): done when this returns
-        return wire.futures_order(o) if self.futures else wire.spot_order(o, "cancel")
+        if o.internal_id in self._held_cancel or o.internal_id in self._held_new:
+            raise errors.cancel_rejected()  # one request at a time per order (a client waits for its answer)
+        held = self._held_cancel[o.internal_id] = Held("cancel", o)
+        self._cancel(o, now_ns)
+        return held.value() if held.done else held
 
     def cancel_open_orders(self, key: str, params: dict[str, str], now_ns: int) -> list[dict] | dict:
         """``DELETE openOrders`` / ``allOpenOrders``: cancels the account's open orders of ``symbol``."""
@@ -262,7 +318,7 @@ class TestnetExchange:
         return list(live.values())
 
     def _cancel(self, o: VenueOrder, now_ns: int) -> None:
-        now_ns = max(now_ns, self.clock_ns)
+        now_ns = self._now(now_ns)
         self.clock_ns = now_ns
         spec = self.specs[o.order.symbol]
         intent = OrderIntent(IntentAction.CANCEL, f"acct{self.keys.index(o.account)}", o.internal_id,
@@ -336,13 +392,41 @@ class TestnetExchange:
             self.spot[o.account].unlock(o.lock_asset, o.lock_left)
             o.lock_left = ZERO
 
+    def _drop(self, o: VenueOrder) -> None:
+        """Forget an order the model refused on arrival: Binance answers an error and records nothing."""
+        self._release(o)
+        del self.orders[o.order_id], self._by_internal[o.internal_id], self._live[o.account][o.order_id]
+        self._by_coid[(o.account, o.order.client_order_id)].remove(o)
+
     def _apply(self, events: list[OrderEvent]) -> None:
+        answered: dict[str, tuple[Held, int]] = {}  # internal id -> (answer, model time of its outcome)
         for ev in events:
             o = self._by_internal.get(ev.order.client_order_id)
             if o is None:
                 continue
             ms = ev.ts_event // _MS
             kind = ev.kind
+            done = answered.get(o.internal_id)
+            if done is not None and ev.ts_event != done[1]:  # the answer is the order as placed (with the fills
+                self._answer(answered.pop(o.internal_id)[0])  # it took then); later maker fills: the stream's
+            held = self._held_new.pop(o.internal_id, None)
+            if held is not None:
+                if kind is OrderEventKind.REJECTED:
+                    self._drop(o)
+                    held.finish(error=rejection(ev.reason, self.futures))
+                    continue
+                n = o.order
+                self.order_log.append({"account": o.account, "orderId": o.order_id, "symbol": n.symbol,
+                                       "clientOrderId": n.client_order_id, "side": n.side, "type": n.type,
+                                       "quantity": str(n.quantity), "price": str(n.price), "time": o.time_ms})  # fmt: skip
+                answered[o.internal_id] = (held, ev.ts_event)  # with the fills it takes on arrival (same instant)
+            if kind is OrderEventKind.CANCEL_REJECTED:
+                cancel = self._held_cancel.pop(o.internal_id, None)
+                if cancel is not None:
+                    cancel.finish(error=errors.cancel_rejected())
+                continue
+            if kind is OrderEventKind.CANCELED and o.internal_id in self._held_cancel:
+                answered[o.internal_id] = (self._held_cancel.pop(o.internal_id), ev.ts_event)
             if kind is OrderEventKind.ACCEPTED:
                 self._emit_order(o, "NEW", ms)
                 if not self.futures:  # the order's lock moved free to locked (Binance "Account Update")
@@ -362,6 +446,15 @@ class TestnetExchange:
                 self._release(o)
                 self._emit_order(o, exec_type, ms)
                 self._emit_account(o, ms)
+        for held, _ in answered.values():
+            self._answer(held)
+
+    def _answer(self, held: Held) -> None:
+        o = held.order
+        if self.futures:
+            held.finish(wire.futures_order(o))
+        else:
+            held.finish(wire.spot_order(o, held.resp_type if held.kind == "new" else "cancel"))
 
     def _on_fill(self, o: VenueOrder, ev: OrderEvent, ms: int) -> None:
         f, n = ev.fill, o.order

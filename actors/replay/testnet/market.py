@@ -103,6 +103,22 @@ class MarketTap:
         out.clear()
         return result
 
+    def on_snapshot(self, body: bytes, ts_recv: int) -> list[MarketEvent]:
+        """A recorded REST depth snapshot (``event_clock``): loaded into the sync as a feed loads the snapshot it
+        fetched (the recording holds one instrument's, so it is the first symbol's); returns the model events."""
+        symbol = next(iter(self.specs))
+        self._out.clear()
+        try:
+            snapshot = self.parser.parse_depth_snapshot(body, symbol, ts_recv)
+        except RaytradeError:
+            self.malformed += 1
+            return []
+        self._targets[symbol].ts = ts_recv
+        self._syncs[symbol].on_snapshot(snapshot)
+        result = list(self._out)
+        self._out.clear()
+        return result
+
     def _load_snapshot(self, symbol: str, sync: BookSync, ts_recv: int) -> None:
         body = self._snapshot(symbol, SNAPSHOT_LIMIT)
         if body is None:

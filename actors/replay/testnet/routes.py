@@ -9,6 +9,7 @@ Secrets are never logged or returned; the fault log names the account by API key
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from actors.replay.testnet import errors
 from actors.replay.testnet.errors import RestError
+from actors.replay.testnet.exchange import Held
 from actors.replay.testnet.signing import verify
 
 if TYPE_CHECKING:
@@ -126,6 +128,12 @@ def _wrap(service: TestnetService, handler: Callable, signed: bool | None) -> Ca
             else:
                 account, params = verify(key, request.query_string, body, service.secrets, now_ns // 1_000_000, signed)
             result = handler(account, params, now_ns)
+            if isinstance(result, Held):  # the model's outcome is not released yet (event clock): wait for it
+                if not result.done:
+                    done = asyncio.get_running_loop().create_future()
+                    result.on_done = lambda _h: done.done() or done.set_result(None)
+                    await done
+                result = result.value()
         except RestError as exc:
             return _error(exc)
         except Exception:  # never a traceback with parameters in it: they may hold a signature

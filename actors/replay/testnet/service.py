@@ -40,8 +40,12 @@ class TestnetService:
         self.venue = venue
         self.config = cfg
         self.secrets = dict(cfg.keys)
-        self.exchange = TestnetExchange(venue.venue, venue.index.symbols, cfg, venue.exchange_info,
-                                        lambda symbol, limit: venue.book.answer(symbol, limit, venue.position_ns() // 1_000_000),
+        self.event_clock = cfg.event_clock
+        # on the event clock the model's book comes from the recording's snapshot records (on_snapshot), as the
+        # feed pipeline's does; on the wall clock from the venue's own GET depth answer now
+        answer = (lambda symbol, limit: None) if cfg.event_clock else (
+            lambda symbol, limit: venue.book.answer(symbol, limit, venue.position_ns() // 1_000_000))
+        self.exchange = TestnetExchange(venue.venue, venue.index.symbols, cfg, venue.exchange_info, answer,
                                         time.time_ns() // 1_000_000)  # fmt: skip
         self.listen_keys = ListenKeys(cfg.listen_key_ttl_s, time.time_ns)
         self.exchange.listener = self.listen_keys.push
@@ -68,8 +72,22 @@ class TestnetService:
             self.listen_keys.expire(time.time_ns(), self.futures)
 
     # -- engine hooks -----------------------------------------------------------------------------------------
-    def on_frame(self, frame: bytes, ts_ns: int) -> None:
-        self.exchange.on_frame(frame, ts_ns)
+    def on_frame(self, frame: bytes, ts_recv: int) -> None:
+        """A dispatched frame: the model sees it at its recorded ``ts_recv`` (``event_clock``) or now (wall)."""
+        self.exchange.on_frame(frame, ts_recv if self.event_clock else time.time_ns())
+
+    def on_snapshot(self, body: bytes, ts_recv: int) -> None:
+        """A dispatched REST snapshot record: the model's book source on the event clock (ignored otherwise)."""
+        if self.event_clock:
+            self.exchange.on_snapshot(body, ts_recv)
+
+    def advance_to(self, ts_ns: int) -> None:
+        """Lock-step: move the model clock to ``ts_ns`` (recorder ns) between frames (``event_clock`` only)."""
+        if not self.event_clock:
+            from actors.errors import ConfigError
+
+            raise ConfigError("testnet: advance_to needs event_clock")
+        self.exchange.advance_to(ts_ns)
 
     def set_faults(self, spec: dict) -> None:
         """Apply a ``POST /testnet/faults`` body (see :mod:`.faults`). Raises ValueError / TypeError / KeyError."""
