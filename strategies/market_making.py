@@ -198,7 +198,9 @@ class MarketMaker:
             else:
                 self._rejects[side] += 1
                 backoff = min(self.params.reject_backoff_ms * 2 ** (self._rejects[side] - 1), _MAX_BACKOFF_MS)
-            self._backoff_until[side] = event.ts_event + int(backoff * 1e6)
+            # From when the host tells us (ctx.now_ns), the clock the backoff is checked against: the event's
+            # ts_event is the venue's clock (live: the transport's stamp of a refusal), not ours.
+            self._backoff_until[side] = ctx.now_ns + int(backoff * 1e6)
         elif event.kind is OrderEventKind.ACCEPTED:
             self._rejects[side] = 0
         return []

@@ -276,10 +276,11 @@ class LiveTransport:
         """Send an intent. Asynchronous (the default): returns ``[]`` at once and sends in the background, one
         request chain per client order id (a cancel waits for its order's create; a replace for both ids), so the
         risk gate never waits for the venue (a 429 with ``Retry-After`` would outlast its execution timeout and
-        refuse an order that is then created); the events come from :meth:`advance`. Synchronous: the events of
-        the venue's answer are returned."""
+        refuse an order that is then created); the events come from :meth:`advance`. Synchronous: waits for the
+        venue's answer and returns what :meth:`advance` has then (its events, and any the stream queued)."""
         if not self.asynchronous:
-            return await self._handle(intent, now_ns)
+            self._queue(await self._handle(intent, now_ns))
+            return self.advance(now_ns)
         ids = [c for c in (intent.client_order_id, intent.new_client_order_id) if c]
         before = [t for c in ids if (t := self._inflight.get(c)) is not None and not t.done()]
         task = asyncio.ensure_future(self._handle_after(before, intent, now_ns))
@@ -328,8 +329,8 @@ class LiveTransport:
         out = await self.settle()  # creates in flight first: none may land after the cancel
         if strategy_id is not None:
             for st in [s for s in self.states.values() if s.is_open and s.intent.strategy_id == strategy_id]:
-                out += await self._cancel(st, reason, now_ns)
-            return out
+                await self._cancel(st, reason, now_ns)
+            return out + self.advance(now_ns)
         for symbol in self.by_symbol:
             try:
                 await self.client.cancel_all(symbol)
@@ -367,7 +368,18 @@ class LiveTransport:
                 "unknown_venue_orders": sorted(self.unknown_venue_orders)}  # fmt: skip
 
     # -- orders ----------------------------------------------------------------------------------------------
+    # _submit and _cancel queue their events as soon as the venue's answer is applied (and return []): the
+    # user-data stream queues its own at once, so an order's events reach advance() in the order of its
+    # transitions (an "accepted" from a REST answer can no longer come after a "filled" the stream reported).
     async def _submit(self, intent: OrderIntent, now_ns: int) -> list[OrderEvent]:
+        self._queue(await self._submit_events(intent, now_ns))
+        return []
+
+    async def _cancel(self, st: OrderState, reason: str, now_ns: int) -> list[OrderEvent]:
+        self._queue(await self._cancel_events(st, reason, now_ns))
+        return []
+
+    async def _submit_events(self, intent: OrderIntent, now_ns: int) -> list[OrderEvent]:
         self.counts["submitted"] += 1
         spec = self.specs.get(intent.instrument_id)
         st = OrderState(intent, fee_currency(spec) if spec else "", "", now_ns)
@@ -387,7 +399,7 @@ class LiveTransport:
         self._wake.set()
         return self._apply_order(st, resp)
 
-    async def _cancel(self, st: OrderState, reason: str, now_ns: int) -> list[OrderEvent]:
+    async def _cancel_events(self, st: OrderState, reason: str, now_ns: int) -> list[OrderEvent]:
         """``DELETE order``, also for an order already closed here: the venue answers (``-2011``) when the cancel
         reaches it, as the paper model does (a ``cancel_rejected`` after the cancel and response latencies, not at
         once). A ``-2011`` is reconciled, then ``cancel_rejected`` with reason ``order_closed`` (closed: a fill won
@@ -403,11 +415,9 @@ class LiveTransport:
         except RaytradeError as exc:
             self.counts["cancel_rejected"] += 1
             return [OrderEvent(OrderEventKind.CANCEL_REJECTED, st.snapshot(), now_ns, reason=f"venue_error:{type(exc).__name__}")]
-        out = []
         if Decimal(str(resp.get("executedQty", "0"))) and to_fixed(str(resp["executedQty"]), spec.size_decimals) > st.filled:
-            out += await self._fetch_trades(spec.symbol)  # fills that raced the cancel come first
-        out += self._apply_order(st, resp, reason)
-        return out
+            self._queue(await self._fetch_trades(spec.symbol))  # fills that raced the cancel come first
+        return self._apply_order(st, resp, reason)
 
     def _apply_order(self, st: OrderState, resp: dict, reason: str = "") -> list[OrderEvent]:
         """A Binance order object (create / cancel / query answer) -> the transitions it implies (fills come from

@@ -78,7 +78,8 @@ class ParityRun:
         intents: ``(action, client_order_id, new_client_order_id, side, price, size, order_type, tif)`` in the
             order the strategy made them.
         orders: ``(client_order_id, side, order_type, tif, price, size, status, filled, avg_fill_price, fee)`` of
-            every order, as the transport knows it at the end.
+            every order, as the transport knows it at the end: one second of recorded time after the last record,
+            the strategy stopped (no new intents), so that every answer still travelling has landed.
         fills: ``(client_order_id, price, size, fee, liquidity)`` in delivery order.
         events: ``(client_order_id, kind, reason)`` of every order event delivered, in delivery order.
         deliveries: ``(recorded time of the step, client_order_id, kind)`` per delivered event (diagnostics: when
@@ -157,6 +158,7 @@ class VenueSide:
         self.venue = None
         self.transport = None
         self.quiet_checks = 0
+        self.now_ns = 0  # the step's recorded time: the transport's clock (stamps of refusals, balances)
 
     async def start(self, source: ReplaySource) -> None:
         from pydantic import SecretStr
@@ -176,7 +178,8 @@ class VenueSide:
         client = BinanceClient(venue, SecretStr(key), SecretStr(secret), urls["rest"], backoff_s=0.05)
         # periodic reconciliation and balance refresh are wall-clock timers: off (the stream reports everything)
         self.transport = LiveTransport("testnet", venue, self.specs, client, poll_interval_s=3600,
-                                       reconcile_interval_s=3600, balance_interval_s=3600, ws_url=urls["ws"])  # fmt: skip
+                                       reconcile_interval_s=3600, balance_interval_s=3600, ws_url=urls["ws"],
+                                       clock=lambda: self.now_ns)  # fmt: skip
         await self.transport.start()
         deadline = time.monotonic() + self.settle_timeout_s
         while not (self.transport.stream is not None and self.transport.stream.stats.connected):
@@ -198,9 +201,11 @@ class VenueSide:
         self.venue.testnet.advance_to(ts_ns)
 
     async def submit(self, intent: OrderIntent, now_ns: int) -> None:
+        self.now_ns = now_ns
         assert await self.transport.submit(intent, now_ns) == []  # asynchronous: answers come from advance()
 
     async def collect(self, now_ns: int) -> list[OrderEvent]:
+        self.now_ns = now_ns
         await self.settle()
         return self.transport.advance(now_ns)
 
@@ -243,6 +248,8 @@ class _Driver:
         self.order_index: dict[str, int] = {}
         self.positions: dict[str, int] = {}
         self.wants_trades = getattr(strategy, "wants_trades", True)
+        self.flush_ns = 1_000 * _MS
+        self.stopped = False
 
     async def drive(self, source: ReplaySource) -> ParityRun:
         t0 = time.monotonic()
@@ -286,6 +293,11 @@ class _Driver:
                         await self._deliver(ts)
                     next_view, dirty = ts + self.view_ns, False
             await self._deliver(ts)
+            # end of data: the strategy stops; what is still travelling lands (recorded, not acted on)
+            end = ts + self.flush_ns
+            await self.side.clock(end)
+            self.stopped = True
+            await self._deliver(end)
             t = self.side.transport
             for coid in self.order_index:
                 try:
@@ -340,6 +352,8 @@ class _Driver:
                 ctx.open_orders[order.client_order_id] = order
             else:
                 ctx.open_orders.pop(order.client_order_id, None)
+        if self.stopped:
+            return
         await self._act(self.strategy.on_order_event(ev, ctx), now)
         if fill is not None:
             await self._act(self.strategy.on_fill(fill, ctx), now)
