@@ -176,6 +176,31 @@ def report(
                                     None if out is None else str(out)))
 
 
+@app.command()
+def parity(
+    paths: Annotated[list[Path] | None, typer.Argument(help="One Binance spot BTCUSDT recording (default: the "
+                                                           "bundled 11-minute capture).")] = None,
+    records: Annotated[int | None, typer.Option("--records", help="Only the first N records.")] = None,
+) -> None:
+    """Run the market maker over a recording in paper and in testnet mode (the testnet-mode replay venue on
+    loopback, real ccxt), in lock step, and compare orders and fills element for element
+    (:mod:`actors.execution.parity`). Prints one JSON line; exits 0 when equal, 1 when not."""
+    import asyncio
+
+    from actors.execution.parity import market_maker_parity
+
+    if not paths:
+        sample = Path(__file__).resolve().parent.parent / "data" / "sample" / "hftbacktest" / "binance_spot"
+        paths = [sample / "btcusdt_20240808.gz", sample / "btcusdt_20240809.gz"]
+    try:
+        result = asyncio.run(market_maker_parity([str(p) for p in paths], records))
+    except RaytradeError as exc:
+        typer.echo(f"raytrade parity: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    sys.stdout.write(json.dumps(result) + "\n")
+    raise typer.Exit(0 if result["equal"] else 1)
+
+
 def main() -> None:
     """Console entry point."""
     app()

@@ -34,42 +34,41 @@ Keys are read here from the environment variables the config names (``SecretStr`
 
 Testnet = paper?
 ----------------
-Not order for order, and it cannot be. Measured on the bundled spot recording at speed 30 with the market maker
-alone (``tests/e2e/test_live_execution.py``, 2 shared cores under load 8-14), three pairs of runs:
+**Exactly, in lock step** (:mod:`actors.execution.parity`, ``raytrade parity``, asserted by
+``tests/integration/test_testnet_parity.py``): the market maker over the bundled spot recording, driven one record
+at a time in recorded time, once through ``PaperTransport`` and once through this transport (real ccxt, the
+testnet-mode venue's HTTP and user-data servers on loopback, ``TestnetConfig(event_clock=True)`` with the paper
+config's 5 ms entry / response / cancel latencies), gives the same intents, order events, fills (price, size, fee,
+maker/taker) and final orders, element for element: over the whole capture (99,574 records) 2,078 intents and
+881 fills, 39 post-only refusals and 5 cancels that lost the race to a fill, in both modes.
 
-=====================================  ====================  ====================
-pair                                   testnet               paper
-=====================================  ====================  ====================
-synchronous submit (first version)     60 orders, 5 fills    181 orders, 50 fills
-asynchronous submit                    75 orders, 8 fills    112 orders, 34 fills
-asynchronous submit + notify (current) 78 orders, 7 fills    107 orders, 26 fills
-=====================================  ====================  ====================
+Getting there folded the differences below; what remains different in a full ``raytrade run`` is only timing:
 
-The *paper* runs of the same config already differ among themselves (181, 112, 107 orders). Why, precisely:
+1. **Strategy inputs timed by wall clocks** (remains in ``raytrade run``). Book views are conflated and batched on
+   wall-clock schedules, so a run at a finite speed is not deterministic even paper against paper (181, 112 and
+   107 orders in three paper runs of ``tests/e2e/test_live_execution.py``). The harness conflates on recorded time.
+2. **Acknowledgement latency** (remains in ``raytrade run``). Paper accepts an order ``entry_latency_ms`` after it
+   is sent and releases it ``response_latency_ms`` later; a testnet order is acknowledged when the REST round trip
+   and the execution timer allow. In the harness the venue's model applies the same latencies on the recorded
+   clock and holds each answer until the model releases it.
+3. **Different clocks for the same model** (folded). The venue ran the model on its wall-clock send time of each
+   frame and its own ``GET depth`` book; with ``event_clock`` it runs on each record's recorded ``ts_recv`` and
+   loads the recording's snapshot record, as the feed pipeline does for paper.
+4. **Replace and cancel** (folded, here). A replace was a cancel, then the new order after the cancel's answer
+   (paper sends both at once): both are now sent together. A cancel of an order already closed here was refused
+   at once without asking the venue (paper's cancel travels to the model): it is now sent, and the venue's
+   ``-2011`` becomes ``cancel_rejected`` ``order_closed``, paper's reason for a cancel that lost the race.
+5. **Event order** (folded, here). The events of a REST answer were queued only when the whole request chain
+   ended, so a replace's new order could show ``filled`` (stream) before ``accepted`` (its REST answer); every
+   answer's events are now queued when it is applied.
+6. **The strategy's clock** (folded, ``strategies/market_making.py``). The market maker timed a rejection's backoff
+   from the event's ``ts_event``, the venue's clock (here: the wall-clock stamp of a REST refusal); it now uses the
+   host clock ``ctx.now_ns``.
+7. **Fill notification** (remains in ``raytrade run``). Testnet fills come over the user-data stream (or the next
+   reconciliation while it is down); the harness waits for the stream before the recording moves on.
 
-1. **The strategy's inputs are timed by wall clocks.** Book views are conflated and batched (feed flush every 2 ms,
-   publish on the book actor's schedule), so which views a strategy sees, and so its quotes, differ from one run to
-   the next in any mode: a replay at a finite speed is not deterministic across runs.
-2. **Acknowledgement latency.** A paper order is accepted 5 ms (``entry_latency_ms``) after it is sent; a testnet
-   order when the signed REST answer is back (``BENCHMARKS.md``: sub-millisecond on an idle loopback, tens of ms
-   under this load) and the execution timer releases it. The market maker does not requote an order it has not
-   seen accepted, so it sends fewer, later quotes (tick-to-order p50 127 ms vs 89 ms, p99 3.5 s vs 4.4 s in the
-   second pair), and its post-only quotes meet a book that moved (``post_only_would_take`` 34 vs 33).
-3. **Different clocks for the same model.** The venue runs the paper model on its *send* time of each frame
-   (``actors/replay/testnet``: zero internal latency, real loopback latency); paper execution runs it on the feed's
-   *receive* time plus 5 ms entry and response latency. A fill that needs the queue ahead to trade away resolves at a
-   different frame.
-4. **Fill notification.** Paper fills reach the strategy 5 ms after they happen; testnet fills come over the
-   user-data stream (or, while it is down, from the next reconciliation), so the inventory skew of the next quote
-   lags.
-5. **Fees on the stream** are Binance's 8-decimal ``n``; the venue's REST trades and its fill log keep the paper
-   model's unrounded fee, so the same fill can differ in the 9th decimal depending on who reported it first.
-
-What *is* the same, and is asserted: every order goes through the same :class:`~actors.orders.OrderState`
-lifecycle, the risk gate, the write-ahead and the push; the venue's refusals map to the paper model's reasons
-(``post_only_would_take``); every venue fill is recorded exactly once at the venue's price and size; and the
-venue's paper model is the same code (``PaperVenue``) with the same queue model. To compare the fill models
-themselves order for order, feed both the same intents at the same market times (the testnet venue's own tests).
+Fees are exact on every path: the venue writes a spot amount with more than 8 decimals exactly (``wire.s8``), so
+the REST answer, the stream's ``n`` and the fill log agree with the paper model's ``price * size * rate``.
 """
 
 from __future__ import annotations

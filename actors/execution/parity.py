@@ -64,7 +64,7 @@ from actors.orders import (
 from actors.replay.source import ReplaySource
 from strategies.base import StrategyContext
 
-__all__ = ["ParityRun", "PaperSide", "VenueSide", "compare", "run_lockstep"]
+__all__ = ["ParityRun", "PaperSide", "VenueSide", "compare", "market_maker_parity", "run_lockstep"]
 
 _MS = 1_000_000
 
@@ -414,3 +414,40 @@ def compare(a: ParityRun, b: ParityRun) -> dict | None:
         return {"field": name, "index": i, a.mode: x[i] if i < len(x) else None, b.mode: y[i] if i < len(y) else None,
                 "lengths": [len(x), len(y)], "before": x[max(0, i - 5):i]}  # fmt: skip
     return None
+
+
+async def market_maker_parity(paths: Sequence[str], max_records: int | None = None,
+                              paper: PaperConfig | None = None) -> dict:  # fmt: skip
+    """The market maker (default parameters) over a Binance spot BTCUSDT recording, in paper then in testnet mode,
+    in lock step; ``raytrade parity`` prints this.
+
+    Returns:
+        ``{"equal": bool, "first_difference": compare(...) | None, "paper": summary, "testnet": summary,
+        "venue_fills": n}`` (JSON-friendly: Decimals and ints as strings where they are money).
+    """
+    from actors.instruments import spec_for
+    from strategies.market_making import MarketMaker, MarketMakingParams
+
+    spec = spec_for("binance", "BTCUSDT")
+    specs = {spec.instrument_id: spec}
+    paper = paper or PaperConfig()
+    runs = []
+    venue_fills = 0
+    for side in (PaperSide(specs, paper), VenueSide(specs, paper)):
+        mm = MarketMaker("mm", spec.instrument_id, MarketMakingParams())
+        runs.append(await run_lockstep(mm, side, paths, specs, max_records))
+        if isinstance(side, VenueSide):
+            venue_fills = len(side.venue.testnet.exchange.fills)
+    diff = compare(*runs)
+    return {"equal": diff is None, "first_difference": None if diff is None else _jsonable(diff),
+            "paper": runs[0].summary(), "testnet": runs[1].summary(), "venue_fills": venue_fills}  # fmt: skip
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -1,7 +1,12 @@
 """Testnet-mode execution end to end (real Ray, the same code as `raytrade run --config examples/testnet.toml`):
 the market maker's orders go out as ccxt-signed Binance requests to the run's replay venue in testnet mode, which
 verifies them and fills them with the paper model; compared with the same run in paper mode; the kill switch over
-HTTP cancels every open order at the venue; a wrong secret stops the start-up with one AuthenticationError."""
+HTTP cancels every open order at the venue; a wrong secret stops the start-up with one AuthenticationError.
+
+A full run at a finite speed is not deterministic (wall-clock-timed inputs, see "Testnet = paper?" in
+actors/execution/live.py), so this test only bounds the testnet/paper ratio of orders; its numbers stay informative.
+The exact claim (same orders and fills, element for element) is tests/integration/test_testnet_parity.py, in lock
+step."""
 
 from __future__ import annotations
 

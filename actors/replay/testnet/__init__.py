@@ -41,8 +41,8 @@ exact Decimals, strings on the wire.
 
 Fills: the paper fill model (:class:`actors.execution.paper.PaperVenue`, unchanged) against the frames this venue
 sends, parsed by the feed's Binance parser with ``ts_recv`` = the send time (:mod:`.market`); an order arrives at
-the venue's receive time, entry / response / cancel latencies 0 unless configured. Where a testnet run and a
-paper run on the same data can differ, and why:
+the venue's receive time, entry / response / cancel latencies 0 (a model latency needs the event clock). Where a
+testnet run and a paper run on the same data can differ on the wall clock, and why:
 
 1. Clock: the paper actor's events carry the *feed's* receive time and its orders its own clock; here both are
    the venue's wall clock. An order that reaches the venue between two frames sees the book as of the last frame
@@ -53,6 +53,18 @@ paper run on the same data can differ, and why:
 3. Balance checks: paper has none; here an order the account cannot pay for is refused (``-2010``/``-2019``) and
    Binance's filters (min notional) apply before the model sees it.
 4. Fees are charged in the quote asset (as the paper model does), not in the asset received or BNB.
+
+Event clock (``TestnetConfig(event_clock=True)``, lock step: :mod:`actors.execution.parity`, ``raytrade parity``):
+1 and 2 go away. The model sees each frame at its recorded ``ts_recv`` and takes its book from the recording's
+snapshot record, exactly as the feed pipeline gives paper its events; a request reaches the model at the model
+clock plus the configured entry (cancel) latency, and its answer is held until the model releases the outcome
+(``+ response_latency``): ``POST order`` answers the order as placed, with the fills it took on arrival (later
+maker fills come over the stream), or the refusal (``-2010`` post-only, nothing recorded); ``DELETE order`` the
+canceled order, or ``-2011`` when a fill won the race. ``DELETE openOrders`` still answers at once (the cancels
+reach the model later). Driven by a paused venue (``step``) and
+:meth:`~actors.replay.testnet.service.TestnetService.advance_to` between frames, a strategy then gets the same
+orders and fills in testnet mode as in paper mode, element for element (``tests/integration/test_testnet_parity.py``).
+3 remains (the default balances cover the market maker).
 
 User data (:mod:`.userdata`, the listen-key flavour: Binance spot now also offers a WebSocket-API subscription
 whose events are wrapped in ``{"subscriptionId":..,"event":..}``; this venue serves the listen-key streams with
