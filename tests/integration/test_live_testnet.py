@@ -22,7 +22,7 @@ from actors.fixedpoint import to_fixed
 from actors.instruments import spec_for
 from actors.orders import IntentAction, OrderEventKind, OrderIntent, OrderStatus, OrderType, Side, TimeInForce
 from tests.conftest import SPOT
-from tests.integration.testnet_support import KEY, SECRET, make_venue
+from tests.integration.testnet_support import KEY, SECRET, venue_session
 
 BTC = spec_for("binance", "BTCUSDT")
 
@@ -70,35 +70,33 @@ def _touch(venue) -> tuple[Decimal, Decimal]:
 
 def test_orders_fills_balances_and_the_kill_switch_at_the_venue():
     async def main():
-        venue = make_venue(SPOT, 3000)
-        urls = await venue.open()
-        await venue.step(300)
-        t = _transport(urls["rest"], poll_interval_s=0.05)
-        out: dict = {}
-        try:
-            out["start"] = await t.start()
-            bid, ask = _touch(venue)
-            out["rest1"] = await _send(t, _intent("mm-1-1", Side.BUY, "0.01", bid - 1000))
-            out["rest2"] = await _send(t, _intent("mm-1-2", Side.BUY, "0.01", bid - 1001, time_in_force=TimeInForce.GTX))
-            out["take"] = await _send(t, _intent("mm-1-3", Side.BUY, "0.002", ask + 5))
-            out["market"] = await _send(t, _intent("mm-1-4", Side.SELL, "0.003"))
-            out["too_big"] = await _send(t, _intent("mm-1-5", Side.BUY, "1", bid - 1000))
-            out["bad_tick"] = await _send(t, _intent("mm-1-6", Side.BUY, "0.01", Decimal("50000.005")))
-            out["cancel"] = await _send(t, OrderIntent(IntentAction.CANCEL, "mm-1", "mm-1-1", BTC.instrument_id, 8, 8))
-            # a cancel sent before its order's answer waits for it (one request chain per client order id)
-            assert await t.submit(_intent("mm-1-7", Side.BUY, "0.01", bid - 1002), 0) == []
-            assert await t.submit(OrderIntent(IntentAction.CANCEL, "mm-1", "mm-1-7", BTC.instrument_id, 8, 8), 0) == []
-            out["chained"] = await t.settle()
-            assert await t.submit(_intent("mm-1-8", Side.BUY, "0.01", bid - 1003), 0) == []  # in flight at the kill
-            out["kill"] = await t.cancel_all(0)
-            out["venue_orders"] = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
-            out["venue_fills"] = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
-            out["open_orders"] = await t.client.open_orders("BTCUSDT")
-            out["balances"] = await t.balances(refresh=True)
-            out["account"] = t.account()
-        finally:
-            await t.stop()
-            await venue.stop()
+        async with venue_session(SPOT, 3000, step=300, client=None) as s:
+            venue, urls = s.venue, s.urls
+            t = _transport(urls["rest"], poll_interval_s=0.05)
+            out: dict = {}
+            try:
+                out["start"] = await t.start()
+                bid, ask = _touch(venue)
+                out["rest1"] = await _send(t, _intent("mm-1-1", Side.BUY, "0.01", bid - 1000))
+                out["rest2"] = await _send(t, _intent("mm-1-2", Side.BUY, "0.01", bid - 1001, time_in_force=TimeInForce.GTX))
+                out["take"] = await _send(t, _intent("mm-1-3", Side.BUY, "0.002", ask + 5))
+                out["market"] = await _send(t, _intent("mm-1-4", Side.SELL, "0.003"))
+                out["too_big"] = await _send(t, _intent("mm-1-5", Side.BUY, "1", bid - 1000))
+                out["bad_tick"] = await _send(t, _intent("mm-1-6", Side.BUY, "0.01", Decimal("50000.005")))
+                out["cancel"] = await _send(t, OrderIntent(IntentAction.CANCEL, "mm-1", "mm-1-1", BTC.instrument_id, 8, 8))
+                # a cancel sent before its order's answer waits for it (one request chain per client order id)
+                assert await t.submit(_intent("mm-1-7", Side.BUY, "0.01", bid - 1002), 0) == []
+                assert await t.submit(OrderIntent(IntentAction.CANCEL, "mm-1", "mm-1-7", BTC.instrument_id, 8, 8), 0) == []
+                out["chained"] = await t.settle()
+                assert await t.submit(_intent("mm-1-8", Side.BUY, "0.01", bid - 1003), 0) == []  # in flight at the kill
+                out["kill"] = await t.cancel_all(0)
+                out["venue_orders"] = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
+                out["venue_fills"] = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
+                out["open_orders"] = await t.client.open_orders("BTCUSDT")
+                out["balances"] = await t.balances(refresh=True)
+                out["account"] = t.account()
+            finally:
+                await t.stop()
         return out, bid, ask
 
     out, bid, ask = asyncio.run(main())
@@ -131,16 +129,15 @@ def test_orders_fills_balances_and_the_kill_switch_at_the_venue():
 
 def test_wrong_secret_is_one_authentication_error_at_start_and_no_order():
     async def main():
-        venue = make_venue(SPOT, 1000)
-        urls = await venue.open()
-        t = _transport(urls["rest"], secret="x" * 64)
-        try:
-            with pytest.raises(AuthenticationError) as info:
-                await t.start()
-            orders = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
-        finally:
-            await t.stop()
-            await venue.stop()
+        async with venue_session(SPOT, 1000, client=None) as s:
+            venue, urls = s.venue, s.urls
+            t = _transport(urls["rest"], secret="x" * 64)
+            try:
+                with pytest.raises(AuthenticationError) as info:
+                    await t.start()
+                orders = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
+            finally:
+                await t.stop()
         return info.value, orders, t.client.stats()
 
     err, orders, stats = asyncio.run(main())
@@ -150,31 +147,29 @@ def test_wrong_secret_is_one_authentication_error_at_start_and_no_order():
 
 def test_rate_limit_backs_off_every_client_of_the_key_and_sends_no_order_twice():
     async def main():
-        venue = make_venue(SPOT, 3000)
-        urls = await venue.open()
-        await venue.step(300)
-        budget = LocalBudget(WeightBudget([Limiter("REQUEST_WEIGHT", 60, 6000)], headroom=1.0))
-        a, b = _transport(urls["rest"], budget=budget), _transport(urls["rest"], budget=budget)
-        try:
-            await a.start()
-            await b.start()
-            bid, _ = _touch(venue)
-            await _post(urls["rest"] + "/testnet/faults",
-                  {"rate_limit": {"count": 2, "status": 429, "retry_after_s": 1, "paths": ["/api/v3/order"],
-                                  "methods": ["POST"]}})  # fmt: skip
-            loop = asyncio.get_running_loop()
-            t0 = loop.time()
-            first = await _send(a, _intent("a-1", Side.BUY, "0.01", bid - 1000))
-            waited = loop.time() - t0
-            blocked = budget.budget.status(budget.clock())
-            t1 = loop.time()
-            second = await _send(b, _intent("b-1", Side.BUY, "0.01", bid - 1001))
-            faults = await _get(urls["rest"] + "/testnet/faults")
-            orders = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
-        finally:
-            await a.stop()
-            await b.stop()
-            await venue.stop()
+        async with venue_session(SPOT, 3000, step=300, client=None) as s:
+            venue, urls = s.venue, s.urls
+            budget = LocalBudget(WeightBudget([Limiter("REQUEST_WEIGHT", 60, 6000)], headroom=1.0))
+            a, b = _transport(urls["rest"], budget=budget), _transport(urls["rest"], budget=budget)
+            try:
+                await a.start()
+                await b.start()
+                bid, _ = _touch(venue)
+                await _post(urls["rest"] + "/testnet/faults",
+                      {"rate_limit": {"count": 2, "status": 429, "retry_after_s": 1, "paths": ["/api/v3/order"],
+                                      "methods": ["POST"]}})  # fmt: skip
+                loop = asyncio.get_running_loop()
+                t0 = loop.time()
+                first = await _send(a, _intent("a-1", Side.BUY, "0.01", bid - 1000))
+                waited = loop.time() - t0
+                blocked = budget.budget.status(budget.clock())
+                t1 = loop.time()
+                second = await _send(b, _intent("b-1", Side.BUY, "0.01", bid - 1001))
+                faults = await _get(urls["rest"] + "/testnet/faults")
+                orders = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
+            finally:
+                await a.stop()
+                await b.stop()
         return first, second, waited, loop.time() - t1, blocked, faults, orders, a.client.stats()
 
     first, second, waited, _, blocked, faults, orders, stats = asyncio.run(main())
@@ -188,26 +183,24 @@ def test_rate_limit_backs_off_every_client_of_the_key_and_sends_no_order_twice()
 
 def test_fills_missed_by_the_stream_are_reconciled_once():
     async def main():
-        venue = make_venue(SPOT, 20000)
-        urls = await venue.open()
-        await venue.step(300)
-        t = _transport(urls["rest"], poll_interval_s=3600, reconcile_interval_s=3600)
-        try:
-            await t.start()
-            bid, ask = _touch(venue)
-            # resting orders just inside the touch: the replayed market trades through some of them
-            for n in range(3):
-                await _send(t, _intent(f"r-{n}", Side.BUY, "0.001", bid - n))
-                await _send(t, _intent(f"s-{n}", Side.SELL, "0.001", ask + n))
-            await venue.step(15000)
-            first = await t.reconcile(force=True, reason="reconnect")
-            events = t.advance(0)
-            second = await t.reconcile(force=True, reason="reconnect")
-            again = t.advance(0)
-            venue_fills = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
-        finally:
-            await t.stop()
-            await venue.stop()
+        async with venue_session(SPOT, 20000, step=300, client=None) as s:
+            venue, urls = s.venue, s.urls
+            t = _transport(urls["rest"], poll_interval_s=3600, reconcile_interval_s=3600)
+            try:
+                await t.start()
+                bid, ask = _touch(venue)
+                # resting orders just inside the touch: the replayed market trades through some of them
+                for n in range(3):
+                    await _send(t, _intent(f"r-{n}", Side.BUY, "0.001", bid - n))
+                    await _send(t, _intent(f"s-{n}", Side.SELL, "0.001", ask + n))
+                await venue.step(15000)
+                first = await t.reconcile(force=True, reason="reconnect")
+                events = t.advance(0)
+                second = await t.reconcile(force=True, reason="reconnect")
+                again = t.advance(0)
+                venue_fills = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
+            finally:
+                await t.stop()
         return first, events, second, again, venue_fills, t.counts
 
     first, events, second, again, venue_fills, counts = asyncio.run(main())
@@ -222,36 +215,34 @@ def test_fills_missed_by_the_stream_are_reconciled_once():
 
 def test_user_data_stream_dropped_mid_run_is_reconciled_and_nothing_counted_twice():
     async def main():
-        venue = make_venue(SPOT, 30000)
-        urls = await venue.open()
-        await venue.step(300)
-        t = _transport(urls["rest"], poll_interval_s=3600, reconcile_interval_s=3600, ws_url=urls["ws"])
-        events = []
-        try:
-            await t.start()
-            for _ in range(200):
-                if t.stream.stats.connected:
-                    break
-                await asyncio.sleep(0.05)
-            bid, ask = _touch(venue)
-            for n in range(4):
-                await _send(t, _intent(f"r-{n}", Side.BUY, "0.001", bid - 2 * n))
-                await _send(t, _intent(f"s-{n}", Side.SELL, "0.001", ask + 2 * n))
-            await venue.step(3000)
-            await asyncio.sleep(0.5)
-            events += t.advance(0)
-            streamed = t.counts.get("stream_events", 0)
-            venue.testnet.set_faults({"drop_user_streams": True})  # fills from here on reach no socket
-            await venue.step(20000)
-            for _ in range(200):  # the stream reconnects by itself and reconciles on the new connection
-                await asyncio.sleep(0.05)
-                if t.counts.get("stream_reconnects", 0) >= 2 and t.last_reconciliation.get("reason") == "user_data_reconnect":
-                    break
-            events += t.advance(0)
-            venue_fills = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
-        finally:
-            await t.stop()
-            await venue.stop()
+        async with venue_session(SPOT, 30000, step=300, client=None) as s:
+            venue, urls = s.venue, s.urls
+            t = _transport(urls["rest"], poll_interval_s=3600, reconcile_interval_s=3600, ws_url=urls["ws"])
+            events = []
+            try:
+                await t.start()
+                for _ in range(200):
+                    if t.stream.stats.connected:
+                        break
+                    await asyncio.sleep(0.05)
+                bid, ask = _touch(venue)
+                for n in range(4):
+                    await _send(t, _intent(f"r-{n}", Side.BUY, "0.001", bid - 2 * n))
+                    await _send(t, _intent(f"s-{n}", Side.SELL, "0.001", ask + 2 * n))
+                await venue.step(3000)
+                await asyncio.sleep(0.5)
+                events += t.advance(0)
+                streamed = t.counts.get("stream_events", 0)
+                venue.testnet.set_faults({"drop_user_streams": True})  # fills from here on reach no socket
+                await venue.step(20000)
+                for _ in range(200):  # the stream reconnects by itself and reconciles on the new connection
+                    await asyncio.sleep(0.05)
+                    if t.counts.get("stream_reconnects", 0) >= 2 and t.last_reconciliation.get("reason") == "user_data_reconnect":
+                        break
+                events += t.advance(0)
+                venue_fills = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
+            finally:
+                await t.stop()
         return events, streamed, venue_fills, dict(t.counts), t.last_reconciliation
 
     events, streamed, venue_fills, counts, last = asyncio.run(main())
@@ -281,36 +272,34 @@ def test_one_budget_actor_per_key_backs_off_every_client_in_the_cluster(ray_sess
     monkeypatch.setenv("RT_TESTNET_SECRET", SECRET)
 
     async def main():
-        venue = make_venue(SPOT, 3000)
-        urls = await venue.open()
-        await venue.step(300)
-        settings = {"testnet": {"rest_urls": {"binance": urls["rest"]}, "api_key_env": "RT_TESTNET_KEY",
-                                "api_secret_env": "RT_TESTNET_SECRET", "prefix": "rt-budget-test-"}}  # fmt: skip
-        specs = {BTC.instrument_id: BTC}
-        a = transports_from_settings(settings, {"testnet"}, specs)[("testnet", "binance")]
-        b = transports_from_settings(settings, {"testnet"}, specs)[("testnet", "binance")]
-        try:
-            await a.start()
-            await b.start()
-            bid, _ = _touch(venue)
-            await _post(urls["rest"] + "/testnet/faults",
-                        {"rate_limit": {"count": 1, "status": 429, "retry_after_s": 2, "paths": ["/api/v3/order"],
-                                        "methods": ["POST"]}})  # fmt: skip
-            loop = asyncio.get_running_loop()
-            t0 = loop.time()
-            first = asyncio.ensure_future(_send(a, _intent("a-1", Side.BUY, "0.01", bid - 1000)))
-            while a.client.rate_limited == 0:
-                await asyncio.sleep(0.01)
-            t_429 = loop.time()
-            second = await _send(b, _intent("b-1", Side.BUY, "0.01", bid - 1001))  # never faulted itself
-            t_b = loop.time()
-            first = await first
-            orders = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
-            status = await a.client.budget.handle.status.remote()
-        finally:
-            await a.stop()
-            await b.stop()
-            await venue.stop()
+        async with venue_session(SPOT, 3000, step=300, client=None) as s:
+            venue, urls = s.venue, s.urls
+            settings = {"testnet": {"rest_urls": {"binance": urls["rest"]}, "api_key_env": "RT_TESTNET_KEY",
+                                    "api_secret_env": "RT_TESTNET_SECRET", "prefix": "rt-budget-test-"}}  # fmt: skip
+            specs = {BTC.instrument_id: BTC}
+            a = transports_from_settings(settings, {"testnet"}, specs)[("testnet", "binance")]
+            b = transports_from_settings(settings, {"testnet"}, specs)[("testnet", "binance")]
+            try:
+                await a.start()
+                await b.start()
+                bid, _ = _touch(venue)
+                await _post(urls["rest"] + "/testnet/faults",
+                            {"rate_limit": {"count": 1, "status": 429, "retry_after_s": 2, "paths": ["/api/v3/order"],
+                                            "methods": ["POST"]}})  # fmt: skip
+                loop = asyncio.get_running_loop()
+                t0 = loop.time()
+                first = asyncio.ensure_future(_send(a, _intent("a-1", Side.BUY, "0.01", bid - 1000)))
+                while a.client.rate_limited == 0:
+                    await asyncio.sleep(0.01)
+                t_429 = loop.time()
+                second = await _send(b, _intent("b-1", Side.BUY, "0.01", bid - 1001))  # never faulted itself
+                t_b = loop.time()
+                first = await first
+                orders = (await _get(urls["rest"] + "/testnet/orders"))["orders"]
+                status = await a.client.budget.handle.status.remote()
+            finally:
+                await a.stop()
+                await b.stop()
         return first, second, t_429 - t0, t_b - t_429, orders, status, b.client.stats()
 
     first, second, _, b_wait, orders, status, b_stats = asyncio.run(main())
@@ -335,29 +324,27 @@ def test_usdm_orders_fills_and_cancel_all_through_the_same_transport():
                            order_type=OrderType.LIMIT if price is not None else OrderType.MARKET)  # fmt: skip
 
     async def main():
-        venue = make_venue(USDM_CAPTURE, 3000)
-        urls = await venue.open()
-        await venue.step(300)
-        client = BinanceClient("binance_usdm", SecretStr(KEY), SecretStr(SECRET), urls["rest"], backoff_s=0.05)
-        t = LiveTransport("testnet", "binance_usdm", {perp.instrument_id: perp}, client, poll_interval_s=0.05)
-        out = {}
-        try:
-            out["start"] = await t.start()
-            book = venue.testnet.exchange.tap.book("BTCUSDT")
-            bid = Decimal(book.best_bid()[0]).scaleb(-perp.price_decimals)
-            out["rest"] = await _send(t, intent("u-1", Side.BUY, "0.002", bid - 500))
-            out["market"] = await _send(t, intent("u-2", Side.BUY, "0.002"))
-            for _ in range(200):  # USD-M answers carry no fills: reconciliation finds them in the trades
-                if any(e.kind is OrderEventKind.FILLED for e in out["market"]):
-                    break
-                await asyncio.sleep(0.05)
-                out["market"] += t.advance(0)
-            out["kill"] = await t.cancel_all(0)
-            out["open"] = await client.open_orders("BTCUSDT")
-            out["fills"] = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
-        finally:
-            await t.stop()
-            await venue.stop()
+        async with venue_session(USDM_CAPTURE, 3000, step=300, client=None) as s:
+            venue, urls = s.venue, s.urls
+            client = BinanceClient("binance_usdm", SecretStr(KEY), SecretStr(SECRET), urls["rest"], backoff_s=0.05)
+            t = LiveTransport("testnet", "binance_usdm", {perp.instrument_id: perp}, client, poll_interval_s=0.05)
+            out = {}
+            try:
+                out["start"] = await t.start()
+                book = venue.testnet.exchange.tap.book("BTCUSDT")
+                bid = Decimal(book.best_bid()[0]).scaleb(-perp.price_decimals)
+                out["rest"] = await _send(t, intent("u-1", Side.BUY, "0.002", bid - 500))
+                out["market"] = await _send(t, intent("u-2", Side.BUY, "0.002"))
+                for _ in range(200):  # USD-M answers carry no fills: reconciliation finds them in the trades
+                    if any(e.kind is OrderEventKind.FILLED for e in out["market"]):
+                        break
+                    await asyncio.sleep(0.05)
+                    out["market"] += t.advance(0)
+                out["kill"] = await t.cancel_all(0)
+                out["open"] = await client.open_orders("BTCUSDT")
+                out["fills"] = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
+            finally:
+                await t.stop()
         return out
 
     out = asyncio.run(main())

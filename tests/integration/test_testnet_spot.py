@@ -11,7 +11,7 @@ import ccxt.async_support as ccxt
 import pytest
 
 from tests.conftest import SPOT
-from tests.integration.testnet_support import KEY, SECRET, spot_client, make_venue
+from tests.integration.testnet_support import KEY, SECRET, venue_session
 
 
 async def _get(url: str) -> dict:
@@ -26,12 +26,9 @@ async def _raw_balances(ex) -> dict[str, tuple[Decimal, Decimal]]:
 
 def test_ccxt_trades_spot_and_balances_move_exactly_by_the_fills_and_fees():
     async def main():
-        venue = make_venue(SPOT, 3000)
-        urls = await venue.open()
-        await venue.step(300)  # the book is ready
-        ex = spot_client(urls["rest"])
-        out = {}
-        try:
+        async with venue_session(SPOT, 3000, step=300) as s:  # the book is ready
+            venue, urls, ex = s.venue, s.urls, s.ex
+            out = {}
             await ex.load_markets()
             out["start"] = await ex.fetch_balance()
             book = venue.testnet.exchange.tap.book("BTCUSDT")
@@ -56,9 +53,6 @@ def test_ccxt_trades_spot_and_balances_move_exactly_by_the_fills_and_fees():
             with pytest.raises(ccxt.InvalidOrder):
                 await ex.private_post_order({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01",
                                              "price": "50000.005", "timeInForce": "GTC"})  # PRICE_FILTER
-        finally:
-            await ex.close()
-            await venue.stop()
         return out, bid, ask
 
     out, bid, ask = asyncio.run(main())
@@ -88,21 +82,15 @@ def test_ccxt_trades_spot_and_balances_move_exactly_by_the_fills_and_fees():
 
 def test_wrong_secret_is_refused_with_1022_and_creates_no_order():
     async def main():
-        venue = make_venue(SPOT, 500)
-        urls = await venue.open()
-        await venue.step(300)
-        ex = spot_client(urls["rest"], secret=SECRET[::-1])
-        try:
+        async with venue_session(SPOT, 500, step=300, secret=SECRET[::-1]) as s:
+            ex = s.ex
             await ex.load_markets()
             with pytest.raises(ccxt.AuthenticationError) as err:
                 await ex.create_order("BTC/USDT", "limit", "buy", 0.01, 50000)
             with pytest.raises(ccxt.AuthenticationError) as bad_key:
                 ex.apiKey = "nobody"
                 await ex.fetch_balance()
-        finally:
-            await ex.close()
-            orders = await _get(urls["rest"] + "/testnet/orders")
-            await venue.stop()
+            orders = await _get(s.urls["rest"] + "/testnet/orders")
         return str(err.value), str(bad_key.value), orders
 
     err, bad_key, orders = asyncio.run(main())
@@ -112,11 +100,9 @@ def test_wrong_secret_is_refused_with_1022_and_creates_no_order():
 
 def test_stale_timestamp_is_refused_with_1021():
     async def main():
-        venue = make_venue(SPOT, 500)
-        urls = await venue.open()
-        ex = spot_client(urls["rest"])
-        ex.options["recvWindow"] = 5000
-        try:
+        async with venue_session(SPOT, 500) as s:
+            venue, urls, ex = s.venue, s.urls, s.ex
+            ex.options["recvWindow"] = 5000
             await ex.load_markets()
             ex.nonce = lambda: ex.milliseconds() - 6000  # six seconds old, the window is five
             with pytest.raises(ccxt.InvalidNonce) as stale:
@@ -126,9 +112,6 @@ def test_stale_timestamp_is_refused_with_1021():
                 await ex.fetch_balance()
             ex.nonce = lambda: ex.milliseconds() - 4000  # inside the window
             ok = await ex.fetch_balance()
-        finally:
-            await ex.close()
-            await venue.stop()
         return str(stale.value), ok
 
     stale, ok = asyncio.run(main())
@@ -137,19 +120,13 @@ def test_stale_timestamp_is_refused_with_1021():
 
 def test_reported_fees_and_balances_add_up_exactly_when_a_fee_has_more_than_8_decimals():
     async def main():
-        venue = make_venue(SPOT, 500)
-        urls = await venue.open()
-        await venue.step(300)
-        ex = spot_client(urls["rest"])
-        try:
+        async with venue_session(SPOT, 500, step=300) as s:
+            venue, urls, ex = s.venue, s.urls, s.ex
             await ex.load_markets()
             order = await ex.private_post_order({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
                                                  "quantity": "0.00011", "newOrderRespType": "FULL"})  # fmt: skip
             trades = await ex.private_get_mytrades({"symbol": "BTCUSDT"})
             balances = await _raw_balances(ex)
-        finally:
-            await ex.close()
-            await venue.stop()
         return order, trades, balances
 
     order, trades, balances = asyncio.run(main())
@@ -162,18 +139,12 @@ def test_reported_fees_and_balances_add_up_exactly_when_a_fee_has_more_than_8_de
 
 def test_ticker_24hr_summarizes_the_trades_replayed_so_far():
     async def main():
-        venue = make_venue(SPOT, 2000)
-        urls = await venue.open()
-        await venue.step(1500)
-        ex = spot_client(urls["rest"])
-        try:
+        async with venue_session(SPOT, 2000, step=1500) as s:
+            ex = s.ex
             await ex.load_markets()
             ticker = await ex.public_get_ticker_24hr({"symbol": "BTCUSDT"})
             unified = await ex.fetch_ticker("BTC/USDT")
-        finally:
-            await ex.close()
-            stats = venue.testnet.exchange.trade_stats["BTCUSDT"]
-            await venue.stop()
+            stats = s.venue.testnet.exchange.trade_stats["BTCUSDT"]
         return ticker, unified, stats
 
     ticker, unified, stats = asyncio.run(main())

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.conftest import USDM
-from tests.integration.testnet_support import make_venue, usdm_client
+from tests.integration.testnet_support import venue_session
 
 
 async def _get(url: str) -> dict:
@@ -22,12 +22,9 @@ async def _get(url: str) -> dict:
 
 def test_ccxt_binanceusdm_trades_and_the_wallet_moves_by_fees_and_realized_pnl():
     async def main():
-        venue = make_venue(USDM, 6000)
-        urls = await venue.open()
-        await venue.step(300)
-        ex = usdm_client(urls["rest"])
-        out = {}
-        try:
+        async with venue_session(USDM, 6000, step=300, client="usdm") as s:
+            venue, urls, ex = s.venue, s.urls, s.ex
+            out = {}
             out["start"] = await ex.fetch_balance()
             listen = (await ex.fapiprivate_post_listenkey())["listenKey"]
             async with connect(f"{urls['ws']}/ws/{listen}") as ws:
@@ -54,9 +51,6 @@ def test_ccxt_binanceusdm_trades_and_the_wallet_moves_by_fees_and_realized_pnl()
                 await ex.cancel_order(resting["id"], "BTC/USDT:USDT")
             with pytest.raises(ccxt.ExchangeError) as margin:
                 await ex.create_order("BTC/USDT:USDT", "limit", "buy", 5, 61000)  # 305k notional / 20 > 10k
-        finally:
-            await ex.close()
-            await venue.stop()
         return out, str(margin.value)
 
     out, margin = asyncio.run(main())

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.conftest import SPOT
-from tests.integration.testnet_support import KEY, make_venue, spot_client
+from tests.integration.testnet_support import KEY, venue_session
 
 
 async def _get(url: str) -> dict:
@@ -38,11 +38,8 @@ async def _events(ws, until: str, timeout_s: float = 10.0) -> list[dict]:
 
 def test_resting_order_fills_as_the_replay_trades_through_it_and_the_stream_reports_it():
     async def main():
-        venue = make_venue(SPOT, 6000)
-        urls = await venue.open()
-        await venue.step(300)
-        ex = spot_client(urls["rest"])
-        try:
+        async with venue_session(SPOT, 6000, step=300) as s:
+            venue, urls, ex = s.venue, s.urls, s.ex
             await ex.load_markets()
             key = (await ex.public_post_userdatastream())["listenKey"]
             async with connect(f"{urls['ws']}/ws/{key}") as ws:
@@ -54,9 +51,6 @@ def test_resting_order_fills_as_the_replay_trades_through_it_and_the_stream_repo
             fetched = await ex.fetch_order(order["id"], "BTC/USDT")
             fills = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
             balance = await ex.private_get_account()
-        finally:
-            await ex.close()
-            await venue.stop()
         return accepted, filled, position, fetched, fills, balance
 
     accepted, filled, position, fetched, fills, balance = asyncio.run(main())
@@ -76,11 +70,8 @@ def test_resting_order_fills_as_the_replay_trades_through_it_and_the_stream_repo
 
 def test_fill_while_the_user_stream_is_dropped_is_only_visible_over_rest():
     async def main():
-        venue = make_venue(SPOT, 6000)
-        urls = await venue.open()
-        await venue.step(3300)  # the market is up at ~61855
-        ex = spot_client(urls["rest"])
-        try:
+        async with venue_session(SPOT, 6000, step=3300) as s:  # the market is up at ~61855
+            venue, urls, ex = s.venue, s.urls, s.ex
             await ex.load_markets()
             key = (await ex.public_post_userdatastream())["listenKey"]
             ws = await connect(f"{urls['ws']}/ws/{key}")
@@ -100,9 +91,6 @@ def test_fill_while_the_user_stream_is_dropped_is_only_visible_over_rest():
             fetched = await ex.fetch_order(order["id"], "BTC/USDT")
             fills = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
             faults = await _get(urls["rest"] + "/testnet/faults")
-        finally:
-            await ex.close()
-            await venue.stop()
         return status, ws.close_code, late, trades, fetched, fills, faults
 
     status, code, late, trades, fetched, fills, faults = asyncio.run(main())
@@ -114,11 +102,8 @@ def test_fill_while_the_user_stream_is_dropped_is_only_visible_over_rest():
 
 def test_rate_limit_fault_answers_429_with_retry_after_and_creates_no_order():
     async def main():
-        venue = make_venue(SPOT, 500)
-        urls = await venue.open()
-        await venue.step(300)
-        ex = spot_client(urls["rest"])
-        try:
+        async with venue_session(SPOT, 500, step=300) as s:
+            venue, urls, ex = s.venue, s.urls, s.ex
             await ex.load_markets()
             await _post(urls["rest"] + "/testnet/faults", {"rate_limit": {"count": 2, "status": 429, "retry_after_s": 3,
                                                                           "paths": ["/api/v3/order"]}})  # fmt: skip
@@ -130,9 +115,6 @@ def test_rate_limit_fault_answers_429_with_retry_after_and_creates_no_order():
             after = await ex.create_order("BTC/USDT", "limit", "buy", 0.01, 50000, {"clientOrderId": "mine-1"})
             orders = await _get(urls["rest"] + "/testnet/orders")
             faults = await _get(urls["rest"] + "/testnet/faults")
-        finally:
-            await ex.close()
-            await venue.stop()
         return raw, after, orders, faults
 
     raw, after, orders, faults = asyncio.run(main())
@@ -145,10 +127,8 @@ def test_rate_limit_fault_answers_429_with_retry_after_and_creates_no_order():
 
 def test_listen_key_expires_without_keep_alive():
     async def main():
-        venue = make_venue(SPOT, 300, listen_key_ttl_s=0.6)
-        urls = await venue.open()
-        ex = spot_client(urls["rest"])
-        try:
+        async with venue_session(SPOT, 300, listen_key_ttl_s=0.6) as s:
+            venue, urls, ex = s.venue, s.urls, s.ex
             key = (await ex.public_post_userdatastream())["listenKey"]
             async with connect(f"{urls['ws']}/ws/{key}") as ws:
                 await asyncio.sleep(0.3)
@@ -157,9 +137,6 @@ def test_listen_key_expires_without_keep_alive():
                 await asyncio.wait_for(ws.wait_closed(), 5)
             with pytest.raises(ccxt.BaseError) as gone:
                 await ex.public_put_userdatastream({"listenKey": key})
-        finally:
-            await ex.close()
-            await venue.stop()
         return key, expired, str(gone.value)
 
     key, expired, gone = asyncio.run(main())
@@ -169,11 +146,8 @@ def test_listen_key_expires_without_keep_alive():
 
 def test_stop_loss_triggers_when_the_replayed_trades_reach_its_stop_and_fills_as_market():
     async def main():
-        venue = make_venue(SPOT, 6000)
-        urls = await venue.open()
-        await venue.step(3300)  # the market is up at ~61855
-        ex = spot_client(urls["rest"])
-        try:
+        async with venue_session(SPOT, 6000, step=3300) as s:  # the market is up at ~61855
+            venue, urls, ex = s.venue, s.urls, s.ex
             await ex.load_markets()
             with pytest.raises(ccxt.InvalidOrder) as now:  # a sell stop at or above the last trade: -2010
                 await ex.private_post_order({"symbol": "BTCUSDT", "side": "SELL", "type": "STOP_LOSS",
@@ -184,9 +158,6 @@ def test_stop_loss_triggers_when_the_replayed_trades_reach_its_stop_and_fills_as
             await venue.step(1500)  # trades go down through 61830
             after = await ex.private_get_order({"symbol": "BTCUSDT", "orderId": stop["orderId"]})
             fills = (await _get(urls["rest"] + "/testnet/fills"))["fills"]
-        finally:
-            await ex.close()
-            await venue.stop()
         return str(now.value), before, after, fills
 
     now, before, after, fills = asyncio.run(main())

@@ -35,7 +35,7 @@ from actors.orders import IntentAction, OrderIntent, OrderState, OrderStatus, Or
 from tests.conftest import SPOT, USDM
 
 pytest.importorskip("actors.replay.testnet", reason="the testnet-mode replay venue (issue 14 part 3) is absent")
-from tests.integration.testnet_support import make_venue, spot_client, usdm_client  # noqa: E402
+from tests.integration.testnet_support import spot_client, venue_session, usdm_client  # noqa: E402
 
 
 async def _spot_view(ex, last_trade_id: int) -> tuple:
@@ -81,75 +81,71 @@ def test_fills_missed_while_the_stream_was_down_are_found_by_reconciliation_and_
     size = 2 * 10 ** (spec.size_decimals - 3)  # 0.002 BTC
 
     async def main():
-        venue = make_venue(paths, 3000)
-        urls = await venue.open()
-        await venue.step(300)
-        ex = client(urls["rest"])
-        tracker = OrderTracker()
-        log: list = []
-        reports: list = []
+        async with venue_session(paths, 3000, step=300, client=client) as s:
+            venue, urls, ex = s.venue, s.urls, s.ex
+            tracker = OrderTracker()
+            log: list = []
+            reports: list = []
 
-        async def reconcile_now(reason: str) -> None:
-            log.append(reason)
-            open_orders, trades, balances = await rest_view(ex, tracker.last_trade_id.get("BTCUSDT", -1))
-            view = VenueView(parse_orders(open_orders, market), parse_trades(trades, market),
-                             parse_balances(balances, market))  # fmt: skip
-            report = reconcile(tracker.view(), view)
-            if report.to_query:
-                queried = tuple([parse_order(await rest_query(ex, c), market) for c in report.to_query])
-                report = reconcile(tracker.view(), VenueView(view.open_orders, view.trades, view.balances, queried))
-            apply_report(tracker, report)
-            reports.append((reason, report))
+            async def reconcile_now(reason: str) -> None:
+                log.append(reason)
+                open_orders, trades, balances = await rest_view(ex, tracker.last_trade_id.get("BTCUSDT", -1))
+                view = VenueView(parse_orders(open_orders, market), parse_trades(trades, market),
+                                 parse_balances(balances, market))  # fmt: skip
+                report = reconcile(tracker.view(), view)
+                if report.to_query:
+                    queried = tuple([parse_order(await rest_query(ex, c), market) for c in report.to_query])
+                    report = reconcile(tracker.view(), VenueView(view.open_orders, view.trades, view.balances, queried))
+                apply_report(tracker, report)
+                reports.append((reason, report))
 
-        def on_events(batch) -> None:
-            for e in batch:
-                log.append(e)
-                tracker.apply_event(e)
+            def on_events(batch) -> None:
+                for e in batch:
+                    log.append(e)
+                    tracker.apply_event(e)
 
-        stream = UserDataStream(urls["ws"], ccxt_listen_key_api(ex, market), on_events, reconcile_now, venue=market,
-                                backoff=Backoff(0.5, 0.5, rng=_Slowest()))  # fmt: skip
-        task = asyncio.ensure_future(stream.run())
+            stream = UserDataStream(urls["ws"], ccxt_listen_key_api(ex, market), on_events, reconcile_now, venue=market,
+                                    backoff=Backoff(0.5, 0.5, rng=_Slowest()))  # fmt: skip
+            task = asyncio.ensure_future(stream.run())
 
-        async def until(cond, timeout_s: float = 10.0) -> None:
-            for _ in range(int(timeout_s / 0.02)):
-                if cond():
-                    return
-                await asyncio.sleep(0.02)
-            raise AssertionError(f"timed out; log tail: {log[-5:]}")
+            async def until(cond, timeout_s: float = 10.0) -> None:
+                for _ in range(int(timeout_s / 0.02)):
+                    if cond():
+                        return
+                    await asyncio.sleep(0.02)
+                raise AssertionError(f"timed out; log tail: {log[-5:]}")
 
-        async def buy(coid: str) -> None:
-            depth = ex.public_get_depth if market == "binance" else ex.fapipublic_get_depth
-            ask = Decimal((await depth({"symbol": "BTCUSDT", "limit": 5}))["asks"][0][0])
-            pd = spec.price_decimals
-            intent = OrderIntent(IntentAction.SUBMIT, "s1", coid, spec.instrument_id, pd, spec.size_decimals, Side.BUY,
-                                 OrderType.LIMIT, size, int((ask + 5) * 10**pd))  # fmt: skip
-            tracker.track(OrderState(intent, "USDT", "", 0))
-            post = ex.private_post_order if market == "binance" else ex.fapiprivate_post_order
-            await post({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.002",
-                        "price": f"{ask + 5:.{pd}f}", "newClientOrderId": coid})  # fmt: skip
+            async def buy(coid: str) -> None:
+                depth = ex.public_get_depth if market == "binance" else ex.fapipublic_get_depth
+                ask = Decimal((await depth({"symbol": "BTCUSDT", "limit": 5}))["asks"][0][0])
+                pd = spec.price_decimals
+                intent = OrderIntent(IntentAction.SUBMIT, "s1", coid, spec.instrument_id, pd, spec.size_decimals, Side.BUY,
+                                     OrderType.LIMIT, size, int((ask + 5) * 10**pd))  # fmt: skip
+                tracker.track(OrderState(intent, "USDT", "", 0))
+                post = ex.private_post_order if market == "binance" else ex.fapiprivate_post_order
+                await post({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.002",
+                            "price": f"{ask + 5:.{pd}f}", "newClientOrderId": coid})  # fmt: skip
 
-        try:
-            if market == "binance":
-                await ex.load_markets()
-            await until(lambda: "connect" in log)
-            await until(lambda: len(reports) == 1)
-            await buy("ud-1")  # taker: fills at once, pushed on the stream
-            await until(lambda: tracker.orders["ud-1"].status is OrderStatus.FILLED)
-            await until(lambda: isinstance(log[-1], (BalanceSnapshot, AccountUpdate)))  # the fill's balance event
-            stream.request_reconcile("check")  # the stream alone kept orders, fills and balances right
-            await until(lambda: len(reports) == 2)
-            stream_fills_1 = set(tracker.fill_ids)
-            venue.testnet.set_faults({"drop_user_streams": True})
-            await until(lambda: not stream.stats.connected, 5)
-            await buy("ud-2")  # fills while no socket is connected: only REST knows
-            await until(lambda: "reconnect" in log)
-            await until(lambda: len(reports) == 3)
-            venue_fills = (await asyncio.to_thread(_get, urls["rest"] + "/testnet/fills"))["fills"]
-        finally:
-            stream.stop()
-            await asyncio.wait_for(task, 10)
-            await ex.close()
-            await venue.stop()
+            try:
+                if market == "binance":
+                    await ex.load_markets()
+                await until(lambda: "connect" in log)
+                await until(lambda: len(reports) == 1)
+                await buy("ud-1")  # taker: fills at once, pushed on the stream
+                await until(lambda: tracker.orders["ud-1"].status is OrderStatus.FILLED)
+                await until(lambda: isinstance(log[-1], (BalanceSnapshot, AccountUpdate)))  # the fill's balance event
+                stream.request_reconcile("check")  # the stream alone kept orders, fills and balances right
+                await until(lambda: len(reports) == 2)
+                stream_fills_1 = set(tracker.fill_ids)
+                venue.testnet.set_faults({"drop_user_streams": True})
+                await until(lambda: not stream.stats.connected, 5)
+                await buy("ud-2")  # fills while no socket is connected: only REST knows
+                await until(lambda: "reconnect" in log)
+                await until(lambda: len(reports) == 3)
+                venue_fills = (await asyncio.to_thread(_get, urls["rest"] + "/testnet/fills"))["fills"]
+            finally:
+                stream.stop()
+                await asyncio.wait_for(task, 10)
         return tracker, log, reports, stream_fills_1, venue_fills, stream
 
     tracker, log, reports, stream_fills_1, venue_fills, stream = asyncio.run(main())

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
 import ccxt.async_support as ccxt
 
 from actors.feed.ccxt_markets import ccxt_api_urls, markets_from_specs
@@ -37,3 +41,34 @@ def usdm_client(rest: str, key: str = KEY, secret: str = SECRET) -> ccxt.binance
         m["info"]["orderTypes"] = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"]
     ex.set_markets(markets)
     return ex
+
+
+@dataclass
+class Session:
+    """An open testnet-mode venue and (optionally) an unmodified ccxt client on it."""
+
+    venue: ReplayVenue
+    urls: dict
+    ex: ccxt.Exchange | None
+
+
+@asynccontextmanager
+async def venue_session(paths, records: int, step: int = 0, client="spot", secret: str = SECRET,
+                          **testnet) -> AsyncIterator[Session]:  # fmt: skip
+    """The set-up every testnet test repeats: :func:`make_venue`, open it, dispatch ``step`` records (the book is
+    ready after ~300 spot records), a ccxt client (``"spot"`` / ``"usdm"``, a factory like :func:`spot_client`, or
+    None) with ``secret``; on exit the client is closed, then the venue stopped."""
+    venue = make_venue(paths, records, **testnet)
+    urls = await venue.open()
+    ex = None
+    try:
+        if step:
+            await venue.step(step)
+        if client is not None:
+            factory = {"spot": spot_client, "usdm": usdm_client}[client] if isinstance(client, str) else client
+            ex = factory(urls["rest"], secret=secret)
+        yield Session(venue, urls, ex)
+    finally:
+        if ex is not None:
+            await ex.close()
+        await venue.stop()
