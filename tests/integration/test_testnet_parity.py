@@ -70,3 +70,17 @@ def test_a_venue_with_another_latency_model_differs_so_the_comparison_can_fail()
     other = _run(VenueSide(SPECS, PaperConfig(entry_latency_ms=1.0)), 3000)
     diff = compare(paper, other)
     assert diff is not None and diff["field"] in ("intents", "events", "fills", "orders"), diff
+
+
+def test_raytrade_parity_prints_one_json_line_and_exits_0_when_equal():
+    import json
+
+    from typer.testing import CliRunner
+
+    from cluster.cli import app
+
+    result = CliRunner().invoke(app, ["parity", "--records", "3000"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout.strip().splitlines()[-1])
+    assert row["equal"] is True and row["first_difference"] is None
+    assert row["paper"]["fills"] == row["testnet"]["fills"] == row["venue_fills"] > 0
