@@ -122,8 +122,9 @@ def test_testnet_run_against_the_replay_venue_then_paper_and_the_kill_switch_at_
     report = {k: (testnet[k], paper[k]) for k in ("orders", "cancels", "fills", "volume", "fees")}
     print("testnet vs paper:", report)  # noqa: T201 - the numbers BENCHMARKS.md / the report quote
     assert paper["mode"] == "paper" and paper["orders"] > 0 and paper["fills"] > 0
-    # Not equal order for order: see the module docstring of actors/execution/live.py ("Testnet = paper?").
-    assert 0.2 < testnet["orders"] / paper["orders"] < 5, report
+    # Not equal order for order at a finite replay speed (wall-clock timed inputs; see "Testnet = paper?" in
+    # actors/execution/live.py): the exact comparison is tests/integration/test_testnet_parity.py, in lock step. No
+    # ratio is asserted here: a starved run on a loaded machine moved it past any bound (67 vs 13 at load 30-39).
 
 
 def test_a_wrong_secret_is_one_authentication_error_at_start_up_and_no_order(ray_session, testnet_env, monkeypatch):
