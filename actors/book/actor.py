@@ -22,7 +22,7 @@ handle; a subscriber whose calls fail is dropped until it subscribes again (the 
 Fan-out (``fanout``, config ``[books] fanout``): ``"value"`` sends each subscriber its own copy of its views,
 trades and bars (serialized once per subscriber); ``"ref"`` groups the subscribers due in one publish by what
 they would get (same instruments pending, depth, trades and bars) and, for a group of two or more, ``ray.put``-s
-the payload once and hands each the same ``ObjectRef``\ s (serialized once, fetched once per node; Ray resolves
+the payload once and hands each the same ``ObjectRef`` values (serialized once, fetched once per node; Ray resolves
 top-level ``ObjectRef`` arguments before the call, so subscribers see plain lists either way). A lone subscriber
 is sent by value in both modes. The actor keeps no ref after the call: the object is freed once every receiver's
 call is done (``scripts/bench_cluster.py`` samples the object store over a long run).
