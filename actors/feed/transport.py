@@ -9,7 +9,9 @@ Behaviour:
 * keep-alive: websockets answers the venue's pings and sends its own every ``ping_interval_s`` (a dead peer
   is noticed after ``ping_timeout_s``);
 * stale feed: no frame for ``stale_after_ms`` closes the connection (counted in ``stale_disconnects``) and
-  reconnects;
+  reconnects. Only time spent waiting for the venue counts: while the consumer holds the reader back (``drain``,
+  its books or subscribers are slow) the venue is not silent, we are not reading, and closing then would throw
+  away every frame the venue has queued for us;
 * reconnect: exponential backoff with full jitter (:class:`~actors.feed.backoff.Backoff`), reset after a
   healthy connection; every (re)connection calls ``on_connect(reconnect: bool)`` so the feed can resync its books,
   and every lost connection calls ``on_disconnect(reason)`` at once, so books are marked not ready while the
@@ -108,6 +110,8 @@ class WebSocketTransport:
         self.ended = False  # the (replay) venue closed with ENDED_CODE: its recording is over
         self._stop = asyncio.Event()
         self._ws = None
+        self._holding = False  # the receive loop is inside ``drain()``: not reading (see _watch_stale)
+        self._resumed_ns = 0  # when it last came back from ``drain()`` to read
 
     def stop(self) -> None:
         """Ask :meth:`run` to return after closing the connection."""
@@ -204,7 +208,12 @@ class WebSocketTransport:
                 stats.frames += 1
                 stats.last_frame_ns = ts
                 if on_frame(frame, ts) and drain is not None:
-                    await drain()
+                    self._holding = True
+                    try:
+                        await drain()
+                    finally:
+                        self._holding = False
+                        self._resumed_ns = now()
                 elif not stats.frames & 255:
                     await asyncio.sleep(0)  # let timers (flush, watchdog) run when frames never stop
                     self.backoff.tick(time.monotonic())
@@ -215,11 +224,15 @@ class WebSocketTransport:
                 pinger.cancel()
 
     async def _watch_stale(self, ws) -> None:
+        """Close ``ws`` once no frame came for ``stale_after_ms`` while we were ready to read one: time the
+        receive loop spent held in ``drain()`` is ours, not the venue's silence (module docstring)."""
         period_s = max(self.stale_after_ms / 4000, 0.05)
         start = time.time_ns()
         while True:
             await asyncio.sleep(period_s)
-            last = max(self.stats.last_frame_ns, start)
+            if self._holding:
+                continue
+            last = max(self.stats.last_frame_ns, start, self._resumed_ns)
             if (time.time_ns() - last) / 1e6 > self.stale_after_ms:
                 self.stats.stale_disconnects += 1
                 self.stats.last_error = f"stale: no frame for {self.stale_after_ms} ms"

@@ -108,3 +108,48 @@ def test_consumer_backpressure_stops_reading_until_drained():
     held, total, drained_at = asyncio.run(scenario())
     assert drained_at == [10] and held == 10  # nothing read while the consumer drained
     assert total == 50
+
+
+def test_time_held_back_by_the_consumer_is_not_a_stale_stream():
+    """The consumer holds the reader in ``drain()`` for 4x ``stale_after_ms`` while the venue has frames queued
+    for us: no stale disconnect, one connection, every frame received in order. The venue then goes silent and
+    that is still detected."""
+
+    async def scenario():
+        async def handler(ws):
+            for i in range(50):
+                await ws.send(str(i))
+            await asyncio.sleep(30)
+
+        server, url = await _serve(handler)
+        seen, connects = [], []
+        held_for_s = 0.8
+
+        async def drain() -> None:
+            await asyncio.sleep(held_for_s)  # a slow book / subscriber: the feed is not reading
+
+        async def on_connect(reconnect: bool) -> None:
+            connects.append(reconnect)
+
+        def on_frame(frame, ts):
+            seen.append(frame)
+            return len(seen) in (10, 20)  # held twice
+
+        transport = WebSocketTransport(url, on_frame, on_connect, drain=drain, stale_after_ms=200,
+                                       backoff=Backoff(5, 5, rng=random.Random(3)))  # fmt: skip
+        task = asyncio.ensure_future(transport.run())
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if len(seen) == 50:
+                break
+        after_frames = transport.stats.stale_disconnects
+        await asyncio.sleep(0.6)  # now silent: stale
+        transport.stop()
+        await asyncio.wait_for(task, 10)
+        server.close()
+        return seen, connects, after_frames, transport.stats.stale_disconnects
+
+    seen, connects, after_frames, in_the_end = asyncio.run(scenario())
+    assert seen == [str(i).encode() for i in range(50)] and connects == [False]
+    assert after_frames == 0  # 1.6 s held, never counted as the venue's silence
+    assert in_the_end == 1  # a silent venue is still stale
