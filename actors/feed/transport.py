@@ -12,6 +12,9 @@ Behaviour:
   reconnects. Only time spent waiting for the venue counts: while the consumer holds the reader back (``drain``,
   its books or subscribers are slow) the venue is not silent, we are not reading, and closing then would throw
   away every frame the venue has queued for us;
+  a new connection's first frame may take ``first_frame_ms`` (default 60 s), as long as
+  ``stale_after_ms`` or longer: a venue may send nothing until it has news, and the replay venue holds its clock
+  until every feed is connected and the API is up (10-20 s under load, which read as "stale" at 10 s);
 * reconnect: exponential backoff with full jitter (:class:`~actors.feed.backoff.Backoff`), reset after a
   healthy connection; every (re)connection calls ``on_connect(reconnect: bool)`` so the feed can resync its books,
   and every lost connection calls ``on_disconnect(reason)`` at once, so books are marked not ready while the
@@ -71,6 +74,7 @@ class WebSocketTransport:
         drain: awaited when ``on_frame`` returns True.
         backoff: the reconnect policy.
         stale_after_ms: reconnect when no frame arrived for this long (ms); 0 disables.
+        first_frame_ms: how long a new connection may wait for its first frame (ms; at least ``stale_after_ms``).
         ping_interval_s, ping_timeout_s: websocket keep-alive (s).
         max_frame_bytes: largest accepted frame (bytes).
         subscribe: text frames sent after every (re)connection, in order.
@@ -86,6 +90,7 @@ class WebSocketTransport:
         backoff: Backoff | None = None,
         on_disconnect: Callable[[str], Awaitable[None]] | None = None,
         stale_after_ms: int = 10_000,
+        first_frame_ms: int = 60_000,
         ping_interval_s: float = 20.0,
         ping_timeout_s: float = 20.0,
         max_frame_bytes: int = 16 * 2**20,
@@ -110,6 +115,7 @@ class WebSocketTransport:
         self.ended = False  # the (replay) venue closed with ENDED_CODE: its recording is over
         self._stop = asyncio.Event()
         self._ws = None
+        self.first_frame_ms = first_frame_ms
         self._holding = False  # the receive loop is inside ``drain()``: not reading (see _watch_stale)
         self._resumed_ns = 0  # when it last came back from ``drain()`` to read
 
@@ -195,7 +201,7 @@ class WebSocketTransport:
             await ws.send(self.app_ping_frame)
 
     async def _receive(self, ws) -> None:
-        watchdog = asyncio.ensure_future(self._watch_stale(ws)) if self.stale_after_ms else None
+        watchdog = asyncio.ensure_future(self._watch_stale(ws, time.time_ns())) if self.stale_after_ms else None
         pinger = asyncio.ensure_future(self._app_ping(ws)) if self.app_ping_frame else None
         stats, on_frame, drain, now = self.stats, self.on_frame, self.drain, time.time_ns
         try:
@@ -223,17 +229,18 @@ class WebSocketTransport:
             if pinger is not None:
                 pinger.cancel()
 
-    async def _watch_stale(self, ws) -> None:
+    async def _watch_stale(self, ws, start: int) -> None:
         """Close ``ws`` once no frame came for ``stale_after_ms`` while we were ready to read one: time the
         receive loop spent held in ``drain()`` is ours, not the venue's silence (module docstring)."""
         period_s = max(self.stale_after_ms / 4000, 0.05)
-        start = time.time_ns()
         while True:
             await asyncio.sleep(period_s)
             if self._holding:
                 continue
             last = max(self.stats.last_frame_ns, start, self._resumed_ns)
-            if (time.time_ns() - last) / 1e6 > self.stale_after_ms:
+            limit = self.stale_after_ms if self.stats.last_frame_ns >= start \
+                else max(self.first_frame_ms, self.stale_after_ms)  # fmt: skip
+            if (time.time_ns() - last) / 1e6 > limit:
                 self.stats.stale_disconnects += 1
                 self.stats.last_error = f"stale: no frame for {self.stale_after_ms} ms"
                 await ws.close(code=4000, reason="stale feed")

@@ -153,3 +153,20 @@ def test_time_held_back_by_the_consumer_is_not_a_stale_stream():
     assert seen == [str(i).encode() for i in range(50)] and connects == [False]
     assert after_frames == 0  # 1.6 s held, never counted as the venue's silence
     assert in_the_end == 1  # a silent venue is still stale
+
+
+def test_a_new_connection_waits_first_frame_ms_for_its_first_frame_then_stale_after_ms():
+    """A venue that holds its first frame for 3x ``stale_after_ms`` (the replay venue holds its clock until the
+    run is up) is not stale; the same silence once frames have flowed is."""
+
+    async def handler(ws):
+        await asyncio.sleep(0.6)
+        for i in range(3):
+            await ws.send(str(i))
+        await asyncio.sleep(30)
+
+    stats, frames, connects = _run_until_connects(
+        handler, 2, backoff=Backoff(0.01, 0.05, rng=random.Random(4)), stale_after_ms=200, first_frame_ms=2000
+    )
+    assert frames[:3] == [b"0", b"1", b"2"]  # the first connection lived to see its first frames
+    assert connects[:2] == [False, True] and stats.stale_disconnects >= 1  # then its silence was stale
