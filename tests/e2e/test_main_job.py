@@ -42,27 +42,27 @@ def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_up(base, proc)
-        status = httpx.get(f"{base}/status", timeout=10).json()
+        status = httpx.get(f"{base}/status", timeout=30).json()
         assert set(status["feeds"]) == {"binance-spot", "binance-usdm", "binance-coinm"}
         assert all(f["state"] == "running" and f["circuit"] == "closed" for f in status["feeds"].values())
         assert all(f["validation"]["hard_failures"] == 0 for f in status["feeds"].values()), status["feeds"]
         assert set(status["feeds"]["binance-spot"]["validation"]["instruments"]) == {"BTCUSDT.BINANCE"}
-        book = httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": 5}, timeout=10)
+        book = httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": 5}, timeout=30)
         assert book.status_code == 200 and book.json()["instrument_id"] == "BTCUSDT.BINANCE"
         assert len(book.json()["bids"]) in (0, 5)
-        assert httpx.get(f"{base}/trades/BTCUSDT.BINANCE_USDM", params={"limit": 3}, timeout=10).status_code == 200
-        bars = httpx.get(f"{base}/bars/BTCUSDT.BINANCE", params={"interval": "1m", "limit": 5}, timeout=10)
+        assert httpx.get(f"{base}/trades/BTCUSDT.BINANCE_USDM", params={"limit": 3}, timeout=30).status_code == 200
+        bars = httpx.get(f"{base}/bars/BTCUSDT.BINANCE", params={"interval": "1m", "limit": 5}, timeout=30)
         assert bars.status_code == 200 and bars.json()["interval"] == "1m" and len(bars.json()["bars"]) <= 5
-        assert httpx.get(f"{base}/bars/BTCUSDT.BINANCE", params={"interval": "2m"}, timeout=10).status_code == 422
+        assert httpx.get(f"{base}/bars/BTCUSDT.BINANCE", params={"interval": "2m"}, timeout=30).status_code == 422
         # bad requests get clear errors
-        missing = httpx.get(f"{base}/books/ETHUSDT.BINANCE", timeout=10)
+        missing = httpx.get(f"{base}/books/ETHUSDT.BINANCE", timeout=30)
         assert missing.status_code == 404 and "ETHUSDT.BINANCE" in missing.json()["detail"]
-        assert httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": "abc"}, timeout=10).status_code == 422
-        assert httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": 0}, timeout=10).status_code == 422
-        assert httpx.post(f"{base}/feeds/binance-spot/restart", timeout=10).status_code == 401
+        assert httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": "abc"}, timeout=30).status_code == 422
+        assert httpx.get(f"{base}/books/BTCUSDT.BINANCE", params={"depth": 0}, timeout=30).status_code == 422
+        assert httpx.post(f"{base}/feeds/binance-spot/restart", timeout=30).status_code == 401
         leaks = _processes_with_secret(b"e2e-secret-token", exclude=proc.pid)
         assert not leaks, f"the API token is in the environment of {leaks}"
-        wrong = httpx.post(f"{base}/feeds/binance-spot/restart", headers={"Authorization": "Bearer nope"}, timeout=10)
+        wrong = httpx.post(f"{base}/feeds/binance-spot/restart", headers={"Authorization": "Bearer nope"}, timeout=30)
         assert wrong.status_code == 401
         out, _ = proc.communicate(timeout=400)
     finally:
