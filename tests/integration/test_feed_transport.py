@@ -17,6 +17,17 @@ async def _serve(handler):
     return server, f"ws://127.0.0.1:{port}/stream?streams=x"
 
 
+def _numbers_then_silence(count: int, silence_s: float):
+    """A venue handler: sends ``"0"`` .. ``str(count - 1)``, then keeps the connection open and silent."""
+
+    async def handler(ws):
+        for i in range(count):
+            await ws.send(str(i))
+        await asyncio.sleep(silence_s)
+
+    return handler
+
+
 def _run_until_connects(handler, connects_wanted: int, **transport_options):
     """Serve ``handler``, run a transport until it connected ``connects_wanted`` times (max 5 s), stop it.
 
@@ -74,12 +85,7 @@ def test_dropped_connection_reconnects_with_jittered_backoff():
 
 def test_consumer_backpressure_stops_reading_until_drained():
     async def scenario():
-        async def handler(ws):
-            for i in range(50):
-                await ws.send(str(i))
-            await asyncio.sleep(5)
-
-        server, url = await _serve(handler)
+        server, url = await _serve(_numbers_then_silence(50, 5))
         seen, drained_at = [], []
         gate = asyncio.Event()
 
@@ -116,12 +122,7 @@ def test_time_held_back_by_the_consumer_is_not_a_stale_stream():
     that is still detected."""
 
     async def scenario():
-        async def handler(ws):
-            for i in range(50):
-                await ws.send(str(i))
-            await asyncio.sleep(30)
-
-        server, url = await _serve(handler)
+        server, url = await _serve(_numbers_then_silence(50, 30))
         seen, connects = [], []
         held_for_s = 0.8
 
