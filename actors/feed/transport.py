@@ -6,8 +6,12 @@ to any URL the same way (``wss://stream.binance.com:9443/stream?streams=...`` or
 
 Behaviour:
 
-* keep-alive: websockets answers the venue's pings and sends its own every ``ping_interval_s`` (a dead peer
-  is noticed after ``ping_timeout_s``);
+* keep-alive: websockets answers the venue's pings and sends its own every ``ping_interval_s``. A dead peer is
+  noticed by the stale watchdog below, not by a keep-alive timeout: websockets stops reading the socket while
+  its receive queue is full, so when we fall behind the pong waits behind frames we have not read yet, and a
+  20 s ``ping_timeout`` closed live connections of the main job at speed max ("1011 keepalive ping timeout"),
+  throwing away the frames the venue had queued for us. ``ping_timeout_s`` applies only when given, or when
+  the stale watchdog is off (``stale_after_ms=0``: 60 s);
 * stale feed: no frame for ``stale_after_ms`` closes the connection (counted in ``stale_disconnects``) and
   reconnects. Only time spent waiting for the venue counts: while the consumer holds the reader back (``drain``,
   its books or subscribers are slow) the venue is not silent, we are not reading, and closing then would throw
@@ -75,7 +79,9 @@ class WebSocketTransport:
         backoff: the reconnect policy.
         stale_after_ms: reconnect when no frame arrived for this long (ms); 0 disables.
         first_frame_ms: how long a new connection may wait for its first frame (ms; at least ``stale_after_ms``).
-        ping_interval_s, ping_timeout_s: websocket keep-alive (s).
+        ping_interval_s: websocket keep-alive ping period (s).
+        ping_timeout_s: close when a keep-alive pong takes longer (s); None (default): no timeout while the stale
+            watchdog runs, 60 s when it is off (see the module docstring).
         max_frame_bytes: largest accepted frame (bytes).
         subscribe: text frames sent after every (re)connection, in order.
         app_ping_frame, app_ping_interval_s: an application-level ping sent every interval (s); None: none.
@@ -92,7 +98,7 @@ class WebSocketTransport:
         stale_after_ms: int = 10_000,
         first_frame_ms: int = 60_000,
         ping_interval_s: float = 20.0,
-        ping_timeout_s: float = 20.0,
+        ping_timeout_s: float | None = None,
         max_frame_bytes: int = 16 * 2**20,
         subscribe: tuple[str, ...] = (),
         app_ping_frame: str | None = None,
@@ -109,7 +115,7 @@ class WebSocketTransport:
         self.backoff = backoff or Backoff()
         self.stale_after_ms = stale_after_ms
         self.ping_interval_s = ping_interval_s
-        self.ping_timeout_s = ping_timeout_s
+        self.ping_timeout_s = ping_timeout_s if ping_timeout_s is not None or stale_after_ms else 60.0
         self.max_frame_bytes = max_frame_bytes
         self.stats = TransportStats()
         self.ended = False  # the (replay) venue closed with ENDED_CODE: its recording is over

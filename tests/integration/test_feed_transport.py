@@ -171,3 +171,57 @@ def test_a_new_connection_waits_first_frame_ms_for_its_first_frame_then_stale_af
     )
     assert frames[:3] == [b"0", b"1", b"2"]  # the first connection lived to see its first frames
     assert connects[:2] == [False, True] and stats.stale_disconnects >= 1  # then its silence was stale
+
+
+def _held_behind_a_full_socket(**transport_options):
+    """The venue sends 3,000 frames of 2 KiB as fast as it can; the consumer holds the reader for 2 s after frame
+    10 while keep-alive pings go out every 0.2 s. Returns ``(frames received, connects, last_error)``."""
+
+    async def handler(ws):
+        payload = "x" * 2048
+        for i in range(3000):
+            await ws.send(f"{i} {payload}")
+        await asyncio.sleep(30)
+
+    async def scenario():
+        server, url = await _serve(handler)
+        seen, connects = [], []
+
+        async def drain() -> None:
+            await asyncio.sleep(2.0)
+
+        async def on_connect(reconnect: bool) -> None:
+            connects.append(reconnect)
+
+        def on_frame(frame, ts):
+            seen.append(frame)
+            return len(seen) == 10
+
+        transport = WebSocketTransport(url, on_frame, on_connect, drain=drain, stale_after_ms=5000,
+                                       ping_interval_s=0.2, backoff=Backoff(5, 5, rng=random.Random(5)),
+                                       **transport_options)  # fmt: skip
+        task = asyncio.ensure_future(transport.run())
+        for _ in range(500):
+            await asyncio.sleep(0.02)
+            if len(seen) >= 3000 or transport.stats.disconnects:
+                break
+        transport.stop()
+        await asyncio.wait_for(task, 10)
+        server.close()
+        return seen, connects, transport.stats.last_error
+
+    return asyncio.run(scenario())
+
+
+def test_a_pong_queued_behind_unread_frames_does_not_close_a_live_connection():
+    """websockets stops reading while its queue is full, so our keep-alive pong waits behind the frames the
+    consumer has not read yet. By default that is not a dead peer: one connection, every frame in order."""
+    seen, connects, _ = _held_behind_a_full_socket()
+    assert connects == [False]
+    assert [int(f.split(b" ")[0]) for f in seen] == list(range(3000))
+
+
+def test_an_explicit_ping_timeout_still_closes_such_a_connection():
+    """The same held reader with ``ping_timeout_s`` = 0.3 s: the keep-alive timeout fires (what the default avoids)."""
+    seen, connects, last_error = _held_behind_a_full_socket(ping_timeout_s=0.3)
+    assert len(seen) < 3000 and "keepalive ping timeout" in str(last_error), (len(seen), last_error)
