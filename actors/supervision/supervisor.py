@@ -17,7 +17,8 @@ What a restart restores, by role:
   A strategy is fail-closed while it is away: at its death the risk gate is told ``strategy_down(id)`` (its new
   risk is rejected with reason ``strategy_down``, its resting orders canceled or kept by
   ``risk.strategy_down_orders``), and ``strategy_up(id)`` only after the new incarnation's ``recover()`` returned.
-  A strategy whose recovery failed, or whose circuit opened, stays down. The held strategies are saved in the
+  A strategy whose recovery failed stays down and its recovery is retried every ``watch_interval_s`` (each
+  step separately: a book that is down does not stop it); one whose circuit opened stays down. The held strategies are saved in the
   registry and told again to a restarted risk gate; ``status()`` shows each strategy's ``risk_state``.
 * **execution**: feeds and the risk gate look it up by name again on their next call; every feed resyncs its
   books, so the new fill model gets snapshots (its open paper orders are lost: paper orders live in the model);
@@ -522,23 +523,40 @@ class Supervisor:
                 for feed in self.actors.values():
                     if feed.spec.role == "feed" and feed.state == "running":
                         await _await(feed.handle.resync.remote(list(feed.spec.instruments)))
-            elif role in ("strategy", "risk"):
+            elif role == "strategy":
+                for sub in self.subscriptions:
+                    if sub.subscriber == sup.name:
+                        try:  # a book that is itself down makes its subscriptions again when it comes back
+                            await self._do_subscribe(sub)
+                        except Exception as exc:  # noqa: BLE001 - the recovery below must still run
+                            log.warning("re-subscribing %s to %s: %s", sup.name, sub.book, exc)
+                await self._recover_strategy(sup)
+            elif role == "risk":
                 for sub in self.subscriptions:
                     if sub.subscriber == sup.name:
                         await self._do_subscribe(sub)
-                if role == "strategy":  # the risk gate pushes fills to it: point it at the new incarnation first
-                    for gate in self._gates():
-                        await _await(gate.handle.refresh_peer.remote(sup.name))
                 await _await(sup.handle.recover.remote())
-                if role == "strategy":
-                    sup.recovered = True
-                    await self._release_strategy(sup)
-                elif role == "risk":  # a new gate starts with nobody down: tell it who still is
-                    async with self._gate_lock:  # never after a strategy_up that already released one of them
-                        for ident, reason in list(self.down_strategies.items()):
-                            await asyncio.wait_for(_await(sup.handle.strategy_down.remote(ident, reason)), timeout=10)
+                async with self._gate_lock:  # a new gate starts with nobody down: tell it who still is (never after
+                    for ident, reason in list(self.down_strategies.items()):  # a strategy_up that released one)
+                        await asyncio.wait_for(_await(sup.handle.strategy_down.remote(ident, reason)), timeout=10)
         except Exception as exc:  # noqa: BLE001 - a peer that is itself down is restored when it comes back
             log.warning("restoring %s: %s", sup.name, exc)
+
+    async def _recover_strategy(self, sup: _Supervised) -> bool:
+        """Point the gates at the new incarnation (they push its fills), call its ``recover()``, then release it
+        (``strategy_up``). Any failure is logged and the strategy stays held; its watch loop calls this again every
+        ``watch_interval_s`` until a recovery succeeds (a timed-out call under load must not hold it forever, and
+        a strategy that never recovered must never trade). Returns whether it recovered."""
+        try:
+            for gate in self._gates():
+                await asyncio.wait_for(_await(gate.handle.refresh_peer.remote(sup.name)), timeout=30)
+            await asyncio.wait_for(_await(sup.handle.recover.remote()), timeout=60)
+        except Exception as exc:  # noqa: BLE001 - retried from the watch loop
+            log.warning("recovering %s (incarnation %d): %s", sup.name, sup.started, exc)
+            return False
+        sup.recovered = True
+        await self._release_strategy(sup)
+        return True
 
     async def _do_subscribe(self, sub: _Subscription) -> list[str]:
         book, subscriber = self.actors.get(sub.book), self.actors.get(sub.subscriber)
@@ -581,7 +599,9 @@ class Supervisor:
             except Exception as exc:  # noqa: BLE001 - ping itself failed inside the actor: report, keep watching
                 log.warning("ping %s: %s", sup.name, exc)
                 continue
-            if sup.spec.role == "strategy" and sup.recovered and sup.spec.ident in self.down_strategies:
+            if sup.spec.role == "strategy" and not sup.recovered and sup.spec.ident in self.down_strategies:
+                await self._recover_strategy(sup)  # its last recovery failed: the strategy is still held
+            elif sup.spec.role == "strategy" and sup.recovered and sup.spec.ident in self.down_strategies:
                 await self._release_strategy(sup)  # a strategy_up that did not reach every gate is told again
         return None
 

@@ -103,7 +103,7 @@ def test_kill_switch_dead_risk_gate_and_dead_strategy(ray_session):
                 return set(state["open_orders"]) == orders and {
                     i: s for i, s in state["positions"].items() if s} == {i: s for i, s in positions.items() if s}
 
-            _until(recovered, 20, "strategy state equal to execution and portfolio state")
+            _until(recovered, 60, "strategy state equal to execution and portfolio state")
 
             # 2. The risk gate dies: nothing reaches execution until it is back; strategies fail closed.
             killed_at = time.time_ns()

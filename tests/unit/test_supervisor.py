@@ -330,6 +330,29 @@ def test_a_strategy_that_could_not_recover_stays_down_and_a_restarted_gate_is_to
     asyncio.run(scenario())
 
 
+def test_a_recovery_that_failed_is_retried_and_the_strategy_is_released_only_after_one_succeeded():
+    class _SlowToRecover:
+        fail_calls = {"recover": 2}  # its first two recover() calls fail (execution or the gate timed out)
+
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner)
+        await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
+        await sup.start(ActorSpec("strategy", "s1", _SlowToRecover, ("t-strategy-s1", "s1")))
+        old, risk = spawner.by_name["t-strategy-s1"], spawner.by_name["t-risk"]
+        spawner.kill(old)
+        await _until(lambda: any(n == "strategy_up" for n, _ in risk.calls))
+        new = spawner.by_name["t-strategy-s1"]
+        assert sum(n == "recover" for n, _ in new.calls) == 3 and _SlowToRecover.fail_calls["recover"] == 0
+        gate_calls = [n for n, _ in risk.calls if n in ("strategy_down", "strategy_up")]
+        assert gate_calls == ["strategy_down", "strategy_up"] and sup.down_strategies == {}
+        await asyncio.sleep(0.05)  # recovered: not recovered again
+        assert sum(n == "recover" for n, _ in new.calls) == 3
+        await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
 def test_a_replacement_is_kept_off_the_node_its_dead_incarnation_ran_on():
     async def scenario():
         spawner = FakeSpawner()
