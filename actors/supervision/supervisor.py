@@ -527,7 +527,7 @@ class Supervisor:
                 for sub in self.subscriptions:
                     if sub.subscriber == sup.name:
                         try:  # a book that is itself down makes its subscriptions again when it comes back
-                            await self._do_subscribe(sub)
+                            await asyncio.wait_for(self._do_subscribe(sub), timeout=30)
                         except Exception as exc:  # noqa: BLE001 - the recovery below must still run
                             log.warning("re-subscribing %s to %s: %s", sup.name, sub.book, exc)
                 await self._recover_strategy(sup)
