@@ -3,7 +3,7 @@
 Actor classes in ``actors/`` are plain Python classes that take their collaborators (handles, clock, spawner) as
 constructor arguments, so unit tests build them directly with fakes. The runtime makes them remote here:
 
-    handle = spawn(BookActor, name="raytrade-book-BTCUSDT.BINANCE", namespace="raytrade")(name, ids)
+    handle = spawn(BookActor, name="book:BTCUSDT.BINANCE", namespace="raytrade")(name, ids)
 
 :class:`RaySpawner` is the production spawner handed to the supervisor and the topology; tests pass their own
 object with the same ``spawn`` / ``kill`` / ``lookup`` methods. It places every role by the cluster's custom
@@ -115,18 +115,23 @@ def _elsewhere(resources: dict | None, avoid_node: str) -> dict:
     return {} if node is None else {"scheduling_strategy": NodeAffinitySchedulingStrategy(node, soft=True)}
 
 
-def actor_nodes(prefix: str) -> dict[str, dict]:
-    """Where each live actor named ``<prefix>...`` runs: ``{name: {"node_id", "node_ip", "pid"}}``.
+def actor_nodes(prefix: str, namespace: str) -> dict[str, dict]:
+    """Where each live actor named ``<prefix>...`` in ``namespace`` runs: ``{name: {"node_id", "node_ip", "pid"}}``.
 
     Read from the GCS actor table (``ray._private.state``, what ``ray list actors`` shows, without needing the
-    dashboard). An actor restarted elsewhere shows its new node; dead incarnations are left out.
+    dashboard). An actor restarted elsewhere shows its new node; dead incarnations are left out. The table has
+    no namespaces, so the run's names come from ``list_named_actors`` (an actor of the same name in another
+    namespace would be listed too).
     """
     from ray._private.state import state
+    from ray.util import list_named_actors
 
+    names = {e["name"] for e in list_named_actors(all_namespaces=True)
+             if e["namespace"] == namespace and e["name"].startswith(prefix)}  # fmt: skip
     out: dict[str, dict] = {}
     for info in state.actor_table(None).values():
         name = info.get("Name") or ""
-        if name.startswith(prefix) and info.get("State") == "ALIVE":
+        if name in names and info.get("State") == "ALIVE":
             address = info.get("Address") or {}
             out[name] = {"node_id": address.get("NodeID"), "node_ip": address.get("IPAddress"), "pid": info.get("Pid")}
     return out

@@ -375,7 +375,8 @@ class RaySettings(_Model):
     address: str | None = Field(None, description="'auto' or ray://... to join a cluster; None: start a local Ray")
     num_cpus: int | None = Field(None, ge=1, description="CPUs of a local Ray (default: the machine's)")
     namespace: str = "raytrade"
-    prefix: str = Field("raytrade-", description="Prefix of every named actor of the run")
+    prefix: str = Field("", description="Put in front of every actor name of the run (names are <role>:<id>; a prefix "
+                        "lets two runs share one namespace)")
     include_dashboard: bool | None = None
     metrics_export_port: int = Field(
         8080, ge=0, le=65535,

@@ -1,6 +1,6 @@
 """Which actors a run starts, with what resources, and how they are wired; and how they are torn down.
 
-Every actor is named ``<prefix><role>-<id>`` in the run's namespace and detached, so the rest survives a driver
+Every actor is named ``<prefix><role>:<id>`` (:mod:`actors.naming`) in the run's namespace and detached, so the rest survives a driver
 exit and the API and dashboard can find them; :meth:`Topology.teardown` removes all of them (and a new run
 removes leftovers of a crashed one first). All actors ask for ``num_cpus=0``: they are I/O-bound or light, and on
 a 2-core machine CPU slots would only serialize them; the OS schedules the processes.
@@ -30,6 +30,7 @@ from actors.execution.actor import ExecutionActor
 from actors.feed.actor import FeedSpec
 from actors.errors import ConfigError, RaytradeError
 from actors.feed.venues import adapter_for
+from actors.naming import actor_name
 from actors.placement import placement_options
 from actors.remote import RaySpawner
 from actors.replay.captures import read_recordings
@@ -172,7 +173,7 @@ class Topology:
 
     # -- names -----------------------------------------------------------------------------------------------
     def name(self, role: str, ident: str = "") -> str:
-        return f"{self.config.ray.prefix}{role}" + (f"-{ident}" if ident else "")
+        return actor_name(role, ident, self.config.ray.prefix)
 
     def _options(self, role: str, ident: str = "", **extra) -> dict:
         return {"name": self.name(role, ident), "namespace": self.config.ray.namespace, "lifetime": "detached",

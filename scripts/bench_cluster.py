@@ -38,11 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-NAMESPACE, PREFIX = "raytrade", "raytrade-"  # the run's defaults ([ray] namespace / prefix)
+from actors.naming import actor_name  # noqa: E402 - after the sys.path insert
 
-
-def actor_name(role: str, ident: str = "") -> str:
-    return f"{PREFIX}{role}" + (f"-{ident}" if ident else "")
+NAMESPACE = "raytrade"  # the run's default [ray] namespace (and the default empty [ray] prefix)
 
 
 def _config(n: int, fanout: str) -> str:
@@ -140,7 +138,7 @@ def run_case(address: str, n: int, fanout: str, speed: str, duration_s: float, w
 def _node_of(name: str) -> str | None:
     from actors.remote import actor_nodes
 
-    return actor_nodes(name).get(name, {}).get("node_id")
+    return actor_nodes(name, NAMESPACE).get(name, {}).get("node_id")
 
 
 def node_loss(cluster, strategy_nodes, work: Path) -> dict:

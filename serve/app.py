@@ -118,7 +118,7 @@ class ApiServer:
     and execution actors, prefix of actor names, publish depth for new strategies' subscriptions."""
 
     def __init__(self, supervisor_name: str, namespace: str, token_digest: str | None, risk_name: str | None = None,
-                 execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10,
+                 execution_name: str | None = None, prefix: str = "", publish_depth: int = 10,
                  recorder_name: str | None = None, store: dict | None = None, run_id: str | None = None,
                  specs: Sequence[InstrumentSpec] = ()) -> None:  # fmt: skip
         self.recorder_name = recorder_name
@@ -184,7 +184,7 @@ class ApiServer:
         try:  # where each actor runs (node id and IP), from the GCS actor table
             from actors.remote import actor_nodes
 
-            nodes = await asyncio.to_thread(actor_nodes, self.prefix)
+            nodes = await asyncio.to_thread(actor_nodes, self.prefix, self.namespace)
         except Exception:  # noqa: BLE001 - the status itself matters more than its node column
             nodes = {}
         status["nodes"] = nodes
@@ -423,7 +423,7 @@ class ApiServer:
 
 
 def build_app(supervisor_name: str, namespace: str, token_digest: str | None, risk_name: str | None = None,
-              execution_name: str | None = None, prefix: str = "raytrade-", publish_depth: int = 10,
+              execution_name: str | None = None, prefix: str = "", publish_depth: int = 10,
               recorder_name: str | None = None, store: dict | None = None, run_id: str | None = None,
               specs: Sequence[InstrumentSpec] = ()):  # fmt: skip
     """The Serve application to ``serve.run``. ``store``: ``{kind, runs_root, dsn}`` for the history endpoints;

@@ -17,6 +17,7 @@ from fastapi import HTTPException
 from actors.errors import ConfigError, PrecisionError, RaytradeError
 from actors.fixedpoint import to_fixed
 from actors.instruments import trading_spec
+from actors.naming import actor_name, parse_actor_name
 from actors.orders import IntentAction, OrderIntent, OrderType, Side, TimeInForce
 from serve.schemas import LimitsPatch, OrderCreate, StrategyCreate
 
@@ -33,7 +34,7 @@ async def _strategy_names(server) -> list[str]:
 
 
 async def _strategy(server, strategy_id: str):
-    name = f"{server.prefix}strategy-{strategy_id}"
+    name = actor_name("strategy", strategy_id, server.prefix)
     if name not in await _strategy_names(server):
         raise HTTPException(404, detail=f"unknown strategy {strategy_id!r}")
     return server._actor(name, "strategy")
@@ -56,7 +57,7 @@ async def create_strategy(server, body: StrategyCreate) -> dict:
     except ConfigError as exc:
         raise HTTPException(422, detail=f"params: {exc}") from None
     supervisor = server.role("supervisor")
-    name = f"{server.prefix}strategy-{body.id}"
+    name = actor_name("strategy", body.id, server.prefix)
     if name in await _strategy_names(server):
         raise HTTPException(409, detail=f"strategy {body.id!r} already exists")
     routes = {}
@@ -166,7 +167,7 @@ async def performance(server) -> dict:
     names = await _strategy_names(server)
     out = {"total": await server._call(risk.strategy_report.remote(None), "risk"), "strategies": {}}
     for name in names:
-        sid = name.removeprefix(f"{server.prefix}strategy-")
+        sid = parse_actor_name(name, server.prefix)[1]
         out["strategies"][sid] = await server._call(risk.strategy_report.remote(sid), "risk")
     return out
 

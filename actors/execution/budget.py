@@ -16,7 +16,7 @@ Rules (Binance Spot API "General info" -> "LIMITS" and "Rate limiters (rateLimit
 A request is granted only when every limiter it touches has room; otherwise :meth:`WeightBudget.acquire` returns
 how long to wait (seconds) and grants nothing (no partial grants, so a waiting caller never holds weight).
 
-The actor is named ``raytrade-budget-<key_id>`` with ``key_id`` = the first 16 hex digits of SHA-256 of the API
+The actor is named ``budget:<key_id>`` with ``key_id`` = the first 16 hex digits of SHA-256 of the API
 key (:func:`key_id`): the key itself never appears in a name, an argument or the GCS. Every live client of the same
 key in the cluster gets the same actor (``get_if_exists``).
 """
@@ -48,8 +48,11 @@ def key_id(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
-def budget_actor_name(api_key: str, prefix: str = "raytrade-") -> str:
-    return f"{prefix}budget-{key_id(api_key)}"
+def budget_actor_name(api_key: str, prefix: str = "") -> str:
+    """``budget:<key id>`` (:mod:`actors.naming`): one budget actor per API key across the cluster."""
+    from actors.naming import actor_name
+
+    return actor_name("budget", key_id(api_key), prefix)
 
 
 @dataclass(frozen=True)

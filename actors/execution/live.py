@@ -598,7 +598,7 @@ def transports_from_settings(settings: Mapping[str, Mapping], modes: set[str], s
         if not cfg:
             raise ConfigError(f"mode {mode!r} needs [execution.{mode}] settings (endpoints and key variables)")
         key, secret = read_keys(cfg["api_key_env"], cfg["api_secret_env"])
-        budget = _budget(key, cfg.get("prefix", "raytrade-"), namespace)
+        budget = _budget(key, cfg.get("prefix", ""), namespace)
         venues = {s.venue.value for s in specs.values()}
         for venue, url in sorted(dict(cfg.get("rest_urls", {})).items()):
             if venue not in venues:

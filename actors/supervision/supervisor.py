@@ -37,7 +37,7 @@ normal death path (books reset, restart with backoff, restore). While no supervi
 ``/status`` answers 503; books and feeds go on. ``supervision()`` lists the supervisor itself with its restarts.
 
 An operator's ``restart_feed`` closes the circuit and restarts at once (not counted as a death). Actors are named
-``<prefix><role>-<ident>`` and detached like every actor of a run; ``stop_all`` and the run's teardown remove them.
+``<prefix><role>:<ident>`` (:mod:`actors.naming`) and detached like every actor of a run; ``stop_all`` and the run's teardown remove them.
 Collaborators are passed in: ``spawner`` (``spawn`` / ``lookup`` / ``kill``, :class:`actors.remote.RaySpawner` by
 default) and ``clock`` (monotonic seconds), so unit tests drive restart decisions with fakes.
 """
@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actors.messages import BookReset, EventBatch
+from actors.naming import actor_name
 from actors.supervision.registry import GcsRegistry, Registry
 from actors.supervision.restarts import CircuitState, RestartPolicy
 
@@ -136,7 +137,7 @@ class Supervisor:
     run_id (keys the registry record), registry (default: :class:`GcsRegistry` with the production spawner, none
     with a test spawner unless given)."""
 
-    def __init__(self, prefix: str = "raytrade-", namespace: str = "raytrade", max_deaths: int = 5,
+    def __init__(self, prefix: str = "", namespace: str = "raytrade", max_deaths: int = 5,
                  window_s: float = 60.0, base_backoff_s: float = 0.2, max_backoff_s: float = 10.0,
                  spawner: Any = None, clock: Callable[[], float] = time.monotonic,
                  watch_interval_s: float = 1.0, run_id: str | None = None,
@@ -239,7 +240,7 @@ class Supervisor:
 
     # -- registration ----------------------------------------------------------------------------------------
     def name_of(self, role: str, ident: str) -> str:
-        return f"{self.prefix}{role}-{ident}" if ident else f"{self.prefix}{role}"
+        return actor_name(role, ident, self.prefix)
 
     def register_replay(self, replay_names: list[str]) -> None:
         """The run's replay venues (not supervised: status only)."""

@@ -11,6 +11,7 @@ import httpx
 import ray
 from rich.console import Console
 
+from actors.naming import actor_name
 from actors.replay.faultlog import read_fault_log
 from cluster.config import load_config
 from cluster.run import run
@@ -109,12 +110,12 @@ def test_killed_feed_comes_back_and_repeated_deaths_open_the_circuit(ray_session
                 except (httpx.HTTPError, KeyError, ValueError):
                     pass
                 time.sleep(0.3)
-            spot = ray.get_actor(f"{prefix}feed-binance-spot", namespace=namespace)
+            spot = ray.get_actor(actor_name("feed", "binance-spot", prefix), namespace=namespace)
             ray.kill(spot, no_restart=False)  # a crash
             _until(lambda: status()["feeds"]["binance-spot"]["restarts"] >= 1)
             for n in range(2):  # two rapid deaths of the COIN-M feed: K = 2 opens its circuit
                 _until(lambda: status()["feeds"]["binance-coinm"]["state"] == "running")
-                coinm = ray.get_actor(f"{prefix}feed-binance-coinm", namespace=namespace)
+                coinm = ray.get_actor(actor_name("feed", "binance-coinm", prefix), namespace=namespace)
                 ray.kill(coinm, no_restart=False)
                 _until(lambda: status()["feeds"]["binance-coinm"]["deaths"] >= n + 1)
             observed["coinm"] = status()["feeds"]["binance-coinm"]

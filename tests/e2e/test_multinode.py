@@ -23,6 +23,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from actors.naming import parse_actor_name
 from tests.conftest import ROOT
 from tests.e2e.support import free_port
 
@@ -63,10 +64,10 @@ def _probe(address: str, strategy_id: str) -> dict:
     code = textwrap.dedent(f"""
         import json, time, ray
         ray.init(address={address!r}, namespace="raytrade", log_to_driver=False)
-        get = lambda role: ray.get_actor("raytrade-" + role, namespace="raytrade")
+        get = lambda name: ray.get_actor(name, namespace="raytrade")
         deadline = time.monotonic() + 60
         while True:
-            state = ray.get(get("strategy-{strategy_id}").context_state.remote())
+            state = ray.get(get("strategy:{strategy_id}").context_state.remote())
             orders = sorted(o.client_order_id for o in ray.get(get("execution").open_orders.remote("{strategy_id}")))
             positions = {{p.instrument_id: str(p.size) for p in ray.get(get("risk").positions.remote("{strategy_id}"))
                           if p.size}}
@@ -113,7 +114,7 @@ def test_three_node_cluster_places_by_resources_and_survives_losing_a_strategy_n
     from ray.cluster_utils import Cluster
 
     # Its own temp dir: a plain ray.init() elsewhere on this machine finds the newest cluster through
-    # /tmp/ray/ray_current_cluster and would join this one (and remove its raytrade-* actors as leftovers).
+    # /tmp/ray/ray_current_cluster and would join this one (and remove its actors as leftovers).
     temp_dir = tempfile.mkdtemp(prefix="rt-mn-", dir="/tmp")
     # Cluster() writes the head's address to /tmp/ray/ray_current_cluster, and fails when /tmp/ray does not exist
     # yet (this test run alone on a fresh machine, before any other test started Ray)
@@ -139,10 +140,10 @@ def test_three_node_cluster_places_by_resources_and_survives_losing_a_strategy_n
         # placement by resources: core roles, feeds and books on the head; one strategy on each strategy node
         nodes = until(lambda: (n := _nodes(base)) and all(n.values()) and n, 60, "every actor's node")
         for name, node in nodes.items():
-            role = name.removeprefix("raytrade-").split("-", 1)[0]
+            role = parse_actor_name(name)[0]
             if role in HEAD_ROLES:
                 assert node == head_id, name
-        on = {nodes["raytrade-strategy-mm-1"], nodes["raytrade-strategy-mm-2"]}
+        on = {nodes["strategy:mm-1"], nodes["strategy:mm-2"]}
         assert on == {n.node_id for n in strategy_nodes}, "strategies spread over both strategy nodes"
 
         # both strategies hold positions; cluster-wide totals cover both nodes
@@ -153,7 +154,7 @@ def test_three_node_cluster_places_by_resources_and_survives_losing_a_strategy_n
                   httpx.get(f"{base}/positions", params={"strategy": "mm-1"}, timeout=10).json()["positions"]}
 
         # lose mm-1's node
-        lost = next(n for n in strategy_nodes if n.node_id == nodes["raytrade-strategy-mm-1"])
+        lost = next(n for n in strategy_nodes if n.node_id == nodes["strategy:mm-1"])
         kept = next(n for n in strategy_nodes if n is not lost)
         lost_at = time.monotonic()
         cluster.remove_node(lost, allow_graceful=False)
@@ -175,13 +176,13 @@ def test_three_node_cluster_places_by_resources_and_survives_losing_a_strategy_n
             assert listed["mm-1"] == "strategy_down", listed
         assert listed["mm-2"] == "active", listed
         after = until(lambda: (s := httpx.get(f"{base}/status", timeout=20).json()["supervision"])
-                      and s["raytrade-strategy-mm-1"]["restarts"] >= 1
-                      and s["raytrade-strategy-mm-1"]["state"] == "running"
-                      and s["raytrade-strategy-mm-1"].get("node_id") == kept.node_id and s, 120,
+                      and s["strategy:mm-1"]["restarts"] >= 1
+                      and s["strategy:mm-1"]["state"] == "running"
+                      and s["strategy:mm-1"].get("node_id") == kept.node_id and s, 120,
                       "mm-1 restarted on the remaining strategy node")  # fmt: skip
         moved_s = time.monotonic() - lost_at
         # one replacement, not two: the first is kept off the lost node (which the GCS still counts alive)
-        assert after["raytrade-strategy-mm-1"]["restarts"] == 1, after["raytrade-strategy-mm-1"]
+        assert after["strategy:mm-1"]["restarts"] == 1, after["strategy:mm-1"]
         # cleared only once the new incarnation recovered; its resting orders were canceled when it went down
         # (strategy_down_orders = "cancel", the default)
         risk = until(lambda: (r := httpx.get(f"{base}/risk", timeout=20).json()) and not r["strategies_down"] and r,
@@ -197,8 +198,8 @@ def test_three_node_cluster_places_by_resources_and_survives_losing_a_strategy_n
         assert ended <= {("filled", ""), ("canceled", "strategy_down")}, ended
         # and nothing of mm-1 reached execution while it was held (the gate refused it as strategy_down)
         assert not [o for o in orders if down_ns <= o["ts_created"] < up_ns], "an order of mm-1 passed while down"
-        assert after["raytrade-strategy-mm-2"]["node_id"] == kept.node_id
-        assert after["raytrade-strategy-mm-2"]["restarts"] == 0
+        assert after["strategy:mm-2"]["node_id"] == kept.node_id
+        assert after["strategy:mm-2"]["restarts"] == 0
 
         # its position was not lost with its node, and the restarted strategy sees what the risk gate and
         # execution hold for it
@@ -220,6 +221,6 @@ def test_three_node_cluster_places_by_resources_and_survives_losing_a_strategy_n
         cluster.shutdown()
         shutil.rmtree(temp_dir, ignore_errors=True)
     summary = json.loads(out.strip().splitlines()[-1])
-    assert summary["supervision"]["raytrade-strategy-mm-1"]["restarts"] >= 1
+    assert summary["supervision"]["strategy:mm-1"]["restarts"] >= 1
     # volume is the risk gate's (the whole run); the strategy's own fill counter restarted with it
     assert Decimal(summary["strategies"]["mm-1"]["volume"]) > 0 and Decimal(summary["strategies"]["mm-2"]["volume"]) > 0

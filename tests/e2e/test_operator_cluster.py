@@ -157,8 +157,8 @@ def test_operator_walkthrough_cluster_run_prometheus_and_ray_cli_with_the_token(
                                  "--limit", "200"], env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
         assert actors.returncode == 0, actors.stderr[-2000:]
         names = {a.get("name") for a in json.loads(actors.stdout)}
-        assert {"raytrade-supervisor", "raytrade-risk", "raytrade-execution", "raytrade-feed-binance-spot",
-                "raytrade-book-BTCUSDT.BINANCE", "raytrade-strategy-mm-1"} <= names  # fmt: skip
+        assert {"supervisor", "risk", "execution", "feed:binance-spot",
+                "book:BTCUSDT.BINANCE", "strategy:mm-1"} <= names  # fmt: skip
         assert httpx.get(f"{dashboard}/nodes?view=summary", timeout=5).status_code == 401
         nodes = httpx.get(f"{dashboard}/nodes?view=summary", headers={"Authorization": f"Bearer {token}"}, timeout=5)
         assert nodes.status_code == 200
@@ -167,7 +167,7 @@ def test_operator_walkthrough_cluster_run_prometheus_and_ray_cli_with_the_token(
         st = httpx.get(f"{base}/status", timeout=10).json()
         node_ids = {e["node_id"] for e in st["supervision"].values()}
         assert len(node_ids) == 1 and None not in node_ids
-        assert st["nodes"]["raytrade-supervisor"]["node_id"] in node_ids
+        assert st["nodes"]["supervisor"]["node_id"] in node_ids
 
         run.send_signal(signal.SIGINT)  # --keep-serving: Ctrl-C ends it
         out, _ = run.communicate(timeout=300)

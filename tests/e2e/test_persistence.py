@@ -13,6 +13,7 @@ import time
 import ray
 from rich.console import Console
 
+from actors.naming import actor_name
 from actors.recorder.rows import to_rows
 from actors.recorder.store import StoreConfig, open_store
 from cluster.config import load_config
@@ -23,7 +24,7 @@ from tests.e2e.support import free_port, until as _until
 
 
 def _actor(cfg, role: str):
-    return ray.get_actor(f"{cfg.ray.prefix}{role}", namespace=cfg.ray.namespace)
+    return ray.get_actor(actor_name(role, "", cfg.ray.prefix), namespace=cfg.ray.namespace)
 
 
 def test_recorder_killed_and_postgres_stopped_mid_run_lose_and_duplicate_nothing(ray_session, pg_server, pg_dsn):
@@ -37,7 +38,7 @@ def test_recorder_killed_and_postgres_stopped_mid_run_lose_and_duplicate_nothing
             _until(lambda: ray.get(_actor(cfg, "execution").fills.remote()), 120, "a first fill")
             ray.kill(_actor(cfg, "recorder"), no_restart=True)  # the recorder process dies
             sup = _actor(cfg, "supervisor")
-            _until(lambda: ray.get(sup.supervision.remote())["raytrade-recorder"]["restarts"] >= 1, 30, "restart")
+            _until(lambda: ray.get(sup.supervision.remote())["recorder"]["restarts"] >= 1, 30, "restart")
             _until(lambda: ray.get(_actor(cfg, "recorder").ping.remote()), 30, "recorder answers")
             time.sleep(1.0)
             pg_server.stop()  # the database goes away for a while
@@ -88,7 +89,7 @@ def test_recorder_killed_and_postgres_stopped_mid_run_lose_and_duplicate_nothing
     # venue under load loses frames before any feed sees them, so compare with what the books saw
     delivered = sum(i["trades"] for i in summary["instruments"].values())
     assert summary["store"]["rows"]["trades"] >= 0.97 * delivered, (summary["store"]["rows"]["trades"], delivered)
-    assert summary["supervision"]["raytrade-recorder"]["restarts"] >= 1
+    assert summary["supervision"]["recorder"]["restarts"] >= 1
 
 
 def test_a_full_spool_halts_trading_and_ends_the_run_not_ok(ray_session, pg_server, pg_dsn):

@@ -12,6 +12,7 @@ import httpx
 import ray
 from rich.console import Console
 
+from actors.naming import actor_name
 from cluster.config import load_config
 from cluster.run import run
 from tests.e2e.support import free_port, until as _until
@@ -21,7 +22,7 @@ TOKEN = "trading-test-token"
 
 
 def _actor(cfg, role: str, ident: str = ""):
-    name = f"{cfg.ray.prefix}{role}" + (f"-{ident}" if ident else "")
+    name = actor_name(role, ident, cfg.ray.prefix)
     return ray.get_actor(name, namespace=cfg.ray.namespace)
 
 
@@ -92,7 +93,7 @@ def test_kill_switch_dead_risk_gate_and_dead_strategy(ray_session):
             # 1. The strategy actor dies: the supervisor restarts it; it recovers open orders and positions.
             ray.kill(_actor(cfg, "strategy", "mm-1"), no_restart=True)
             sup = _actor(cfg, "supervisor")
-            _until(lambda: ray.get(sup.supervision.remote())["raytrade-strategy-mm-1"]["restarts"] >= 1, 30,
+            _until(lambda: ray.get(sup.supervision.remote())["strategy:mm-1"]["restarts"] >= 1, 30,
                    "strategy restart")  # fmt: skip
 
             def recovered() -> bool:
@@ -108,7 +109,7 @@ def test_kill_switch_dead_risk_gate_and_dead_strategy(ray_session):
             # 2. The risk gate dies: nothing reaches execution until it is back; strategies fail closed.
             killed_at = time.time_ns()
             ray.kill(_actor(cfg, "risk"), no_restart=True)
-            _until(lambda: ray.get(sup.supervision.remote())["raytrade-risk"]["restarts"] >= 1, 30, "risk restart")
+            _until(lambda: ray.get(sup.supervision.remote())["risk"]["restarts"] >= 1, 30, "risk restart")
             _until(lambda: ray.get(_actor(cfg, "risk").ping.remote()), 30, "risk answers")
             back_at = time.time_ns()
             respawned_at = max(e["ts"] for e in ray.get(sup.supervision_events.remote())
@@ -137,10 +138,10 @@ def test_kill_switch_dead_risk_gate_and_dead_strategy(ray_session):
 
     assert "error" not in observed, observed
     # dead strategy: restarted, its view of orders and positions equals execution's and the portfolio's
-    assert summary["supervision"]["raytrade-strategy-mm-1"]["restarts"] >= 1
+    assert summary["supervision"]["strategy:mm-1"]["restarts"] >= 1
     # dead risk gate: no order executed during the outage, the strategies saw risk_unavailable, summary shows it
     assert observed["submits_in_outage"] == [], observed["submits_in_outage"][:5]
-    risk_sup = summary["supervision"]["raytrade-risk"]
+    risk_sup = summary["supervision"]["risk"]
     assert risk_sup["restarts"] >= 1 and risk_sup["downtime_s"] >= 1.5, risk_sup
     assert summary["strategies"]["mm-1"]["rejections"].get("risk_unavailable", 0) > 0, summary["strategies"]
     # kill switch

@@ -99,7 +99,7 @@ def test_never_grants_more_than_a_window_allows(requests):
 def test_actor_class_and_names_never_hold_the_key():
     key = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
     name = budget_actor_name(key)
-    assert key not in name and name == f"raytrade-budget-{key_id(key)}" and len(key_id(key)) == 16
+    assert key not in name and name == f"budget:{key_id(key)}" and len(key_id(key)) == 16
     t = [1000.0]
     actor = BudgetActor(SPOT_LIMITS, clock=lambda: t[0])
     assert actor.acquire(1, 1) == 0.0

@@ -99,14 +99,14 @@ def test_each_topic_is_read_on_its_own_cadence():
 
 def test_a_failing_topic_becomes_an_error_event_naming_its_status_and_the_others_still_flow():
     async def scenario():
-        hub = hub_over({"risk": HTTPException(503, detail="risk (raytrade-risk) is not running"), "portfolio": {"e": 1}})
+        hub = hub_over({"risk": HTTPException(503, detail="risk (risk) is not running"), "portfolio": {"e": 1}})
         sub = hub.subscribe()
         hub._task.cancel()
         await hub.tick()
         return decoded(await sub.take(timeout_s=0)), hub.stats()
 
     got, stats = asyncio.run(scenario())
-    assert got["error"] == {"topic": "risk", "status": 503, "detail": "risk (raytrade-risk) is not running"}
+    assert got["error"] == {"topic": "risk", "status": 503, "detail": "risk (risk) is not running"}
     assert got["portfolio"] == {"e": 1} and stats["errors"] == 1
 
 

@@ -109,13 +109,13 @@ def test_dead_feed_is_restarted_and_its_books_are_reset_first():
         sup = _supervisor(spawner)
         await sup.start(ActorSpec("book", "X.BINANCE", _Book, instruments=("X.BINANCE",)))
         await sup.start(ActorSpec("feed", "f1", _Feed, instruments=("X.BINANCE",)))
-        first = spawner.by_name["t-feed-f1"]
+        first = spawner.by_name["t-feed:f1"]
         spawner.kill(first)
-        await _until(lambda: spawner.by_name["t-feed-f1"] is not first)
-        book = spawner.by_name["t-book-X.BINANCE"]
+        await _until(lambda: spawner.by_name["t-feed:f1"] is not first)
+        book = spawner.by_name["t-book:X.BINANCE"]
         resets = [args for name, args in book.calls if name == "apply"]
         assert resets and resets[0][0].events[0].reason == "feed_dead"
-        assert sup.supervision()["t-feed-f1"]["restarts"] == 1
+        assert sup.supervision()["t-feed:f1"]["restarts"] == 1
         await sup.stop_all()
 
     asyncio.run(scenario())
@@ -128,15 +128,15 @@ def test_restarted_book_gets_its_subscriptions_back_and_its_feed_resyncs_it():
         await sup.start(ActorSpec("book", "X.BINANCE", _Book, instruments=("X.BINANCE",)))
         await sup.start(ActorSpec("strategy", "s1", _Strategy))
         await sup.start(ActorSpec("feed", "f1", _Feed, instruments=("X.BINANCE",)))
-        await sup.subscribe("t-book-X.BINANCE", "t-strategy-s1", ["X.BINANCE"], 5, True)
-        old = spawner.by_name["t-book-X.BINANCE"]
+        await sup.subscribe("t-book:X.BINANCE", "t-strategy:s1", ["X.BINANCE"], 5, True)
+        old = spawner.by_name["t-book:X.BINANCE"]
         spawner.kill(old)
-        await _until(lambda: spawner.by_name["t-book-X.BINANCE"] is not old)
-        new = spawner.by_name["t-book-X.BINANCE"]
-        await _until(lambda: any(n == "resync" for n, _ in spawner.by_name["t-feed-f1"].calls))
+        await _until(lambda: spawner.by_name["t-book:X.BINANCE"] is not old)
+        new = spawner.by_name["t-book:X.BINANCE"]
+        await _until(lambda: any(n == "resync" for n, _ in spawner.by_name["t-feed:f1"].calls))
         subs = [args for name, args in new.calls if name == "subscribe"]
-        assert subs == [("t-strategy-s1", spawner.by_name["t-strategy-s1"], ["X.BINANCE"], 5, True, 0.0)]
-        resync = [args for name, args in spawner.by_name["t-feed-f1"].calls if name == "resync"]
+        assert subs == [("t-strategy:s1", spawner.by_name["t-strategy:s1"], ["X.BINANCE"], 5, True, 0.0)]
+        resync = [args for name, args in spawner.by_name["t-feed:f1"].calls if name == "resync"]
         assert resync == [(["X.BINANCE"],)]
         await sup.stop_all()
 
@@ -148,19 +148,19 @@ def test_restarted_strategy_is_resubscribed_then_recovers_its_state():
         spawner = FakeSpawner()
         sup = _supervisor(spawner)
         await sup.start(ActorSpec("book", "X.BINANCE", _Book, instruments=("X.BINANCE",)))
-        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
+        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy:s1", "s1")))
         await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
-        await sup.subscribe("t-book-X.BINANCE", "t-strategy-s1", ["X.BINANCE"], 10, True)
-        old = spawner.by_name["t-strategy-s1"]
+        await sup.subscribe("t-book:X.BINANCE", "t-strategy:s1", ["X.BINANCE"], 10, True)
+        old = spawner.by_name["t-strategy:s1"]
         spawner.kill(old)
-        await _until(lambda: spawner.by_name["t-strategy-s1"] is not old)
-        new = spawner.by_name["t-strategy-s1"]
+        await _until(lambda: spawner.by_name["t-strategy:s1"] is not old)
+        new = spawner.by_name["t-strategy:s1"]
         await _until(lambda: any(n == "recover" for n, _ in new.calls))
-        assert new.args == ("t-strategy-s1", "s1")  # same constructor arguments
+        assert new.args == ("t-strategy:s1", "s1")  # same constructor arguments
         # the risk gate forgot the dead incarnation's handle before the new one recovered (its pushes of fills
         # go to the new incarnation, never to one lost with its node)
-        assert ("refresh_peer", ("t-strategy-s1",)) in spawner.by_name["t-risk"].calls
-        book_subs = [a for n, a in spawner.by_name["t-book-X.BINANCE"].calls if n == "subscribe"]
+        assert ("refresh_peer", ("t-strategy:s1",)) in spawner.by_name["t-risk"].calls
+        book_subs = [a for n, a in spawner.by_name["t-book:X.BINANCE"].calls if n == "subscribe"]
         assert book_subs[-1][1] is new  # the book now publishes to the new incarnation
         await sup.stop_all()
 
@@ -173,11 +173,11 @@ def test_repeated_deaths_open_the_circuit_and_an_operator_restart_closes_it():
         sup = _supervisor(spawner, max_deaths=2, window_s=1e9)
         await sup.start(ActorSpec("feed", "f1", _Feed))
         for _ in range(2):
-            current = spawner.by_name["t-feed-f1"]
+            current = spawner.by_name["t-feed:f1"]
             spawner.kill(current)
-            await _until(lambda: sup.supervision()["t-feed-f1"]["state"] != "running"
-                         or spawner.by_name["t-feed-f1"] is not current)  # fmt: skip
-        await _until(lambda: sup.supervision()["t-feed-f1"]["state"] == "circuit_open")
+            await _until(lambda: sup.supervision()["t-feed:f1"]["state"] != "running"
+                         or spawner.by_name["t-feed:f1"] is not current)  # fmt: skip
+        await _until(lambda: sup.supervision()["t-feed:f1"]["state"] == "circuit_open")
         spawned = len(spawner.spawned)
         await asyncio.sleep(0.05)
         assert len(spawner.spawned) == spawned  # no automatic restart while open
@@ -201,8 +201,8 @@ def test_a_feed_that_failed_permanently_is_not_restarted():
             name, _FailingHandle(cls, name, a, k))  # fmt: skip
         sup = _supervisor(spawner)
         await sup.start(ActorSpec("feed", "f1", _Feed))
-        await _until(lambda: sup.supervision()["t-feed-f1"]["state"] == "failed")
-        info = sup.supervision()["t-feed-f1"]
+        await _until(lambda: sup.supervision()["t-feed:f1"]["state"] == "failed")
+        info = sup.supervision()["t-feed:f1"]
         assert info["restarts"] == 0 and "unknown symbol" in info["last_death"]
         await sup.stop_all()
 
@@ -229,32 +229,32 @@ def test_a_new_supervisor_incarnation_rebuilds_from_its_registry_and_the_live_ac
         spawner, registry = FakeSpawner(), MemoryRegistry()
         first = _supervisor(spawner, registry=registry)
         await first.start(ActorSpec("book", "X.BINANCE", _Book, instruments=("X.BINANCE",)))
-        await first.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
+        await first.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy:s1", "s1")))
         await first.start(ActorSpec("feed", "f1", _Feed, instruments=("X.BINANCE",)))
-        await first.subscribe("t-book-X.BINANCE", "t-strategy-s1", ["X.BINANCE"], 10, True)
+        await first.subscribe("t-book:X.BINANCE", "t-strategy:s1", ["X.BINANCE"], 10, True)
         first.put_checkpoint("t-risk", {"state": "halted"})
         await asyncio.sleep(0.05)  # its watches run (the feed's run() call is outstanding)
         for s in first.actors.values():  # its process dies: its watches end, the actors live on
             s.task.cancel()
-        strategy, feed, book = (spawner.by_name[n] for n in ("t-strategy-s1", "t-feed-f1", "t-book-X.BINANCE"))
+        strategy, feed, book = (spawner.by_name[n] for n in ("t-strategy:s1", "t-feed:f1", "t-book:X.BINANCE"))
         spawner.kill(book)  # ... and the book dies while nobody supervises
 
         second = _supervisor(spawner, registry=registry)
-        assert set(second.supervision()) == {"t-supervisor", "t-book-X.BINANCE", "t-strategy-s1", "t-feed-f1"}
+        assert set(second.supervision()) == {"t-supervisor", "t-book:X.BINANCE", "t-strategy:s1", "t-feed:f1"}
         assert second.supervision()["t-supervisor"]["restarts"] == 1
-        assert second.book_actor_for("X.BINANCE") == "t-book-X.BINANCE"
+        assert second.book_actor_for("X.BINANCE") == "t-book:X.BINANCE"
         assert second.get_checkpoint("t-risk") == {"state": "halted"}
         await second.status()  # the first async call re-attaches
-        await _until(lambda: spawner.by_name["t-book-X.BINANCE"] is not book)
-        new_book = spawner.by_name["t-book-X.BINANCE"]
+        await _until(lambda: spawner.by_name["t-book:X.BINANCE"] is not book)
+        new_book = spawner.by_name["t-book:X.BINANCE"]
         await _until(lambda: any(n == "subscribe" for n, _ in new_book.calls))
         assert [a for n, a in new_book.calls if n == "subscribe"][0][1] is strategy  # subscription restored
         await _until(lambda: sum(n == "run" for n, _ in feed.calls) == 2)  # the live feed is watched again
-        assert spawner.by_name["t-strategy-s1"] is strategy and spawner.by_name["t-feed-f1"] is feed
-        info = second.supervision()["t-book-X.BINANCE"]
+        assert spawner.by_name["t-strategy:s1"] is strategy and spawner.by_name["t-feed:f1"] is feed
+        info = second.supervision()["t-book:X.BINANCE"]
         assert info["restarts"] == 1 and info["deaths"] == 1 and "supervisor was down" in info["last_death"]
         spawner.kill(strategy)  # and it goes on supervising
-        await _until(lambda: spawner.by_name["t-strategy-s1"] is not strategy)
+        await _until(lambda: spawner.by_name["t-strategy:s1"] is not strategy)
         await second.stop_all()
         assert registry.load() is None  # the run is over: nothing left to recover
 
@@ -270,11 +270,11 @@ def test_a_dead_strategy_is_held_down_at_the_gate_until_its_new_incarnation_reco
         spawner = FakeSpawner()
         sup = _supervisor(spawner)
         await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
-        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
-        old, risk = spawner.by_name["t-strategy-s1"], spawner.by_name["t-risk"]
+        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy:s1", "s1")))
+        old, risk = spawner.by_name["t-strategy:s1"], spawner.by_name["t-risk"]
         spawner.kill(old)
         await _until(lambda: any(n == "strategy_up" for n, _ in risk.calls))
-        new = spawner.by_name["t-strategy-s1"]
+        new = spawner.by_name["t-strategy:s1"]
         gate_calls = [(n, a[0]) for n, a in risk.calls if n in ("strategy_down", "strategy_up")]
         assert gate_calls == [("strategy_down", "s1"), ("strategy_up", "s1")]
         down_at = next(i for i, (n, _) in enumerate(risk.calls) if n == "strategy_down")
@@ -294,8 +294,8 @@ def test_a_strategy_up_that_failed_once_is_told_again_so_a_recovered_strategy_is
         spawner = FakeSpawner()
         sup = _supervisor(spawner)
         await sup.start(ActorSpec("risk", "", _FlakyGate, ("t-risk",)))
-        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
-        old, risk = spawner.by_name["t-strategy-s1"], spawner.by_name["t-risk"]
+        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy:s1", "s1")))
+        old, risk = spawner.by_name["t-strategy:s1"], spawner.by_name["t-risk"]
         spawner.kill(old)
         await _until(lambda: sum(n == "strategy_up" for n, _ in risk.calls) >= 3 and not sup.down_strategies)
         assert _FlakyGate.fail_calls["strategy_up"] == 0 and sup.down_strategies == {}
@@ -311,11 +311,11 @@ def test_a_strategy_that_could_not_recover_stays_down_and_a_restarted_gate_is_to
         spawner = FakeSpawner()
         sup = _supervisor(spawner)
         await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
-        await sup.start(ActorSpec("strategy", "s1", _Unrecoverable, ("t-strategy-s1", "s1")))
-        old, risk = spawner.by_name["t-strategy-s1"], spawner.by_name["t-risk"]
+        await sup.start(ActorSpec("strategy", "s1", _Unrecoverable, ("t-strategy:s1", "s1")))
+        old, risk = spawner.by_name["t-strategy:s1"], spawner.by_name["t-risk"]
         spawner.kill(old)
-        await _until(lambda: any(n == "recover" for n, _ in spawner.by_name["t-strategy-s1"].calls)
-                     and spawner.by_name["t-strategy-s1"] is not old)  # fmt: skip
+        await _until(lambda: any(n == "recover" for n, _ in spawner.by_name["t-strategy:s1"].calls)
+                     and spawner.by_name["t-strategy:s1"] is not old)  # fmt: skip
         await asyncio.sleep(0.05)
         assert not any(n == "strategy_up" for n, _ in risk.calls)
         assert set(sup.down_strategies) == {"s1"}
@@ -338,11 +338,11 @@ def test_a_recovery_that_failed_is_retried_and_the_strategy_is_released_only_aft
         spawner = FakeSpawner()
         sup = _supervisor(spawner)
         await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
-        await sup.start(ActorSpec("strategy", "s1", _SlowToRecover, ("t-strategy-s1", "s1")))
-        old, risk = spawner.by_name["t-strategy-s1"], spawner.by_name["t-risk"]
+        await sup.start(ActorSpec("strategy", "s1", _SlowToRecover, ("t-strategy:s1", "s1")))
+        old, risk = spawner.by_name["t-strategy:s1"], spawner.by_name["t-risk"]
         spawner.kill(old)
         await _until(lambda: any(n == "strategy_up" for n, _ in risk.calls))
-        new = spawner.by_name["t-strategy-s1"]
+        new = spawner.by_name["t-strategy:s1"]
         assert sum(n == "recover" for n, _ in new.calls) == 3 and _SlowToRecover.fail_calls["recover"] == 0
         gate_calls = [n for n, _ in risk.calls if n in ("strategy_down", "strategy_up")]
         assert gate_calls == ["strategy_down", "strategy_up"] and sup.down_strategies == {}
@@ -357,16 +357,16 @@ def test_a_replacement_is_kept_off_the_node_its_dead_incarnation_ran_on():
     async def scenario():
         spawner = FakeSpawner()
         sup = _supervisor(spawner)
-        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1")))
-        first = spawner.by_name["t-strategy-s1"]
+        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy:s1", "s1")))
+        first = spawner.by_name["t-strategy:s1"]
         assert first.avoid_node is None  # a first start is placed as usual
         spawner.kill(first)
-        await _until(lambda: spawner.by_name["t-strategy-s1"] is not first)
-        second = spawner.by_name["t-strategy-s1"]
+        await _until(lambda: spawner.by_name["t-strategy:s1"] is not first)
+        second = spawner.by_name["t-strategy:s1"]
         assert second.avoid_node == first.node
         spawner.kill(second)
-        await _until(lambda: spawner.by_name["t-strategy-s1"] is not second)
-        assert spawner.by_name["t-strategy-s1"].avoid_node == second.node
+        await _until(lambda: spawner.by_name["t-strategy:s1"] is not second)
+        assert spawner.by_name["t-strategy:s1"].avoid_node == second.node
         await sup.stop_all()
 
     asyncio.run(scenario())
@@ -403,13 +403,13 @@ def test_a_new_incarnation_unpickles_an_actors_spec_only_when_it_spawns_it_again
             s.task.cancel()
         UNPICKLED.clear()
         second = _supervisor(spawner, registry=registry)
-        assert second.book_actor_for("X.BINANCE") == "t-book-X.BINANCE" and UNPICKLED == []
+        assert second.book_actor_for("X.BINANCE") == "t-book:X.BINANCE" and UNPICKLED == []
         await second.status()  # re-attached to both live actors: still nothing unpickled
         assert UNPICKLED == []
-        book = spawner.by_name["t-book-X.BINANCE"]
+        book = spawner.by_name["t-book:X.BINANCE"]
         spawner.kill(book)
-        await _until(lambda: spawner.by_name["t-book-X.BINANCE"] is not book)
-        new = spawner.by_name["t-book-X.BINANCE"]
+        await _until(lambda: spawner.by_name["t-book:X.BINANCE"] is not book)
+        new = spawner.by_name["t-book:X.BINANCE"]
         assert UNPICKLED == ["book"] and new.args[0].tag == "book" and new.cls is _Book
         await second.stop_all()
 
@@ -425,8 +425,8 @@ def test_a_restarted_execution_is_told_the_mode_of_every_strategy_started_outsid
         spawner = FakeSpawner()
         sup = _supervisor(spawner)
         await sup.start(ActorSpec("execution", "", _Execution, ("t-execution",)))
-        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy-s1", "s1"), {"mode": "testnet"}))
-        await sup.start(ActorSpec("strategy", "s2", _Strategy, ("t-strategy-s2", "s2"), {"mode": "paper"}))
+        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy:s1", "s1"), {"mode": "testnet"}))
+        await sup.start(ActorSpec("strategy", "s2", _Strategy, ("t-strategy:s2", "s2"), {"mode": "paper"}))
         old = spawner.by_name["t-execution"]
         spawner.kill(old)
         await _until(lambda: spawner.by_name["t-execution"] is not old)

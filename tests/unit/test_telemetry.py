@@ -9,18 +9,18 @@ STATUS = {
                                "last_frame_age_ms": 12.5, "malformed": 1, "unsupported": 0,
                                "instruments": {"BTCUSDT.BINANCE": {"frames": 900, "diffs_applied": 850, "gaps": 3,
                                                                    "resyncs": 3}}}},
-    "books": {"raytrade-book-BTCUSDT.BINANCE": {"instruments": {"BTCUSDT.BINANCE": {
+    "books": {"book:BTCUSDT.BINANCE": {"instruments": {"BTCUSDT.BINANCE": {
         "ready": True, "last_update_age_ms": 40.0, "ticker_mismatches": 0, "crossed": 0}}}},
-    "strategies": {"raytrade-strategy-mm-1": {"strategy_id": "mm-1", "orders": 17, "fills": 4},
-                   "raytrade-strategy-x": {"state": "unreachable", "error": "dead"}},
-    "risk": {"raytrade-risk": {"state": "reducing", "rejections": {"mm-1": {"price_band": 2, "rate": 1}},
+    "strategies": {"strategy:mm-1": {"strategy_id": "mm-1", "orders": 17, "fills": 4},
+                   "strategy:x": {"state": "unreachable", "error": "dead"}},
+    "risk": {"risk": {"state": "reducing", "rejections": {"mm-1": {"price_band": 2, "rate": 1}},
                                "portfolio": {"realized": "1.5000000000", "unrealized": "-0.2500000000",
                                              "fees": "0.1000000000", "net": "1.1500000000",
                                              "equity_usd": "10001.1500000000"},
                                "usage": {"drawdown_pct": "0.0123", "daily_loss_pct": "0.0000"}}},
-    "supervision": {"raytrade-feed-binance-spot": {"role": "feed", "state": "running", "restarts": 1,
+    "supervision": {"feed:binance-spot": {"role": "feed", "state": "running", "restarts": 1,
                                                    "circuit": "closed"},
-                    "raytrade-strategy-x": {"role": "strategy", "state": "circuit_open", "restarts": 5,
+                    "strategy:x": {"role": "strategy", "state": "circuit_open", "restarts": 5,
                                             "circuit": "open"}},
 }
 
@@ -38,8 +38,8 @@ def test_status_becomes_series_labelled_by_role_and_instrument():
     assert got[("raytrade_trading_state", (("role", "risk"),))] == 1  # reducing
     assert got[("raytrade_rejections", (("role", "risk"), ("strategy", "mm-1"), ("reason", "price_band")))] == 2
     assert got[("raytrade_pnl_usd", (("role", "risk"), ("kind", "unrealized")))] == -0.25
-    assert got[("raytrade_circuit_open", (("role", "strategy"), ("actor", "raytrade-strategy-x")))] == 1
-    assert got[("raytrade_actor_up", (("role", "strategy"), ("actor", "raytrade-strategy-x")))] == 0
+    assert got[("raytrade_circuit_open", (("role", "strategy"), ("actor", "strategy:x")))] == 1
+    assert got[("raytrade_actor_up", (("role", "strategy"), ("actor", "strategy:x")))] == 0
     assert got[("raytrade_recorder_buffered_rows", (("role", "recorder"),))] == 12
     assert got[("raytrade_cluster_nodes_alive", ())] == 3
     # no worker process in any label, and every sample names a known series with all its label keys

@@ -261,7 +261,7 @@ def test_feed_validation_counts_become_a_counter_per_instrument_and_check():
     from actors.telemetry import samples_from_status
 
     status = {"feeds": {"binance-spot": {"validation": {"instruments": {IID: {"crossed": 2, "spread": 1}}}}},
-              "risk": {"raytrade-risk": {"state": "active", "divergence": {"groups": {"BTC/USD spot": {"failures": 3}}}}}}
+              "risk": {"risk": {"state": "active", "divergence": {"groups": {"BTC/USD spot": {"failures": 3}}}}}}
     samples = {(s.name, s.tags): s.value for s in samples_from_status(status)
                if s.name == "raytrade_data_check_failures"}  # fmt: skip
     assert samples == {
