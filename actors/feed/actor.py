@@ -143,9 +143,10 @@ class FeedActor:
             spec.ws_url, self._on_frame, self._on_connect, drain=self._flush, on_disconnect=self._on_disconnect,
             backoff=Backoff(spec.backoff_base_s, spec.backoff_cap_s, spec.backoff_reset_after_s, rng=rng),
             stale_after_ms=spec.stale_after_ms, subscribe=spec.subscribe, app_ping_frame=spec.ping_frame,
-            app_ping_interval_s=spec.ping_interval_s,
+            app_ping_interval_s=spec.ping_interval_s, data_frames=lambda: self.pipeline.data_frames,
         )  # fmt: skip
-        self._resubscribed: dict[str, float] = {}  # instrument -> monotonic time of its last resubscribe
+        # instrument -> (monotonic time, pipeline.data_frames) of its last resubscribe
+        self._resubscribed: dict[str, tuple[float, int]] = {}
         self.depth = DepthClient(spec.venue, spec.rest_url)
         self._snapshot_backoff = Backoff(spec.backoff_base_s, spec.backoff_cap_s, spec.backoff_reset_after_s, rng=rng)
         self._symbols = {instrument_id(s, spec.venue): s for s in spec.symbols}
@@ -306,9 +307,9 @@ class FeedActor:
         self._event("reconnect" if reconnect else "connect", self.spec.ws_url)
         if reconnect:
             self.pipeline.on_reconnect(time.time_ns())
-        now = time.monotonic()
+        sent = (time.monotonic(), self.pipeline.data_frames)
         for iid in self.pipeline.expect_stream_snapshots():  # the snapshots the (re)sent subscriptions bring
-            self._resubscribed[iid] = now
+            self._resubscribed[iid] = sent
         if reconnect:
             await self._flush()
 
@@ -336,18 +337,23 @@ class FeedActor:
     async def _resubscribe(self) -> None:
         """Books of a stream-snapshot venue that need a snapshot: ask the venue for one (the adapter's unsubscribe +
         subscribe frames); one not answered within ``resubscribe_timeout_s`` is asked again. A venue with no such
-        frames gets a reconnect (every book then resyncs from the new connection's snapshots)."""
+        frames gets a reconnect (every book then resyncs from the new connection's snapshots).
+
+        The timeout runs only while the venue sends market data: a venue silent on every instrument (the replay
+        venue before its clock starts; a paused stream) is not ignoring our subscription, and asking again every
+        few seconds only adds unsubscribe / subscribe churn (the stale watchdog handles a dead connection)."""
         now = time.monotonic()
-        for iid, sent in list(self._resubscribed.items()):
+        data_frames = self.pipeline.data_frames
+        for iid, (sent, data_at_send) in list(self._resubscribed.items()):
             if self.pipeline.syncs[iid].ready:
                 del self._resubscribed[iid]
-            elif now - sent > self.spec.resubscribe_timeout_s:
+            elif now - sent > self.spec.resubscribe_timeout_s and data_frames > data_at_send:
                 del self._resubscribed[iid]
                 self.pipeline.on_snapshot_failed(iid)
         for iid in self.pipeline.resubscribes_due():
             frames = self.pipeline.adapter.resubscribe_frames(self._symbols[iid])
             self._event("resubscribe", iid, iid)
-            self._resubscribed[iid] = now
+            self._resubscribed[iid] = (now, data_frames)
             if not frames:
                 self.transport.reconnect()
                 return

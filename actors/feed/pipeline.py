@@ -96,6 +96,8 @@ class FeedPipeline:
 
     Attributes:
         frames, malformed, unsupported, ignored: frame counters (``ignored``: instruments not subscribed here).
+        data_frames: frames that carried market data of an instrument (not an ack, a pong or a bare heartbeat):
+            what the feed's stale and resubscribe clocks count as the venue answering.
         connection_gaps: jumps of the per-connection sequence (each resyncs every book of the connection).
         last_error: the last parse error, for the log and ``/status``.
         validator: the :class:`~actors.validation.validator.Validator` (None when validation is off).
@@ -125,7 +127,7 @@ class FeedPipeline:
         self._snapshot_in_flight: set[str] = set()
         self.connection_sequence = -1
         self.connection_gaps = 0
-        self.frames = self.malformed = self.unsupported = self.ignored = 0
+        self.frames = self.malformed = self.unsupported = self.ignored = self.data_frames = 0
         self.instrument_frames: dict[str, int] = {}
         self.last_error: Exception | None = None
         self.pending = 0
@@ -145,11 +147,15 @@ class FeedPipeline:
             self.malformed += 1
             self.last_error = exc
             return
+        data = False
         for event in events:
             kind = type(event)
             if kind is StreamSequence:
                 self._connection_sequence(event)
                 continue
+            if not data:
+                data = True
+                self.data_frames += 1
             iid = event.instrument_id
             counts = self.instrument_frames
             counts[iid] = counts.get(iid, 0) + 1

@@ -16,9 +16,11 @@ Behaviour:
   reconnects. Only time spent waiting for the venue counts: while the consumer holds the reader back (``drain``,
   its books or subscribers are slow) the venue is not silent, we are not reading, and closing then would throw
   away every frame the venue has queued for us;
-  a new connection's first frame may take ``first_frame_ms`` (default 60 s), as long as
+  a new connection's first market data may take ``first_frame_ms`` (default 60 s), as long as
   ``stale_after_ms`` or longer: a venue may send nothing until it has news, and the replay venue holds its clock
-  until every feed is connected and the API is up (10-20 s under load, which read as "stale" at 10 s);
+  until every feed is connected and the API is up (10-20 s under load, which read as "stale" at 10 s). With
+  ``data_frames`` given, only frames the consumer counts as data end that allowance: Bybit, OKX and Coinbase ack
+  a subscription at once, and that ack is not the venue's first news;
 * reconnect: exponential backoff with full jitter (:class:`~actors.feed.backoff.Backoff`), reset after a
   healthy connection; every (re)connection calls ``on_connect(reconnect: bool)`` so the feed can resync its books,
   and every lost connection calls ``on_disconnect(reason)`` at once, so books are marked not ready while the
@@ -79,6 +81,8 @@ class WebSocketTransport:
         backoff: the reconnect policy.
         stale_after_ms: reconnect when no frame arrived for this long (ms); 0 disables.
         first_frame_ms: how long a new connection may wait for its first frame (ms; at least ``stale_after_ms``).
+        data_frames: the consumer's count of frames that carried market data (None: every frame counts); until
+            it moves on a connection, ``first_frame_ms`` applies.
         ping_interval_s: websocket keep-alive ping period (s).
         ping_timeout_s: close when a keep-alive pong takes longer (s); None (default): no timeout while the stale
             watchdog runs, 60 s when it is off (see the module docstring).
@@ -103,6 +107,7 @@ class WebSocketTransport:
         subscribe: tuple[str, ...] = (),
         app_ping_frame: str | None = None,
         app_ping_interval_s: float = 20.0,
+        data_frames: Callable[[], int] | None = None,
     ) -> None:
         self.url = url
         self.subscribe = tuple(subscribe)
@@ -122,6 +127,7 @@ class WebSocketTransport:
         self._stop = asyncio.Event()
         self._ws = None
         self.first_frame_ms = first_frame_ms
+        self.data_frames = data_frames
         self._holding = False  # the receive loop is inside ``drain()``: not reading (see _watch_stale)
         self._resumed_ns = 0  # when it last came back from ``drain()`` to read
 
@@ -239,13 +245,16 @@ class WebSocketTransport:
         """Close ``ws`` once no frame came for ``stale_after_ms`` while we were ready to read one: time the
         receive loop spent held in ``drain()`` is ours, not the venue's silence (module docstring)."""
         period_s = max(self.stale_after_ms / 4000, 0.05)
+        data_frames = self.data_frames
+        data_at_start = data_frames() if data_frames is not None else 0
+        first_limit = max(self.first_frame_ms, self.stale_after_ms)
         while True:
             await asyncio.sleep(period_s)
             if self._holding:
                 continue
             last = max(self.stats.last_frame_ns, start, self._resumed_ns)
-            limit = self.stale_after_ms if self.stats.last_frame_ns >= start \
-                else max(self.first_frame_ms, self.stale_after_ms)  # fmt: skip
+            got_data = data_frames() > data_at_start if data_frames is not None else self.stats.last_frame_ns >= start
+            limit = self.stale_after_ms if got_data else first_limit
             if (time.time_ns() - last) / 1e6 > limit:
                 self.stats.stale_disconnects += 1
                 self.stats.last_error = f"stale: no frame for {self.stale_after_ms} ms"

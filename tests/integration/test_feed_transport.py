@@ -225,3 +225,44 @@ def test_an_explicit_ping_timeout_still_closes_such_a_connection():
     """The same held reader with ``ping_timeout_s`` = 0.3 s: the keep-alive timeout fires (what the default avoids)."""
     seen, connects, last_error = _held_behind_a_full_socket(ping_timeout_s=0.3)
     assert len(seen) < 3000 and "keepalive ping timeout" in str(last_error), (len(seen), last_error)
+
+
+def test_an_ack_is_not_the_first_data_so_the_first_frame_allowance_lasts_until_data_arrives():
+    """A venue that acks the subscription at once, then sends its first data after 3x ``stale_after_ms`` (the
+    replay venue with its clock held): with the consumer's ``data_frames`` count, not stale; once data has
+    flowed, the same silence is."""
+
+    async def handler(ws):
+        await ws.send("ack")
+        await asyncio.sleep(0.6)
+        for i in range(3):
+            await ws.send(str(i))
+        await asyncio.sleep(30)
+
+    data = [0]
+
+    def on_frame(frame, ts):
+        data[0] += frame != b"ack"
+        return False
+
+    async def scenario(**options):
+        server, url = await _serve(handler)
+        connects = []
+
+        async def on_connect(reconnect: bool) -> None:
+            connects.append(reconnect)
+
+        transport = WebSocketTransport(url, on_frame, on_connect, stale_after_ms=200, first_frame_ms=2000,
+                                       backoff=Backoff(5, 5, rng=random.Random(6)), **options)  # fmt: skip
+        task = asyncio.ensure_future(transport.run())
+        await asyncio.sleep(1.2)
+        transport.stop()
+        await asyncio.wait_for(task, 10)
+        server.close()
+        return transport.stats
+
+    counted = asyncio.run(scenario(data_frames=lambda: data[0]))
+    assert counted.frames == 4 and counted.stale_disconnects == 1  # lived to see the data, then stale once
+    data[0] = 0
+    uncounted = asyncio.run(scenario())  # every frame counts: the ack ends the allowance
+    assert uncounted.frames == 1 and uncounted.stale_disconnects == 1  # closed as stale before the data came
