@@ -90,9 +90,14 @@ class CoinbaseSession:
         for stream in self.streams:
             name, _, product = stream.partition(":")
             current.setdefault(name, []).extend([product] if product else [])
-        reply = {"channel": "subscriptions", "client_id": "", "timestamp": "", "sequence_num": self._take(),
+        reply = {"channel": "subscriptions", "client_id": "", "timestamp": "", "sequence_num": _BUILT,
                  "events": [{"subscriptions": current}]}  # fmt: skip
         return Reply([_json(reply)], subscribed)
+
+    def number_reply(self, frame: bytes) -> bytes:
+        """A reply gets the connection's next ``sequence_num`` when it is written (the replay server's reply
+        task), not when the request was read: replies and data frames then carry their numbers in wire order."""
+        return _renumber(frame, self._take()) if _SEQ.search(frame) else frame
 
     def outgoing(self, data: bytes, stream: str) -> bytes:
         found = _SEQ.search(data)

@@ -153,6 +153,12 @@ class WsEndpoint:
         if venue.finished:  # nothing more will come: say so at once
             sub.queue.put_nowait(ENDED)
         sender = asyncio.create_task(self._send_loop(sub), name=f"replay-send-{sub.conn}")
+        # Replies go out from their own task, in order: awaiting each one here would hold the next request behind
+        # the data the socket is still draining, so an unsubscribe + subscribe pair (a feed's resubscribe) was
+        # applied hundreds of records apart at speed max and the frames in between were lost to the client
+        # without a sequence jump (Coinbase numbers only subscribed frames). A venue applies them back to back.
+        replies: asyncio.Queue = asyncio.Queue()
+        replier = asyncio.create_task(self._reply_loop(ws, session, replies), name=f"replay-reply-{sub.conn}")
         try:
             for frame in session.greeting(known):
                 await ws.send(frame, text=True)
@@ -162,16 +168,30 @@ class WsEndpoint:
                 reply = session.handle(message, known)
                 venue.subscriptions_changed()
                 for frame in reply.frames:
-                    await ws.send(frame, text=True)
+                    replies.put_nowait(frame)
                 for stream in reply.subscribed:
                     await venue.send_stream_snapshot(sub, stream)
         except ConnectionClosed:
             pass
         finally:
             venue.remove_subscriber(sub)
-            if not sender.done():
-                sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
+            for task in (sender, replier):
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(sender, replier, return_exceptions=True)
+
+    @staticmethod
+    async def _reply_loop(ws: ServerConnection, session, replies: asyncio.Queue) -> None:
+        """Send the session's replies (acks, pongs, errors) in the order the requests came. A session that numbers
+        its frames per connection (Coinbase's ``sequence_num``) numbers a reply here, as it is written, so the
+        numbers on the wire stay in order with the data frames the send loop numbers the same way."""
+        number = getattr(session, "number_reply", None)
+        try:
+            while True:
+                frame = await replies.get()
+                await ws.send(number(frame) if number is not None else frame, text=True)
+        except ConnectionClosed:
+            return
 
     async def _send_loop(self, sub: Subscriber) -> None:
         ws, queue, venue = sub.ws, sub.queue, self.venue
