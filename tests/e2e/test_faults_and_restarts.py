@@ -90,7 +90,7 @@ def _until(condition, timeout_s: float = 60.0) -> None:
 
 def test_killed_feed_comes_back_and_repeated_deaths_open_the_circuit(ray_session):
     port = free_port()
-    cfg = load_config(replay__speed="25", api__port=port, supervisor__max_deaths=2, supervisor__window_s=60,
+    cfg = load_config(replay__speed="12", api__port=port, supervisor__max_deaths=2, supervisor__window_s=60,
                       api_token="kill-test-token")  # fmt: skip
     namespace, prefix = cfg.ray.namespace, cfg.ray.prefix
     base = f"http://127.0.0.1:{port}"
