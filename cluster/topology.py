@@ -1,8 +1,8 @@
 """Which actors a run starts, with what resources, and how they are wired; and how they are torn down.
 
-Every actor is named ``<prefix><role>:<id>`` (:mod:`actors.naming`) in the run's namespace and detached, so the rest survives a driver
-exit and the API and dashboard can find them; :meth:`Topology.teardown` removes all of them (and a new run
-removes leftovers of a crashed one first). All actors ask for ``num_cpus=0``: they are I/O-bound or light, and on
+Every actor is named ``<prefix><role>:<id>`` (:mod:`actors.naming`) in the run's namespace and detached, so the
+rest survives a driver exit and the API and dashboard can find them; :meth:`Topology.teardown` removes all of them
+(and a new run removes leftovers of a crashed one first). All actors ask for ``num_cpus=0``: they are I/O-bound or light, and on
 a 2-core machine CPU slots would only serialize them; the OS schedules the processes.
 
 Order: replay venues (paused) -> supervisor -> through the supervisor: paper execution, the risk gate, book actors

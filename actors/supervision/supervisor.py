@@ -17,8 +17,8 @@ What a restart restores, by role:
   A strategy is fail-closed while it is away: at its death the risk gate is told ``strategy_down(id)`` (its new
   risk is rejected with reason ``strategy_down``, its resting orders canceled or kept by
   ``risk.strategy_down_orders``), and ``strategy_up(id)`` only after the new incarnation's ``recover()`` returned.
-  A strategy whose recovery failed stays down and its recovery is retried every ``watch_interval_s`` (each
-  step separately: a book that is down does not stop it); one whose circuit opened stays down. The held strategies are saved in the
+  A strategy whose recovery failed stays down and its recovery is retried every ``watch_interval_s`` (a book
+  that is down does not stop it); one whose circuit opened stays down. The held strategies are saved in the
   registry and told again to a restarted risk gate; ``status()`` shows each strategy's ``risk_state``.
 * **execution**: feeds and the risk gate look it up by name again on their next call; every feed resyncs its
   books, so the new fill model gets snapshots (its open paper orders are lost: paper orders live in the model);
@@ -37,7 +37,8 @@ normal death path (books reset, restart with backoff, restore). While no supervi
 ``/status`` answers 503; books and feeds go on. ``supervision()`` lists the supervisor itself with its restarts.
 
 An operator's ``restart_feed`` closes the circuit and restarts at once (not counted as a death). Actors are named
-``<prefix><role>:<ident>`` (:mod:`actors.naming`) and detached like every actor of a run; ``stop_all`` and the run's teardown remove them.
+``<prefix><role>:<ident>`` (:mod:`actors.naming`) and detached like every actor of a run; ``stop_all`` and the
+run's teardown remove them.
 Collaborators are passed in: ``spawner`` (``spawn`` / ``lookup`` / ``kill``, :class:`actors.remote.RaySpawner` by
 default) and ``clock`` (monotonic seconds), so unit tests drive restart decisions with fakes.
 """

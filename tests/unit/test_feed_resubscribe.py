@@ -18,8 +18,9 @@ def _delta(u: int) -> bytes:
 
 def test_a_silent_venue_is_not_asked_again_and_a_venue_sending_data_without_our_snapshot_is():
     async def scenario():
-        spec = FeedSpec(feed_id="bybit-spot", venue="bybit", symbols=("BTCUSDT",), ws_url="ws://127.0.0.1:9/v5/public/spot",
-                        rest_url="http://127.0.0.1:9", book_actors={IID: "book"}, resubscribe_timeout_s=0.05)  # fmt: skip
+        spec = FeedSpec(feed_id="bybit-spot", venue="bybit", symbols=("BTCUSDT",),
+                        ws_url="ws://127.0.0.1:9/v5/public/spot", rest_url="http://127.0.0.1:9",
+                        book_actors={IID: "book"}, resubscribe_timeout_s=0.05)  # fmt: skip
         actor = FeedActor(spec, lookup=lambda name: None, put=lambda x: x)
         sent: list[str] = []
 
