@@ -26,6 +26,7 @@ from rich.console import Console
 
 from actors.errors import AuthenticationError
 from actors.execution.live_client import BinanceClient
+from actors.naming import actor_name
 from cluster.config import load_config
 from cluster.run import run
 from tests.conftest import ROOT, TESTNET_ENV
@@ -47,7 +48,7 @@ def _get(url: str) -> dict:
 
 
 def _execution(cfg):
-    return ray.get_actor(f"{cfg.ray.prefix}execution", namespace=cfg.ray.namespace)
+    return ray.get_actor(actor_name("execution", "", cfg.ray.prefix), namespace=cfg.ray.namespace)
 
 
 def _venue_open_orders(rest: str) -> list:

@@ -16,6 +16,7 @@ import httpx
 import ray
 from rich.console import Console
 
+from actors.naming import actor_name
 from cluster.config import load_config
 from cluster.run import run
 from tests.conftest import ROOT
@@ -36,9 +37,9 @@ def test_a_killed_book_and_a_killed_api_replica_are_recovered_and_the_book_resyn
         try:
             # counted from before run() starts Ray and every actor: minutes on a loaded 2-core machine
             _until(lambda: httpx.get(f"{base}/books/{SPOT}", timeout=2).json()["ready"], 300, "spot book ready")
-            ray.kill(ray.get_actor(f"{cfg.ray.prefix}book-{SPOT}", namespace=cfg.ray.namespace), no_restart=True)
-            sup = ray.get_actor(f"{cfg.ray.prefix}supervisor", namespace=cfg.ray.namespace)
-            _until(lambda: ray.get(sup.supervision.remote())[f"{cfg.ray.prefix}book-{SPOT}"]["restarts"] >= 1, 30,
+            ray.kill(ray.get_actor(actor_name("book", SPOT, cfg.ray.prefix), namespace=cfg.ray.namespace), no_restart=True)
+            sup = ray.get_actor(actor_name("supervisor", "", cfg.ray.prefix), namespace=cfg.ray.namespace)
+            _until(lambda: ray.get(sup.supervision.remote())[actor_name("book", SPOT, cfg.ray.prefix)]["restarts"] >= 1, 30,
                    "book restart")  # fmt: skip
             observed["after_restart"] = httpx.get(f"{base}/books/{SPOT}", timeout=10).json()
             _until(lambda: httpx.get(f"{base}/books/{SPOT}", timeout=2).json()["ready"], 60, "book resynced")
@@ -62,7 +63,7 @@ def test_a_killed_book_and_a_killed_api_replica_are_recovered_and_the_book_resyn
 
     assert "error" not in observed, observed
     assert observed["replicas_killed"] >= 1 and observed["api_back"]
-    assert summary["supervision"][f"{cfg.ray.prefix}book-{SPOT}"]["restarts"] >= 1
+    assert summary["supervision"][actor_name("book", SPOT, cfg.ray.prefix)]["restarts"] >= 1
     t = truth()[SPOT]
     view = final[SPOT]
     assert view.ready and view.sequence == t["sequence"]
@@ -77,7 +78,7 @@ def test_a_killed_supervisor_comes_back_and_goes_on_supervising(ray_session):
     # speed 10 (a ~66 s replay): the two supervisor deaths and the book's under a loaded CI machine happen while the
     # replay still runs; a book restarted after it ended is rebuilt before the run ends (``cluster/run.py``)
     cfg = load_config(api__enabled=False, replay__speed="10")
-    sup_name, book_name = f"{cfg.ray.prefix}supervisor", f"{cfg.ray.prefix}book-{SPOT}"
+    sup_name, book_name = actor_name("supervisor", "", cfg.ray.prefix), actor_name("book", SPOT, cfg.ray.prefix)
     observed: dict = {}
     final: dict = {}
 
@@ -92,7 +93,7 @@ def test_a_killed_supervisor_comes_back_and_goes_on_supervising(ray_session):
 
     def chaos() -> None:
         try:
-            replay = f"{cfg.ray.prefix}replay-binance"
+            replay = actor_name("replay", "binance", cfg.ray.prefix)
             _until(lambda: ray.get(ray.get_actor(replay, namespace=cfg.ray.namespace).status.remote())["frames_sent"]
                    > 2000, 300, "replay running")  # fmt: skip
             # every actor of the run up first (its worker processes started: Ray starts num_cpus at a time, and a
@@ -129,7 +130,7 @@ def test_a_killed_supervisor_comes_back_and_goes_on_supervising(ray_session):
     assert (list(view.bids), list(view.asks)) == t["depth"]
     assert summary["dead_actors"] == [] and "ended" not in summary
     leftovers = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
-                 if a["name"].startswith(cfg.ray.prefix)]  # fmt: skip
+                 if a["namespace"] == cfg.ray.namespace and a["name"].startswith(cfg.ray.prefix)]  # fmt: skip
     assert leftovers == []  # teardown removed every actor of the run, the replaced supervisor's too
 
 
@@ -139,7 +140,7 @@ def test_a_venue_that_goes_away_ends_the_run_bounded_and_reported(ray_session):
 
     def chaos() -> None:
         try:
-            name = f"{cfg.ray.prefix}replay-binance_coinm"
+            name = actor_name("replay", "binance_coinm", cfg.ray.prefix)
             _until(lambda: ray.get(ray.get_actor(name, namespace=cfg.ray.namespace).status.remote())["frames_sent"]
                    > 2000, 300, "COIN-M replay running")  # fmt: skip
             ray.kill(ray.get_actor(name, namespace=cfg.ray.namespace), no_restart=True)
