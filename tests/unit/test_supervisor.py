@@ -261,18 +261,25 @@ def test_a_new_supervisor_incarnation_rebuilds_from_its_registry_and_the_live_ac
     asyncio.run(scenario())
 
 
+async def _gate_and_dead_strategy(gate: type = _Strategy, strategy: type = _Strategy):
+    """A supervisor with a risk gate and strategy ``s1`` of these classes, ``s1`` just killed.
+    Returns ``(spawner, supervisor, the dead incarnation, the gate)``."""
+    spawner = FakeSpawner()
+    sup = _supervisor(spawner)
+    await sup.start(ActorSpec("risk", "", gate, ("t-risk",)))
+    await sup.start(ActorSpec("strategy", "s1", strategy, ("t-strategy:s1", "s1")))
+    old, risk = spawner.by_name["t-strategy:s1"], spawner.by_name["t-risk"]
+    spawner.kill(old)
+    return spawner, sup, old, risk
+
+
 class _Unrecoverable:
     fail_recover = True
 
 
 def test_a_dead_strategy_is_held_down_at_the_gate_until_its_new_incarnation_recovered():
     async def scenario():
-        spawner = FakeSpawner()
-        sup = _supervisor(spawner)
-        await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
-        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy:s1", "s1")))
-        old, risk = spawner.by_name["t-strategy:s1"], spawner.by_name["t-risk"]
-        spawner.kill(old)
+        spawner, sup, old, risk = await _gate_and_dead_strategy()
         await _until(lambda: any(n == "strategy_up" for n, _ in risk.calls))
         new = spawner.by_name["t-strategy:s1"]
         gate_calls = [(n, a[0]) for n, a in risk.calls if n in ("strategy_down", "strategy_up")]
@@ -291,12 +298,7 @@ def test_a_strategy_up_that_failed_once_is_told_again_so_a_recovered_strategy_is
         fail_calls = {"strategy_up": 2}  # the gate's first two strategy_up calls fail (e.g. time out under load)
 
     async def scenario():
-        spawner = FakeSpawner()
-        sup = _supervisor(spawner)
-        await sup.start(ActorSpec("risk", "", _FlakyGate, ("t-risk",)))
-        await sup.start(ActorSpec("strategy", "s1", _Strategy, ("t-strategy:s1", "s1")))
-        old, risk = spawner.by_name["t-strategy:s1"], spawner.by_name["t-risk"]
-        spawner.kill(old)
+        spawner, sup, old, risk = await _gate_and_dead_strategy(gate=_FlakyGate)
         await _until(lambda: sum(n == "strategy_up" for n, _ in risk.calls) >= 3 and not sup.down_strategies)
         assert _FlakyGate.fail_calls["strategy_up"] == 0 and sup.down_strategies == {}
         await asyncio.sleep(0.05)  # once taken, it is not told again
@@ -308,12 +310,7 @@ def test_a_strategy_up_that_failed_once_is_told_again_so_a_recovered_strategy_is
 
 def test_a_strategy_that_could_not_recover_stays_down_and_a_restarted_gate_is_told_again():
     async def scenario():
-        spawner = FakeSpawner()
-        sup = _supervisor(spawner)
-        await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
-        await sup.start(ActorSpec("strategy", "s1", _Unrecoverable, ("t-strategy:s1", "s1")))
-        old, risk = spawner.by_name["t-strategy:s1"], spawner.by_name["t-risk"]
-        spawner.kill(old)
+        spawner, sup, old, risk = await _gate_and_dead_strategy(strategy=_Unrecoverable)
         await _until(lambda: any(n == "recover" for n, _ in spawner.by_name["t-strategy:s1"].calls)
                      and spawner.by_name["t-strategy:s1"] is not old)  # fmt: skip
         await asyncio.sleep(0.05)
@@ -335,12 +332,7 @@ def test_a_recovery_that_failed_is_retried_and_the_strategy_is_released_only_aft
         fail_calls = {"recover": 2}  # its first two recover() calls fail (execution or the gate timed out)
 
     async def scenario():
-        spawner = FakeSpawner()
-        sup = _supervisor(spawner)
-        await sup.start(ActorSpec("risk", "", _Strategy, ("t-risk",)))
-        await sup.start(ActorSpec("strategy", "s1", _SlowToRecover, ("t-strategy:s1", "s1")))
-        old, risk = spawner.by_name["t-strategy:s1"], spawner.by_name["t-risk"]
-        spawner.kill(old)
+        spawner, sup, old, risk = await _gate_and_dead_strategy(strategy=_SlowToRecover)
         await _until(lambda: any(n == "strategy_up" for n, _ in risk.calls))
         new = spawner.by_name["t-strategy:s1"]
         assert sum(n == "recover" for n, _ in new.calls) == 3 and _SlowToRecover.fail_calls["recover"] == 0
