@@ -136,13 +136,13 @@ class _Subscription:
 class Supervisor:
     """Args: prefix (actor-name prefix), namespace, restart policy settings, spawner, clock, watch interval,
     run_id (keys the registry record), registry (default: :class:`GcsRegistry` with the production spawner, none
-    with a test spawner unless given)."""
+    with a test spawner unless given), status_timeout_s (how long :meth:`status` waits for each actor's answer)."""
 
     def __init__(self, prefix: str = "", namespace: str = "raytrade", max_deaths: int = 5,
                  window_s: float = 60.0, base_backoff_s: float = 0.2, max_backoff_s: float = 10.0,
                  spawner: Any = None, clock: Callable[[], float] = time.monotonic,
                  watch_interval_s: float = 1.0, run_id: str | None = None,
-                 registry: Registry | None = None) -> None:  # fmt: skip
+                 registry: Registry | None = None, status_timeout_s: float = 5.0) -> None:  # fmt: skip
         if spawner is None:
             from actors.remote import RaySpawner
 
@@ -156,6 +156,7 @@ class Supervisor:
         self.spawner = spawner
         self.clock = clock
         self.watch_interval_s = watch_interval_s
+        self.status_timeout_s = status_timeout_s
         self._policy_args = dict(max_deaths=max_deaths, window_s=window_s, base_backoff_s=base_backoff_s,
                                  max_backoff_s=max_backoff_s)  # fmt: skip
         self.actors: dict[str, _Supervised] = {}  # name -> supervised
@@ -402,39 +403,49 @@ class Supervisor:
         return list(self.events)
 
     async def status(self) -> dict:
-        """Every actor of the run: feeds (state, restarts, circuit, connection), books, strategies, risk, replay."""
+        """Every actor of the run: feeds (state, restarts, circuit, connection), books, strategies, risk, replay.
+
+        All actors are asked at once, so the answer takes as long as the slowest one, not the sum of their
+        times: a busy risk gate never makes the whole call miss the API's 10 s deadline. An actor that did not
+        answer within ``status_timeout_s`` is ``{"state": "unreachable", "error": ...}``; a feed's entry gets
+        ``status_error`` instead."""
         await self._ensure_recovered()
-        feeds = {}
-        strategies = await self._gather(self.names("strategy"), "summary")
-        risk = await self._gather(self.names("risk"), "status")
-        for sup in self.actors.values():
-            if sup.spec.role != "feed":
-                continue
-            info = {"role": "feed", "state": sup.state, "restarts": sup.policy.restarts, "deaths": sup.deaths,
-                    "circuit": sup.policy.state.value, "last_death": sup.last_death}  # fmt: skip
-            if sup.state in ("running", "starting", "failed", "ended"):
-                try:
-                    live = await asyncio.wait_for(_await(sup.handle.status.remote()), timeout=2)
-                    info.update(live, state=live["state"] if live.get("state") in ("failed", "ended") else sup.state)
-                except Exception as exc:  # noqa: BLE001
-                    info["status_error"] = str(exc)
-            feeds[sup.spec.ident] = info
+        feeds = [sup for sup in self.actors.values() if sup.spec.role == "feed"]
+        parts = await asyncio.gather(
+            asyncio.gather(*(self._feed_status(sup) for sup in feeds)),
+            self._gather(self.names("strategy"), "summary"), self._gather(self.names("risk"), "status"),
+            self._gather(self.names("book"), "stats"), self._gather(self.names("execution"), "status"),
+            self._gather(self.replay_names, "status"),
+        )  # fmt: skip
+        feed_infos, strategies, risk, books, execution, replay = parts
         return {
-            "feeds": feeds,
-            "books": await self._gather(self.names("book"), "stats"),
+            "feeds": {sup.spec.ident: info for sup, info in zip(feeds, feed_infos)},
+            "books": books,
             "strategies": self._annotate_strategies(strategies, risk),
             "risk": risk,
-            "execution": await self._gather(self.names("execution"), "status"),
-            "replay": await self._gather(self.replay_names, "status"),
+            "execution": execution,
+            "replay": replay,
             "supervision": self.supervision(),
         }
+
+    async def _feed_status(self, sup: _Supervised) -> dict:
+        """A feed's supervision entry with its own ``status()`` merged in (``status_error`` when it gave none)."""
+        info = {"role": "feed", "state": sup.state, "restarts": sup.policy.restarts, "deaths": sup.deaths,
+                "circuit": sup.policy.state.value, "last_death": sup.last_death}  # fmt: skip
+        if sup.state in ("running", "starting", "failed", "ended"):
+            try:
+                live = await asyncio.wait_for(_await(sup.handle.status.remote()), timeout=self.status_timeout_s)
+                info.update(live, state=live["state"] if live.get("state") in ("failed", "ended") else sup.state)
+            except Exception as exc:  # noqa: BLE001
+                info["status_error"] = str(exc)
+        return info
 
     async def _gather(self, names: list[str], method: str) -> dict:
         async def one(name: str):
             try:
                 sup = self.actors.get(name)
                 handle = sup.handle if sup is not None else self.spawner.lookup(name)
-                return await asyncio.wait_for(_await(getattr(handle, method).remote()), timeout=5)
+                return await asyncio.wait_for(_await(getattr(handle, method).remote()), self.status_timeout_s)
             except Exception as exc:  # noqa: BLE001 - report, never fail the status call
                 return {"state": "unreachable", "error": _reason(exc)}
 

@@ -7,6 +7,7 @@ import json
 import socket
 import time
 from functools import cache
+from pathlib import Path
 
 from actors.replay.captures import read_recordings
 from actors.replay.rebuild import BookRebuilder
@@ -82,3 +83,22 @@ def until(condition, timeout_s: float = 60.0, what: str = "condition") -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not reached within {timeout_s} s")
         time.sleep(0.1)
+
+
+def wait_api_up(base: str, proc, stderr_path: Path, timeout_s: float = 300) -> None:
+    """Poll ``{base}/health`` until it answers 200. Raises AssertionError when ``proc`` exits first (with the last
+    lines of its stderr, ``stderr_path``: why the run gave up, e.g. ``startup failed: ...``) or after ``timeout_s``."""
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = "\n".join(stderr_path.read_text(errors="replace").splitlines()[-30:])
+            raise AssertionError(f"raytrade run exited ({proc.returncode}) before its API came up; stderr:\n{tail}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the API at {base} did not come up within {timeout_s} s")

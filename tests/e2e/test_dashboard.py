@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.support import free_port
+from tests.e2e.support import free_port, wait_api_up
 
 TOKEN = "dashboard-e2e-token"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -30,18 +30,6 @@ ARTIFACTS = Path(os.environ.get("RAYTRADE_TEST_ARTIFACTS", ROOT / "test-artifact
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900),
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is absent (.ci/run installs it)")]  # fmt: skip
 
-
-def _wait_up(base: str, proc: subprocess.Popen, timeout_s: float = 360) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "raytrade run exited before its API came up"
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("API did not come up")
 
 
 def _api(base: str, path: str) -> dict:
@@ -81,7 +69,7 @@ def test_dashboard_shows_live_data_and_drives_the_api_with_and_without_the_token
                 tempfile.mkdtemp(dir=tmp_path), executable_path=CHROMIUM, headless=True, args=FLAGS,
                 viewport={"width": 1600, "height": 1000})  # fmt: skip
             page = browser.new_page()
-            _wait_up(base, proc)
+            wait_api_up(base, proc, tmp_path / "stderr.txt", 360)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"{base}/ui/")

@@ -13,20 +13,8 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import COINM, ROOT, SPOT, USDM
-from tests.e2e.support import free_port, independent_basis, truth
+from tests.e2e.support import free_port, independent_basis, truth, wait_api_up
 
-
-def _wait_up(base: str, proc: subprocess.Popen, timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "raytrade run exited before its API came up"
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("API did not come up")
 
 
 def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path):
@@ -41,7 +29,7 @@ def test_raytrade_run_matches_verify_trades_records_and_serves_the_api(tmp_path)
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_up(base, proc)
+        wait_api_up(base, proc, tmp_path / "stderr.txt")
         status = httpx.get(f"{base}/status", timeout=30).json()
         assert set(status["feeds"]) == {"binance-spot", "binance-usdm", "binance-coinm"}
         assert all(f["state"] == "running" and f["circuit"] == "closed" for f in status["feeds"].values())

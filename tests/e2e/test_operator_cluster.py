@@ -129,7 +129,9 @@ def test_operator_walkthrough_cluster_run_prometheus_and_ray_cli_with_the_token(
         frames = _every_instrument(p, "ray_raytrade_frames_total > 0", instruments)
         assert all(r["metric"]["role"] == "feed" and "WorkerId" not in r["metric"] for r in frames)
         _every_instrument(p, "ray_raytrade_book_ready == 1", instruments)
-        assert [r["value"][1] for r in _query(p, "ray_raytrade_trading_state")] == ["0"]  # active
+        # the gauge is exported once the risk gate has answered a status call (it may be busy in the first seconds)
+        state = _until(lambda: _query(p, "ray_raytrade_trading_state"), 60, "ray_raytrade_trading_state")
+        assert [r["value"][1] for r in state] == ["0"]  # active
         assert [r["value"][1] for r in _query(p, "ray_raytrade_cluster_nodes_alive")] == ["1"]
         # counters exist from the first export, at 0 before their first event, so rate() / increase() in the alert
         # rules count the first one: no restart and no strategy_down rejection has happened in this run

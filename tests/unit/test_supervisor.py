@@ -43,6 +43,8 @@ class FakeHandle:
             return list(args[2])
         if name == "recover" and getattr(self.cls, "fail_recover", False):
             raise RuntimeError("execution unreachable")
+        if name in getattr(self.cls, "hang", ()):
+            await asyncio.Event().wait()
         failing = getattr(self.cls, "fail_calls", None)
         if failing is not None and failing.get(name, 0) > 0:
             failing[name] -= 1
@@ -425,6 +427,36 @@ def test_a_restarted_execution_is_told_the_mode_of_every_strategy_started_outsid
         new = spawner.by_name["t-execution"]
         await _until(lambda: any(n == "set_mode" for n, _ in new.calls))
         assert [a for n, a in new.calls if n == "set_mode"] == [("s1", "testnet")]  # paper is the default
+        await sup.stop_all()
+
+    asyncio.run(scenario())
+
+
+class _Hanging:
+    """An actor whose status / summary / stats calls never answer (a risk gate or book busy for good)."""
+
+    hang = ("status", "summary", "stats")
+
+
+def test_status_asks_every_actor_at_once_so_hanging_actors_cost_one_timeout_not_the_sum():
+    async def scenario():
+        spawner = FakeSpawner()
+        sup = _supervisor(spawner, status_timeout_s=0.3)
+        await sup.start(ActorSpec("risk", "", _Hanging))
+        await sup.start(ActorSpec("book", "X.BINANCE", _Hanging, instruments=("X.BINANCE",)))
+        await sup.start(ActorSpec("strategy", "s1", _Hanging))
+        await sup.start(ActorSpec("feed", "f1", _Hanging, instruments=("X.BINANCE",)))
+        await sup.start(ActorSpec("feed", "f2", _Hanging, instruments=("X.BINANCE",)))
+        t0 = asyncio.get_running_loop().time()
+        status = await sup.status()
+        elapsed = asyncio.get_running_loop().time() - t0
+        assert elapsed < 0.3 * 3  # six hanging calls, one after the other, would take 1.8 s
+        assert status["risk"]["t-risk"]["state"] == "unreachable"
+        assert status["books"]["t-book:X.BINANCE"]["state"] == "unreachable"
+        assert status["strategies"]["t-strategy:s1"]["state"] == "unreachable"
+        assert status["strategies"]["t-strategy:s1"]["risk_state"] == "unknown"  # the gate did not answer
+        assert set(status["feeds"]) == {"f1", "f2"} and all("status_error" in f for f in status["feeds"].values())
+        assert status["feeds"]["f1"]["state"] == "running"  # supervision's own view is still there
         await sup.stop_all()
 
     asyncio.run(scenario())
